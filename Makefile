@@ -1,0 +1,54 @@
+# Plateforme Petite Enfance — the two commands of the README, and a few helpers.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+PORT   ?= 8000
+MANAGE := $(BIN)/python manage.py
+
+.PHONY: run test install setup lint bench browsers clean-db
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@rm -f $(VENV)/.installed-*
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## Set up the database, the template and the demo territory, then serve the platform and run the worker.
+run: setup
+	@echo "Serveur web sur http://localhost:$(PORT)/ et worker huey — Ctrl-C pour arrêter."
+	@trap 'kill 0' INT TERM EXIT; \
+	$(MANAGE) run_huey & \
+	$(MANAGE) runserver 0.0.0.0:$(PORT)
+
+setup: install
+	$(MANAGE) migrate_schemas --shared -v 0
+	$(MANAGE) migrate_schemas --tenant -v 0
+	$(MANAGE) demo_setup --port $(PORT)
+
+## Lint, layer contracts and the whole test suite (browser tests included).
+test: install browsers
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
+
+## Debian's Chromium for the browser tests (Playwright's own download does not work here).
+browsers:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installation de Chromium (Debian) pour les tests navigateur…"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || echo "Chromium n'a pas pu être installé : les tests navigateur seront ignorés."; }
+
+bench: install
+	$(BIN)/python bench/provision.py
+
+clean-db:
+	rm -rf var/pgdata

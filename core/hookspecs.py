@@ -1,0 +1,129 @@
+"""The contract between the core and the poles: every pluggy hook the platform calls.
+
+Rules of the house:
+- A hook's docstring is its contract: parameters, return value, and the schema it runs in.
+- Every hook has a test named after it (`tests/core/test_hookspecs.py` fails otherwise).
+- A pole switched off in a territory is left out of every call by the plugin manager (`core.plugins`);
+  a pole never checks that itself.
+- Keep the surface small: hooks that return values, and a few coarse notifications.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from tenants.models import Territory
+
+hookspec = pluggy.HookspecMarker("ppe")
+
+
+@dataclass(frozen=True)
+class CatalogueServiceSpec:
+    """A service a pole offers, as it ships it. Admins may then edit the territory's copy."""
+
+    code: str
+    title: str
+    summary: str
+    audience: str = "structure"  # structure, collectivite, remplacant, operateur
+    description: str = ""
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# What a pole brings (hooks that return values)
+# ------------------------------------------------------------------------------------------------------------
+
+
+@hookspec
+def catalogue_services() -> list[CatalogueServiceSpec]:
+    """The catalogue services this pole offers.
+
+    Returns a list of `CatalogueServiceSpec`. Called when a territory's catalogue is seeded or upgraded and
+    when the public catalogue lists what each active pole offers. Runs in the territory's schema; no
+    database access is needed to answer.
+    """
+
+
+@hookspec
+def pole_workflows() -> list[str]:
+    """The workflow definitions this pole ships, as paths of YAML files (the engine's export format).
+
+    Called when a territory is seeded or its pole upgraded: the engine imports each file as a draft,
+    publishes it, and never overwrites a version an admin has changed. Runs in the territory's schema.
+    """
+
+
+@hookspec
+def guard_functions() -> dict[str, Any]:
+    """Named functions that workflow guards (CEL) may call, as `{name: callable}`.
+
+    Names must be prefixed by the pole's code (`support_diagnostic_done`). Each callable takes plain values
+    (the case's data, strings, numbers) and returns a plain value. Called once per territory and process when
+    guards are compiled; must not touch the database.
+    """
+
+
+@hookspec
+def transition_actions() -> dict[str, Any]:
+    """Named actions that a workflow transition may run after it, as `{name: callable(case, event)}`.
+
+    Names are prefixed by the pole's code (`remplacement_matching_start`). An action runs after the
+    transition's transaction commits, in the case's territory schema; it should enqueue background work
+    (tenant tasks) rather than do it inline.
+    """
+
+
+@hookspec
+def diagnostic_proposals(case: Any, profile: dict[str, Any]) -> list[dict[str, Any]]:
+    """Service proposals for a diagnosed structure.
+
+    `profile` is the scored diagnostic (`{"axes": {name: score 0-100}, "federation": str|None,
+    "professionalisation": int}`). Returns a list of `{"service": code, "reason": str, "operator": id|None}`.
+    Runs in the case's territory schema.
+    """
+
+
+@hookspec
+def api_routes() -> list[tuple[str, Any, str]]:
+    """REST API routes this pole adds under `/api/v1/`, as `(prefix, viewset, basename)` tuples.
+
+    Called when the territory's API URLs are built; a switched-off pole's routes answer 404 in that
+    territory.
+    """
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Coarse notifications
+# ------------------------------------------------------------------------------------------------------------
+
+
+@hookspec
+def case_transitioned(case: Any, event: Any) -> None:
+    """A case moved from one state to another (`event` is the `CaseEvent` written for it).
+
+    Called after the transaction commits, in the case's territory schema. Implementations enqueue their
+    background work; an exception here is logged and never undoes the transition.
+    """
+
+
+@hookspec
+def territory_provisioned(territory: Territory, source: Territory | None, sample_data: bool) -> None:
+    """A territory's schema was just created (`source` is the territory it was cloned from, None for the
+    template built by migrations).
+
+    Called inside the provisioning transaction, in the new territory's schema: seed or adapt what the pole
+    owns there (an exception aborts the creation).
+    """
+
+
+@hookspec
+def demo_seed(territory: Territory) -> None:
+    """Fill the demo territory (Ille-et-Vilaine) with the pole's sample data, idempotently.
+
+    Called by `manage.py demo_setup` in the territory's schema, after the core's directory (networks,
+    structures, operators) exists.
+    """

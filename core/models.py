@@ -1,0 +1,194 @@
+"""The platform's directory (networks, structures, operators) and its service catalogue, per territory."""
+
+from __future__ import annotations
+
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+POSTCODE = RegexValidator(r"^\d{5}$", _("Code postal invalide (5 chiffres)."))
+
+
+class Network(models.Model):
+    """A network or federation that structures belong to (ADMR, Familles Rurales, ACCEP35...)."""
+
+    class Kind(models.TextChoices):
+        FEDERATION = "federation", _("Fédération")
+        NETWORK = "network", _("Réseau local")
+        ESS = "ess", _("Acteur de l'ESS")
+
+    name = models.CharField(_("nom"), max_length=150, unique=True)
+    acronym = models.CharField(_("sigle"), max_length=30, blank=True)
+    kind = models.CharField(_("type"), max_length=20, choices=Kind.choices, default=Kind.NETWORK)
+    description = models.TextField(_("description"), blank=True)
+    website = models.URLField(_("site web"), blank=True)
+
+    class Meta:
+        verbose_name = _("réseau ou fédération")
+        verbose_name_plural = _("réseaux et fédérations")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.acronym or self.name
+
+
+class Structure(models.Model):
+    """A childcare structure run by an association (crèche, multi-accueil, halte-garderie)."""
+
+    class Kind(models.TextChoices):
+        CRECHE = "creche", _("Crèche")
+        MULTI_ACCUEIL = "multi_accueil", _("Multi-accueil")
+        HALTE_GARDERIE = "halte_garderie", _("Halte-garderie")
+
+    class Professionalisation(models.IntegerChoices):
+        VOLUNTEER = 1, _("Bénévole (bureau sans salarié de direction)")
+        MIXED = 2, _("Mixte (direction salariée, gestion bénévole)")
+        PROFESSIONAL = 3, _("Professionnalisée (direction et gestion salariées)")
+
+    name = models.CharField(_("nom"), max_length=200)
+    kind = models.CharField(_("type d'accueil"), max_length=20, choices=Kind.choices)
+    network = models.ForeignKey(
+        Network,
+        verbose_name=_("réseau / fédération"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="structures",
+    )
+    siret = models.CharField(_("SIRET"), max_length=14, blank=True)
+    address = models.CharField(_("adresse"), max_length=250, blank=True)
+    postcode = models.CharField(_("code postal"), max_length=5, blank=True, validators=[POSTCODE])
+    commune = models.CharField(_("commune"), max_length=100)
+    commune_insee = models.CharField(_("code INSEE de la commune"), max_length=5, blank=True)
+    places = models.PositiveIntegerField(_("places agréées"), default=0)
+    employees = models.PositiveIntegerField(_("salariés"), default=0)
+    fte = models.DecimalField(_("ETP"), max_digits=6, decimal_places=2, default=0)
+    professionalisation = models.PositiveSmallIntegerField(
+        _("niveau de professionnalisation"),
+        choices=Professionalisation.choices,
+        default=Professionalisation.MIXED,
+    )
+    email = models.EmailField(_("courriel"), blank=True)
+    phone = models.CharField(_("téléphone"), max_length=20, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("structure")
+        verbose_name_plural = _("structures")
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["name", "commune"], name="structure_name_commune_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.commune})"
+
+    @property
+    def current_partnership(self) -> MunicipalityPartnership | None:
+        return self.partnerships.filter(end_date__isnull=True).order_by("-start_date").first()
+
+
+class MunicipalityPartnership(models.Model):
+    """How a structure works with its municipality, with its history (a row per period)."""
+
+    class Kind(models.TextChoices):
+        NONE = "none", _("Pas d'aide de la collectivité (fonctionnement parental, PSU CAF, CG)")
+        ANNUAL_SUBSIDY = "annual_subsidy", _("Subvention annuelle")
+        OBJECTIVES_AGREEMENT = "objectives_agreement", _("Conventionnement avec objectifs")
+        PLACES_PURCHASE = "places_purchase", _("Achat de places")
+        DSP = "dsp", _("Délégation de service public (DSP)")
+        SIEG = "sieg", _("Service d'intérêt économique général (SIEG)")
+
+    structure = models.ForeignKey(Structure, on_delete=models.CASCADE, related_name="partnerships")
+    municipality = models.CharField(_("collectivité"), max_length=150)
+    kind = models.CharField(_("type de partenariat"), max_length=30, choices=Kind.choices)
+    annual_amount = models.DecimalField(
+        _("montant annuel (€)"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    places_purchased = models.PositiveIntegerField(_("places achetées"), null=True, blank=True)
+    start_date = models.DateField(_("début"))
+    end_date = models.DateField(_("fin"), null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        verbose_name = _("partenariat avec la collectivité")
+        verbose_name_plural = _("partenariats avec les collectivités")
+        ordering = ["structure", "-start_date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end_date__isnull=True) | models.Q(end_date__gte=models.F("start_date")),
+                name="partnership_end_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.structure} · {self.get_kind_display()}"
+
+
+class Operator(models.Model):
+    """An ESS operator of the territory that carries out services (an accounting co-op, an HR group...)."""
+
+    name = models.CharField(_("nom"), max_length=200, unique=True)
+    legal_form = models.CharField(_("forme juridique"), max_length=80, blank=True)
+    siret = models.CharField(_("SIRET"), max_length=14, blank=True)
+    description = models.TextField(_("présentation"), blank=True)
+    services = models.ManyToManyField(
+        "core.CatalogueService", verbose_name=_("services proposés"), blank=True, related_name="operators"
+    )
+    communes_covered = models.TextField(
+        _("zone couverte"),
+        blank=True,
+        help_text=_("Communes ou EPCI couverts, une par ligne ; vide = tout le département."),
+    )
+    capacity = models.PositiveIntegerField(
+        _("capacité"), default=5, help_text=_("Nombre d'accompagnements simultanés possibles.")
+    )
+    email = models.EmailField(_("courriel"), blank=True)
+    phone = models.CharField(_("téléphone"), max_length=20, blank=True)
+    website = models.URLField(_("site web"), blank=True)
+    is_active = models.BooleanField(_("actif"), default=True)
+
+    class Meta:
+        verbose_name = _("opérateur ESS")
+        verbose_name_plural = _("opérateurs ESS")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CatalogueService(models.Model):
+    """A service of the territory's catalogue, registered by a pole and editable by its admins."""
+
+    class Audience(models.TextChoices):
+        STRUCTURE = "structure", _("Structures d'accueil")
+        COLLECTIVITE = "collectivite", _("Collectivités")
+        REMPLACANT = "remplacant", _("Professionnels remplaçants")
+        OPERATEUR = "operateur", _("Opérateurs ESS")
+
+    pole = models.CharField(_("pôle"), max_length=50, db_index=True)
+    code = models.SlugField(_("code"), max_length=80, unique=True)
+    title = models.CharField(_("intitulé"), max_length=200)
+    summary = models.CharField(_("résumé"), max_length=300)
+    description = models.TextField(_("description"), blank=True)
+    audience = models.CharField(_("public"), max_length=20, choices=Audience.choices, default=Audience.STRUCTURE)
+    is_active = models.BooleanField(_("proposé"), default=True)
+    shipped_checksum = models.CharField(
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text="Checksum of the pole's version last applied; tells an admin's edit from the shipped text.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("service du catalogue")
+        verbose_name_plural = _("services du catalogue")
+        ordering = ["pole", "title"]
+
+    def __str__(self) -> str:
+        return self.title

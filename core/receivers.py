@@ -1,0 +1,17 @@
+"""Glue from the provisioning layer (tenants/) to the poles: a new territory's schema is seeded by hooks."""
+
+from __future__ import annotations
+
+from django.dispatch import receiver
+
+from tenants.signals import territory_provisioned
+
+
+@receiver(territory_provisioned, dispatch_uid="core.territory_provisioned")
+def on_territory_provisioned(sender, territory, source, sample_data, **kwargs):
+    from core.plugins import hooks
+    from core.services.catalogue import catalogue_sync
+
+    if source is None:  # built by migrations: seed the shipped configuration
+        catalogue_sync()
+    hooks(territory).territory_provisioned(territory=territory, source=source, sample_data=sample_data)

@@ -1,0 +1,23 @@
+"""Production: everything comes from the environment, and a missing or malformed value stops the start."""
+
+from core.env import ConfigError, env_bool, env_int, env_list, env_str
+from core.settings.base import *
+
+DEBUG = False
+SECRET_KEY = env_str("SECRET_KEY", required=True)
+if len(SECRET_KEY) < 50 or SECRET_KEY.startswith("dev-only"):
+    raise ConfigError("SECRET_KEY doit faire au moins 50 caractères aléatoires (et ne pas être la clé de dev).")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
+if not ALLOWED_HOSTS:
+    raise ConfigError("ALLOWED_HOSTS est obligatoire en production (ex. : .plateforme-petite-enfance.fr).")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SESSION_COOKIE_HTTPONLY = True
+STORAGES["staticfiles"] = {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}

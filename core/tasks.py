@@ -1,0 +1,38 @@
+"""Background tasks of the core. Each takes ids, runs in its territory's schema and calls a service."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.db import connection
+
+from tenants.tasks import tenant_task
+
+logger = logging.getLogger("ppe.tasks")
+
+
+@tenant_task(retries=3, retry_delay=30)
+def user_welcome_email_send(user_id: int) -> str:
+    """Send the welcome e-mail of a new account of the current territory. Returns the schema it ran in."""
+    user = get_user_model().objects.filter(pk=user_id).first()
+    if user is None:
+        logger.warning("welcome e-mail: user %s vanished in %s", user_id, connection.schema_name)
+        return connection.schema_name
+    territory = connection.tenant
+    site = getattr(territory, "primary_domain", None) or "localhost"
+    send_mail(
+        subject=f"Bienvenue sur la Plateforme Petite Enfance — {territory.name}",
+        message=(
+            f"Bonjour {user.first_name or user.email},\n\n"
+            f"Un compte a été ouvert pour vous sur la plateforme petite enfance du territoire "
+            f"« {territory.name} ».\n"
+            f"Connectez-vous sur http://{site}/admin/ avec l'identifiant {user.username}.\n\n"
+            "L'équipe de la plateforme"
+        ),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[user.email],
+    )
+    return connection.schema_name

@@ -1,0 +1,32 @@
+"""pluggy hook implementations of the développement pole."""
+
+from core.hookspecs import CatalogueServiceSpec
+from core.plugins import hookimpl
+
+
+@hookimpl
+def catalogue_services() -> list[CatalogueServiceSpec]:
+    return [
+        CatalogueServiceSpec(
+            code="dev-reponse-dsp",
+            title="Réponse commune à une DSP ou un appel à projets",
+            summary="Veille, décision go/no-go, consortium de partenaires et rédaction de la réponse.",
+            description="La plateforme coordonne une réponse commune des associations du réseau à une "
+            "délégation de service public ou un appel à projets : veille, qualification, choix des "
+            "partenaires, répartition de la rédaction et dépôt.",
+        ),
+        CatalogueServiceSpec(
+            code="dev-sieg",
+            title="Accompagnement à la mise en place d'un SIEG",
+            summary="Concertation sur l'intérêt général, délibérations, résultats attendus et appel à projets.",
+            audience="collectivite",
+            description="Pour une petite collectivité : animation de la concertation qui définit l'intérêt "
+            "général, aide à la rédaction des délibérations (intérêt général et mandatement), définition des "
+            "résultats attendus (grille d'analyse puis critères d'évaluation).",
+        ),
+        CatalogueServiceSpec(
+            code="dev-strategie",
+            title="Stratégie et projet de la structure",
+            summary="Articuler le projet de la structure avec l'évolution de son environnement.",
+        ),
+    ]

@@ -1,0 +1,93 @@
+"""Territories (one PostgreSQL schema each), their host names and the poles each has switched on."""
+
+from __future__ import annotations
+
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_tenants.models import DomainMixin, TenantMixin
+
+DEPARTEMENT_CODE = RegexValidator(
+    r"^(0[1-9]|[1-8][0-9]|9[0-5]|2[AB]|97[1-6])$",
+    _("Code de département invalide (ex. : 35, 2A, 974)."),
+)
+
+
+class Territory(TenantMixin):
+    """A territory (a département) of the platform, with its own schema, site, admin and API."""
+
+    name = models.CharField(_("nom"), max_length=100)
+    code = models.CharField(
+        _("code du département"),
+        max_length=3,
+        unique=True,
+        null=True,
+        blank=True,
+        validators=[DEPARTEMENT_CODE],
+        help_text=_("Code INSEE du département (35, 2A…). Vide pour un modèle."),
+    )
+    slug = models.SlugField(_("identifiant"), max_length=100, unique=True)
+    is_template = models.BooleanField(
+        _("modèle"),
+        default=False,
+        help_text=_("Un modèle sert de point de départ aux nouveaux territoires ; il ne reçoit pas de dossiers."),
+    )
+    cloned_from = models.ForeignKey(
+        "self",
+        verbose_name=_("cloné depuis"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="clones",
+    )
+    created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
+
+    auto_create_schema = True
+    auto_drop_schema = True
+
+    class Meta:
+        verbose_name = _("territoire")
+        verbose_name_plural = _("territoires")
+        ordering = ["code", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})" if self.code else self.name
+
+    def get_base_schema(self):
+        """The schema this territory is cloned from: the one the provisioning service chose, else the
+        template (TENANT_BASE_SCHEMA)."""
+        if getattr(self, "provision_by_migrations", False):
+            return False
+        return getattr(self, "clone_source_schema", None) or super().get_base_schema()
+
+    @property
+    def primary_domain(self) -> str | None:
+        domain = self.domains.filter(is_primary=True).first()
+        return domain.domain if domain else None
+
+
+class Domain(DomainMixin):
+    class Meta:
+        verbose_name = _("nom de domaine")
+        verbose_name_plural = _("noms de domaine")
+
+    def __str__(self) -> str:
+        return self.domain
+
+
+class TerritoryPole(models.Model):
+    """Whether a pole is switched on in a territory, and that pole's settings there."""
+
+    territory = models.ForeignKey(Territory, on_delete=models.CASCADE, related_name="poles")
+    pole = models.CharField(_("pôle"), max_length=50)
+    enabled = models.BooleanField(_("activé"), default=True)
+    settings = models.JSONField(_("réglages"), default=dict, blank=True)
+    updated_at = models.DateTimeField(_("modifié le"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("pôle d'un territoire")
+        verbose_name_plural = _("pôles des territoires")
+        constraints = [models.UniqueConstraint(fields=["territory", "pole"], name="territorypole_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.territory} · {self.pole}"

@@ -1,0 +1,152 @@
+"""Provisioning: the public and template territories, and new territories cloned from a template schema."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import unicodedata
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils.text import slugify
+from django_tenants.utils import get_public_schema_name, schema_context, schema_exists
+
+from tenants.models import DEPARTEMENT_CODE, Domain, Territory, TerritoryPole
+from tenants.signals import territory_provisioned
+
+logger = logging.getLogger("ppe.tenants")
+
+TEMPLATE_SCHEMA = "template"
+
+
+def _domain_for(slug: str) -> str:
+    return f"{slug}.{settings.PPE_DOMAIN_SUFFIX}"
+
+
+def schema_name_for(code: str) -> str:
+    return f"dep_{code.lower()}"
+
+
+def public_territory_ensure() -> Territory:
+    """The public schema's row, with the platform's own host (the directory of territories)."""
+    territory, _ = Territory.objects.get_or_create(
+        schema_name=get_public_schema_name(),
+        defaults={"name": "Plateforme Petite Enfance", "slug": "plateforme"},
+    )
+    Domain.objects.get_or_create(domain=settings.PPE_PUBLIC_DOMAIN, defaults={"tenant": territory, "is_primary": True})
+    return territory
+
+
+def template_ensure() -> Territory:
+    """The template territory: a real tenant (so `migrate_schemas` keeps it current) that new ones clone.
+
+    The first call builds its schema by running the migrations (about ten seconds); every later territory is
+    a copy of it.
+    """
+    public_territory_ensure()
+    territory = Territory.objects.filter(schema_name=TEMPLATE_SCHEMA).first()
+    if territory is None:
+        started = time.perf_counter()
+        territory = Territory(schema_name=TEMPLATE_SCHEMA, name="Modèle de territoire", slug="modele", is_template=True)
+        # Migrations cannot run in one transaction (Wagtail's alter tables with pending trigger events);
+        # a failure here drops the schema with the row (auto_drop_schema).
+        try:
+            territory.save(verbosity=0)
+        except Exception:
+            if territory.pk:
+                territory.delete(force_drop=True)
+            raise
+        try:
+            with transaction.atomic():
+                Domain.objects.create(domain=_domain_for("modele"), tenant=territory, is_primary=True)
+                _site_configure(territory, _domain_for("modele"))
+                with schema_context(territory.schema_name):
+                    territory_provisioned.send(sender=Territory, territory=territory, source=None, sample_data=False)
+        except Exception:
+            connection.set_schema_to_public()
+            territory.delete(force_drop=True)
+            raise
+        logger.info("Template territory built by migrations in %.1f s", time.perf_counter() - started)
+    return territory
+
+
+def territory_create(
+    *,
+    code: str,
+    name: str,
+    slug: str | None = None,
+    domain: str | None = None,
+    source: Territory | None = None,
+    sample_data: bool = False,
+) -> Territory:
+    """Create a territory by cloning a template schema (not by running the migrations).
+
+    Raises ValidationError (French messages, keyed by field) on bad input; nothing is written then.
+    """
+    code = (code or "").strip().upper()
+    name = (name or "").strip()
+    slug = slugify(slug or _ascii(name))
+    domain = (domain or _domain_for(slug)).strip().lower()
+    errors: dict[str, str] = {}
+    try:
+        DEPARTEMENT_CODE(code)
+    except ValidationError as exc:
+        errors["code"] = exc.messages[0]
+    if not name:
+        errors["name"] = "Le nom du territoire est obligatoire."
+    if not slug:
+        errors["slug"] = "L'identifiant du territoire est obligatoire."
+    if not re.fullmatch(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?", domain):
+        errors["domain"] = f"Nom de domaine invalide : « {domain} »."
+    if code and Territory.objects.filter(code=code).exists():
+        errors["code"] = f"Le territoire du département {code} existe déjà."
+    if Territory.objects.filter(slug=slug).exists():
+        errors["slug"] = f"L'identifiant « {slug} » est déjà pris."
+    if Domain.objects.filter(domain=domain).exists():
+        errors["domain"] = f"Le domaine « {domain} » est déjà utilisé."
+    if errors:
+        raise ValidationError(errors)
+
+    source = source or template_ensure()
+    if not schema_exists(source.schema_name):
+        raise ValidationError({"source": f"Le schéma modèle « {source.schema_name} » est introuvable."})
+    with transaction.atomic():
+        territory = Territory(schema_name=schema_name_for(code), name=name, code=code, slug=slug, cloned_from=source)
+        territory.clone_source_schema = source.schema_name
+        territory.save(verbosity=0)
+        Domain.objects.create(domain=domain, tenant=territory, is_primary=True)
+        for pole in TerritoryPole.objects.filter(territory=source):
+            TerritoryPole.objects.create(
+                territory=territory, pole=pole.pole, enabled=pole.enabled, settings=pole.settings
+            )
+        _site_configure(territory, domain)
+        with schema_context(territory.schema_name):
+            territory_provisioned.send(sender=Territory, territory=territory, source=source, sample_data=sample_data)
+    connection.set_schema_to_public()
+    return territory
+
+
+def territory_domain_ensure(*, territory: Territory, domain: str) -> Domain:
+    obj, _ = Domain.objects.get_or_create(domain=domain, defaults={"tenant": territory, "is_primary": True})
+    if obj.tenant_id != territory.pk:
+        raise ValidationError({"domain": f"Le domaine « {domain} » appartient à un autre territoire."})
+    return obj
+
+
+def _site_configure(territory: Territory, hostname: str) -> None:
+    """Point the territory's Wagtail site at its host and name."""
+    from wagtail.models import Site
+
+    with schema_context(territory.schema_name):
+        site = Site.objects.filter(is_default_site=True).first()
+        if site is not None:
+            site.hostname = hostname
+            site.site_name = territory.name
+            site.port = 80
+            site.save()
+
+
+def _ascii(text: str) -> str:
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()

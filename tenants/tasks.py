@@ -1,0 +1,93 @@
+"""Background tasks that know their territory.
+
+A task enqueued from a territory carries that territory's schema name and runs under `schema_context`; the
+worker's connection is reset to the public schema before every task, so no schema leaks from one task into
+the next one on the same thread.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from django.db import connection, transaction
+from django_tenants.utils import get_public_schema_name, tenant_context
+from huey.contrib.djhuey import HUEY, db_periodic_task, db_task
+
+
+@HUEY.pre_execute()
+def _reset_schema(task: Any) -> None:
+    connection.set_schema_to_public()
+
+
+class TenantTask:
+    """A function run by huey in the schema of the territory that enqueued it.
+
+    `task.enqueue(*args)` enqueues now; `task.enqueue_on_commit(*args)` once the current transaction commits
+    (what services use). `task.run_local(*args)` calls the function in the current schema, without the queue.
+    """
+
+    def __init__(self, fn: Callable[..., Any], huey_task: Any) -> None:
+        functools.update_wrapper(self, fn)
+        self.fn = fn
+        self.huey_task = huey_task
+
+    def enqueue(self, *args: Any, schema_name: str | None = None, **kwargs: Any) -> Any:
+        schema = schema_name or connection.schema_name
+        if schema == get_public_schema_name() and not getattr(self.fn, "public_ok", False):
+            raise RuntimeError(f"Task {self.fn.__name__} enqueued outside of any territory.")
+        return self.huey_task(schema, *args, **kwargs)
+
+    def enqueue_on_commit(self, *args: Any, **kwargs: Any) -> None:
+        schema = connection.schema_name
+        transaction.on_commit(lambda: self.enqueue(*args, schema_name=schema, **kwargs))
+
+    def run_local(self, *args: Any, **kwargs: Any) -> Any:
+        return self.fn(*args, **kwargs)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.enqueue(*args, **kwargs)
+
+
+def tenant_task(**task_options: Any) -> Callable[[Callable[..., Any]], TenantTask]:
+    """Declare a huey task that runs in the schema of the territory that enqueued it."""
+
+    def decorator(fn: Callable[..., Any]) -> TenantTask:
+        name = task_options.pop("name", fn.__qualname__)
+
+        def in_schema(schema_name: str, *args: Any, **kwargs: Any) -> Any:
+            from tenants.models import Territory
+
+            territory = Territory.objects.get(schema_name=schema_name)
+            with tenant_context(territory):
+                return fn(*args, **kwargs)
+
+        in_schema.__name__ = fn.__name__
+        in_schema.__module__ = fn.__module__  # huey names the task "<module>.<name>"
+        huey_task = db_task(name=name, **task_options)(in_schema)
+        return TenantTask(fn, huey_task)
+
+    return decorator
+
+
+def each_territory_periodic_task(validate_datetime: Callable[..., bool], **task_options: Any):
+    """A periodic task run once for every territory (templates excluded): the periodic trigger enqueues one
+    task per territory, each in its own schema, so one territory's failure never stops the others."""
+
+    def decorator(fn: Callable[..., Any]) -> TenantTask:
+        per_territory = tenant_task()(fn)
+
+        @db_periodic_task(validate_datetime, name=f"{fn.__qualname__}_fanout", **task_options)
+        def fan_out() -> int:
+            from tenants.selectors import territory_list
+
+            territories = list(territory_list())
+            for territory in territories:
+                per_territory.enqueue(schema_name=territory.schema_name)
+            return len(territories)
+
+        per_territory.fan_out = fan_out
+        return per_territory
+
+    return decorator

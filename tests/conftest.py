@@ -1,0 +1,128 @@
+"""Fixtures shared by the whole suite.
+
+- Two test territories, `territory` (35) and `other_territory` (22), cloned once per test database from the
+  template schema (so they cost about a second each, once) and committed; tests run in transactions that
+  roll back, so what a test writes in them vanishes.
+- `tenant`: the test body runs in `territory`'s schema.
+- `client_35` / `client_22`: HTTP clients bound to each territory's host.
+- `scratch_territory`: a throwaway territory for tests that need real commits (worker processes,
+  concurrency); dropped with its schema afterwards.
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django_tenants.utils import schema_context, schema_exists
+
+TEST_TERRITORIES = {"35": "Ille-et-Vilaine", "22": "Côtes-d'Armor"}
+# Codes handed out to scratch territories (never used by the session territories).
+SCRATCH_CODES = ["2A", "2B", "971", "972", "973", "974", "975", "976", "95", "94", "93", "92", "91", "90"]
+
+
+def _territory_ensure(code: str, name: str):
+    from tenants.models import Territory
+    from tenants.services import schema_name_for, territory_create
+
+    territory = Territory.objects.filter(code=code).first()
+    if territory is not None:
+        return territory
+    schema = schema_name_for(code)
+    if schema_exists(schema):  # left behind by an interrupted run
+        with connection.cursor() as cursor:
+            cursor.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    return territory_create(code=code, name=name)
+
+
+@pytest.fixture(scope="session")
+def test_territories(django_db_setup, django_db_blocker):
+    from tenants.services import template_ensure
+
+    with django_db_blocker.unblock():
+        template_ensure()
+        territories = {code: _territory_ensure(code, name) for code, name in TEST_TERRITORIES.items()}
+        connection.set_schema_to_public()
+    return territories
+
+
+@pytest.fixture
+def territory(test_territories, db):
+    territory = test_territories["35"]
+    territory.refresh_from_db()
+    return territory
+
+
+@pytest.fixture
+def other_territory(test_territories, db):
+    territory = test_territories["22"]
+    territory.refresh_from_db()
+    return territory
+
+
+@pytest.fixture
+def tenant(territory):
+    """Run the test body in the schema of `territory`."""
+    connection.set_tenant(territory)
+    yield territory
+    connection.set_schema_to_public()
+
+
+def host_of(territory) -> str:
+    return territory.primary_domain
+
+
+@pytest.fixture
+def client_35(territory) -> Client:
+    return Client(HTTP_HOST=host_of(territory))
+
+
+@pytest.fixture
+def client_22(other_territory) -> Client:
+    return Client(HTTP_HOST=host_of(other_territory))
+
+
+@pytest.fixture
+def public_client(test_territories) -> Client:
+    from django.conf import settings
+
+    return Client(HTTP_HOST=settings.PPE_PUBLIC_DOMAIN)
+
+
+_scratch_codes = itertools.cycle(SCRATCH_CODES)
+
+
+@pytest.fixture
+def scratch_territory(test_territories, django_db_blocker):
+    """A territory whose data is really committed (for other processes to see); dropped afterwards."""
+    from tenants.models import Territory
+    from tenants.services import territory_create
+
+    with django_db_blocker.unblock():
+        code = next(_scratch_codes)
+        stale = Territory.objects.filter(code=code).first()
+        if stale is not None:
+            stale.delete(force_drop=True)
+        territory = territory_create(code=code, name=f"Essai {code}", slug=f"essai-{uuid.uuid4().hex[:8]}")
+        try:
+            yield territory
+        finally:
+            connection.set_schema_to_public()
+            territory.delete(force_drop=True)
+
+
+@pytest.fixture
+def territory_admin(tenant):
+    """A superuser of `territory` (created in its schema)."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.create_superuser("admin-test", "admin-test@example.org", "motdepasse-test-1")
+
+
+@pytest.fixture
+def in_schema():
+    """`with in_schema(territory): ...` runs a block in another territory's schema."""
+    return lambda territory: schema_context(territory.schema_name)

@@ -1,0 +1,77 @@
+"""The plugin manager: the poles are registered, their hooks are called, a switched-off pole is left out."""
+
+from types import SimpleNamespace
+
+import pluggy
+import pytest
+from django.core import checks
+
+from core import plugins
+from core.models import CatalogueService
+from core.plugins import hookimpl, hooks, plugin_manager, poles, results_by_pole
+from tenants.models import TerritoryPole
+
+
+def test_the_three_poles_are_registered_plugins():
+    assert list(poles()) == ["support", "developpement", "remplacement"]
+    pm = plugin_manager()
+    for code in poles():
+        assert pm.get_plugin(code) is not None
+
+
+def test_catalogue_services_is_called_for_every_pole_and_seeds_the_catalogue(tenant):
+    by_pole = results_by_pole("catalogue_services")
+    assert set(by_pole) == {"support", "developpement", "remplacement"}
+    seeded = set(CatalogueService.objects.values_list("pole", flat=True))
+    assert seeded == {"support", "developpement", "remplacement"}
+    assert CatalogueService.objects.filter(code="support-paie", pole="support").exists()
+
+
+def test_a_switched_off_pole_is_left_out_of_hook_calls(tenant, territory):
+    TerritoryPole.objects.create(territory=territory, pole="remplacement", enabled=False)
+    territory = type(territory).objects.get(pk=territory.pk)  # fresh object, no cached switches
+    codes = {spec.code for specs in hooks(territory).catalogue_services() for spec in specs}
+    assert "remplacement-mission" not in codes
+    assert "support-paie" in codes
+    assert "remplacement" not in results_by_pole("catalogue_services", territory=territory)
+
+
+def test_a_pole_switched_off_in_one_territory_stays_on_in_another(tenant, territory, other_territory):
+    TerritoryPole.objects.create(territory=territory, pole="support", enabled=False)
+    assert not plugins.pole_enabled("support", type(territory).objects.get(pk=territory.pk))
+    assert plugins.pole_enabled("support", type(other_territory).objects.get(pk=other_territory.pk))
+
+
+def test_a_misspelled_hook_implementation_fails_the_system_check():
+    pm = plugin_manager()
+
+    class Misspelled:
+        @hookimpl
+        def catalog_services(self):  # not a hook: "catalogue_services"
+            return []
+
+    pm.register(Misspelled(), name="misspelled")
+    try:
+        errors = checks.run_checks()
+        assert any(error.id == "ppe.E001" and "catalog_services" in error.msg for error in errors)
+    finally:
+        pm.unregister(name="misspelled")
+    assert not [e for e in checks.run_checks() if e.id == "ppe.E001"]
+
+
+def test_a_hook_implementation_with_a_wrong_signature_is_refused():
+    class WrongArgs:
+        @hookimpl
+        def case_transitioned(self, case, event, surprise):
+            return None
+
+    with pytest.raises(pluggy.PluginValidationError):
+        plugin_manager().register(WrongArgs(), name="wrong-args")
+
+
+def test_disabled_poles_are_cached_on_the_territory_object(tenant, territory, django_assert_num_queries):
+    fresh = type(territory).objects.get(pk=territory.pk)
+    with django_assert_num_queries(1):
+        plugins.disabled_poles(fresh)
+        plugins.disabled_poles(fresh)
+    assert plugins.disabled_poles(SimpleNamespace(pk=None)) == frozenset()

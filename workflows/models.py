@@ -1,0 +1,1 @@
+"""Workflow definitions (the low-code engine)."""
