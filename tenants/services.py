@@ -52,6 +52,9 @@ def template_ensure() -> Territory:
         territory = Territory(schema_name=TEMPLATE_SCHEMA, name="Modèle de territoire", slug="modele", is_template=True)
         # Migrations cannot run in one transaction (Wagtail's alter tables with pending trigger events);
         # a failure here drops the schema with the row (auto_drop_schema).
+        if schema_exists(TEMPLATE_SCHEMA):
+            # The row was lost (a flushed test database, a restored public schema): adopt the schema.
+            territory.auto_create_schema = False
         try:
             territory.save(verbosity=0)
         except Exception:

@@ -126,3 +126,14 @@ def territory_admin(tenant):
 def in_schema():
     """`with in_schema(territory): ...` runs a block in another territory's schema."""
     return lambda territory: schema_context(territory.schema_name)
+
+
+# Real HTTP server and browser fixtures (see tests/live.py).
+from tests.live import browser, http_server, page  # noqa: E402, F401
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report

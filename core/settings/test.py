@@ -10,3 +10,6 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 MEDIA_ROOT = VAR_DIR / "test-media"
 WAGTAILADMIN_BASE_URL = "http://testserver"
+# Static files straight from the apps (no collectstatic) for the test server processes.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
