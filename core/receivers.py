@@ -10,8 +10,10 @@ from tenants.signals import territory_provisioned
 @receiver(territory_provisioned, dispatch_uid="core.territory_provisioned")
 def on_territory_provisioned(sender, territory, source, sample_data, **kwargs):
     from core.plugins import hooks
+    from core.roles import roles_ensure
     from core.services.catalogue import catalogue_sync
 
     if source is None:  # built by migrations: seed the shipped configuration
+        roles_ensure()
         catalogue_sync()
     hooks(territory).territory_provisioned(territory=territory, source=source, sample_data=sample_data)
