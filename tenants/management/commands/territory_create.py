@@ -21,6 +21,7 @@ class Command(BaseCommand):
         parser.add_argument("--domain", help="Nom d'hôte (par défaut <identifiant>.localhost).")
         parser.add_argument("--from", dest="source", help="Code du territoire à cloner (par défaut : le modèle).")
         parser.add_argument("--sample-data", action="store_true", help="Ajouter des données d'exemple.")
+        parser.add_argument("--port", default="8000", help="Port du serveur, pour l'adresse affichée.")
 
     def handle(self, *args, **options):
         source = None
@@ -45,6 +46,6 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Territoire « {territory.name} » ({territory.code}) créé en {elapsed:.2f} s "
-                f"— schéma {territory.schema_name}, hôte http://{territory.primary_domain}:8000/"
+                f"— schéma {territory.schema_name}, hôte http://{territory.primary_domain}:{options['port']}/"
             )
         )
