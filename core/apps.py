@@ -8,3 +8,6 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from core import checks, receivers  # noqa: F401  (system checks, provisioning receivers)
+        from core.engine import engine_register
+
+        engine_register()

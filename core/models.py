@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
 POSTCODE = RegexValidator(r"^\d{5}$", _("Code postal invalide (5 chiffres)."))
 
@@ -192,3 +196,144 @@ class CatalogueService(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Cases: one model for every pole, run by the workflow engine
+# ------------------------------------------------------------------------------------------------------------
+
+
+class StructureMembership(models.Model):
+    """A person who acts for a structure (a `structure_member` sees only its structures' cases)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("personne"), on_delete=models.CASCADE, related_name="structure_memberships"
+    )
+    structure = models.ForeignKey(
+        Structure, verbose_name=_("structure"), on_delete=models.CASCADE, related_name="memberships"
+    )
+
+    class Meta:
+        verbose_name = _("membre d'une structure")
+        verbose_name_plural = _("membres des structures")
+        constraints = [models.UniqueConstraint(fields=["user", "structure"], name="structure_membership_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.structure}"
+
+
+class OperatorMembership(models.Model):
+    """A person who works for an ESS operator (an `operator` sees only the cases its operators serve)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("personne"), on_delete=models.CASCADE, related_name="operator_memberships"
+    )
+    operator = models.ForeignKey(Operator, verbose_name=_("opérateur"), on_delete=models.CASCADE, related_name="memberships")
+
+    class Meta:
+        verbose_name = _("membre d'un opérateur")
+        verbose_name_plural = _("membres des opérateurs")
+        constraints = [models.UniqueConstraint(fields=["user", "operator"], name="operator_membership_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.operator}"
+
+
+class CaseCounter(models.Model):
+    """The last case number given per year (and reference prefix) in this territory."""
+
+    prefix = models.CharField(max_length=10, blank=True)
+    year = models.PositiveIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["prefix", "year"], name="case_counter_unique")]
+
+
+class Case(ConcurrentTransitionMixin, models.Model):
+    """A case (dossier) of any kind: its type is its workflow; it runs on the version it was opened with."""
+
+    class Channel(models.TextChoices):
+        BACKOFFICE = "backoffice", _("Back-office")
+        PUBLIC = "public", _("Formulaire public")
+        API = "api", _("API")
+        IMPORT = "import", _("Import")
+
+    reference = models.CharField(_("référence"), max_length=40, unique=True, editable=False)
+    workflow = models.ForeignKey(
+        "workflows.WorkflowDefinition", verbose_name=_("type de dossier"), on_delete=models.PROTECT, related_name="cases"
+    )
+    workflow_version = models.ForeignKey(
+        "workflows.WorkflowVersion", verbose_name=_("version du workflow"), on_delete=models.PROTECT, related_name="cases"
+    )
+    state = FSMField(_("état"), max_length=80, protected=True, db_index=True)
+    data = models.JSONField(_("données"), default=dict, blank=True, encoder=DjangoJSONEncoder)
+    structure = models.ForeignKey(
+        Structure, verbose_name=_("structure"), null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
+    )
+    operators = models.ManyToManyField(Operator, verbose_name=_("opérateurs"), blank=True, related_name="cases")
+    assignees = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("chargés du dossier"), blank=True, related_name="assigned_cases"
+    )
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("ouvert par"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="opened_cases",
+    )
+    channel = models.CharField(_("canal"), max_length=20, choices=Channel.choices, default=Channel.BACKOFFICE)
+    created_at = models.DateTimeField(_("ouvert le"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("modifié le"), auto_now=True)
+    state_entered_at = models.DateTimeField(_("dans cet état depuis"), default=timezone.now)
+    due_at = models.DateField(_("échéance"), null=True, blank=True, db_index=True)
+    closed_at = models.DateTimeField(_("clôturé le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("dossier")
+        verbose_name_plural = _("dossiers")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["workflow", "state"], name="case_workflow_state")]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @transition(field=state, source="*", target=RETURN_VALUE())
+    def move_to(self, target: str) -> str:
+        """The one generic transition: the engine checked the graph, roles and guard; django-fsm records it
+        and ConcurrentTransitionMixin refuses the save if another transaction moved the case meanwhile."""
+        return target
+
+
+class CaseEvent(models.Model):
+    """Append-only history of a case. The database refuses UPDATE and DELETE on this table (trigger)."""
+
+    class Kind(models.TextChoices):
+        OPENED = "opened", _("Ouverture")
+        TRANSITIONED = "transitioned", _("Changement d'état")
+        DATA_UPDATED = "data_updated", _("Données modifiées")
+        COMMENT = "comment", _("Commentaire")
+        ASSIGNED = "assigned", _("Attribution")
+        MIGRATED = "migrated", _("Changement de version du workflow")
+
+    case = models.ForeignKey(Case, verbose_name=_("dossier"), on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(_("type"), max_length=20, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("auteur"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    from_state = models.CharField(_("état de départ"), max_length=80, blank=True)
+    to_state = models.CharField(_("état d'arrivée"), max_length=80, blank=True)
+    transition = models.CharField(_("transition"), max_length=80, blank=True)
+    data_diff = models.JSONField(_("données modifiées"), default=dict, blank=True, encoder=DjangoJSONEncoder)
+    comment = models.TextField(_("commentaire"), blank=True)
+    detail = models.JSONField(_("détail"), default=dict, blank=True, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(_("date"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("événement de dossier")
+        verbose_name_plural = _("historique des dossiers")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} · {self.get_kind_display()}"

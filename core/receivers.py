@@ -12,8 +12,12 @@ def on_territory_provisioned(sender, territory, source, sample_data, **kwargs):
     from core.plugins import hooks
     from core.roles import roles_ensure
     from core.services.catalogue import catalogue_sync
+    from core.services.workflows import workflows_sync
+    from workflows.engine import compiled_cache_clear
 
+    compiled_cache_clear(schema=territory.schema_name)  # a schema name reused: its version ids start again
     if source is None:  # built by migrations: seed the shipped configuration
         roles_ensure()
         catalogue_sync()
+        workflows_sync()
     hooks(territory).territory_provisioned(territory=territory, source=source, sample_data=sample_data)

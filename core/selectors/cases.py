@@ -1,0 +1,109 @@
+"""Reads of cases: what a person may see, and which transitions they may take."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from core.models import Case
+from core.roles import Role, user_roles
+from workflows.engine import compiled_version
+from workflows.exceptions import GuardFailed, TransitionNotAllowed
+
+STAFF_ROLES = frozenset({Role.PLATFORM_ADMIN, Role.POLE_COORDINATOR, Role.CASE_WORKER})
+
+
+@dataclass(frozen=True)
+class AvailableTransition:
+    code: str
+    label: str
+    target: str
+    target_label: str
+    available: bool
+    reason: str  # French, empty when available
+    form: str
+    comment: str  # none | optional | required
+
+
+def available_transitions(*, case: Case, user) -> list[AvailableTransition]:
+    """Every transition leaving the case's current state, each saying whether `user` may take it now and, if
+    not, why (role, or guard), in French."""
+    from core.services.cases import guard_check, role_check
+
+    compiled = compiled_version(case.workflow_version_id)
+    roles = user_roles(user)
+    answers = []
+    for spec in compiled.outgoing(case.state):
+        reason = ""
+        try:
+            role_check(spec, roles)
+            guard_check(case, spec, user, roles, compiled)
+        except (TransitionNotAllowed, GuardFailed) as exc:
+            reason = exc.message
+        answers.append(
+            AvailableTransition(
+                code=spec.code,
+                label=spec.label,
+                target=spec.target,
+                target_label=compiled.state_label(spec.target),
+                available=not reason,
+                reason=reason,
+                form=spec.form,
+                comment=spec.comment,
+            )
+        )
+    return answers
+
+
+def case_visibility_filter(user) -> Q | None:
+    """The cases `user` may see: staff roles see all (None), structure members their structures' cases,
+    operators the cases their operators serve; anyone else nothing."""
+    roles = user_roles(user)
+    if roles & STAFF_ROLES:
+        return None
+    condition = Q(pk__in=[])
+    if Role.STRUCTURE_MEMBER in roles:
+        condition |= Q(structure__memberships__user=user)
+    if Role.OPERATOR in roles:
+        condition |= Q(operators__memberships__user=user)
+    return condition
+
+
+def case_list(
+    *,
+    user,
+    workflow: str | None = None,
+    state: str | None = None,
+    structure=None,
+    assignee=None,
+    overdue: bool | None = None,
+    search: str | None = None,
+) -> QuerySet[Case]:
+    """The cases `user` may see, filtered; newest first."""
+    qs = Case.objects.select_related("workflow", "structure")
+    visibility = case_visibility_filter(user)
+    if visibility is not None:
+        qs = qs.filter(visibility).distinct()
+    if workflow:
+        qs = qs.filter(workflow__code=workflow)
+    if state:
+        qs = qs.filter(state=state)
+    if structure is not None:
+        qs = qs.filter(structure=structure)
+    if assignee is not None:
+        qs = qs.filter(assignees=assignee)
+    if overdue is True:
+        qs = qs.filter(due_at__lt=timezone.localdate(), closed_at__isnull=True)
+    elif overdue is False:
+        qs = qs.exclude(due_at__lt=timezone.localdate(), closed_at__isnull=True)
+    if search:
+        qs = qs.filter(
+            Q(reference__icontains=search) | Q(structure__name__icontains=search) | Q(data__icontains=search)
+        )
+    return qs.order_by("-created_at", "-pk")
+
+
+def case_get(*, user, reference: str) -> Case | None:
+    return case_list(user=user).filter(reference=reference).first()

@@ -1,0 +1,345 @@
+"""Cases through their workflow: open, transition, migrate to a newer version.
+
+Each service runs in one transaction and writes its `CaseEvent`; hooks and the transitions' named actions
+run once the transaction commits (an exception there is logged and never undoes the transition).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from django_fsm import ConcurrentTransition as FsmConcurrentTransition
+
+from core.models import Case, CaseCounter, CaseEvent
+from core.roles import Role, user_roles
+from core.workdays import working_days_add
+from workflows.engine import CompiledWorkflow, TransitionSpec, compiled_version
+from workflows.exceptions import (
+    ConcurrentTransition,
+    ExpressionError,
+    FormInvalid,
+    GuardFailed,
+    TransitionNotAllowed,
+    UnknownTransition,
+    UnknownWorkflow,
+    WorkflowError,
+    WrongState,
+)
+from workflows.expressions import expression_evaluate
+from workflows.forms import files_store, form_validate
+from workflows.models import WorkflowVersion
+from workflows.selectors import workflow_published_version
+
+logger = logging.getLogger("ppe.cases")
+
+STAFF_ROLES = frozenset({Role.PLATFORM_ADMIN, Role.POLE_COORDINATOR, Role.CASE_WORKER})
+
+
+# --- helpers shared with the selectors ---------------------------------------------------------------------------
+
+
+def case_due_date(compiled: CompiledWorkflow, state: str, start: date | None = None) -> date | None:
+    spec = compiled.states.get(state)
+    if spec is None or spec.sla_days is None or spec.kind == "final":
+        return None
+    return working_days_add(start or timezone.localdate(), spec.sla_days)
+
+
+def guard_context(case: Case, actor, roles: frozenset[str], compiled: CompiledWorkflow, *, with_case: bool = True):
+    variables: dict[str, Any] = {
+        "data": {**compiled.data_defaults, **(case.data or {})},
+        "actor": {"roles": sorted(roles), "id": getattr(actor, "pk", None)},
+        "today": timezone.localdate().isoformat(),
+    }
+    if with_case:
+        structure = case.structure if case.structure_id else None
+        created = case.created_at or timezone.now()
+        variables["case"] = {
+            "state": case.state,
+            "reference": case.reference,
+            "structure": None
+            if structure is None
+            else {"id": structure.pk, "name": structure.name, "kind": structure.kind, "commune": structure.commune,
+                  "network": structure.network_id, "professionalisation": structure.professionalisation},
+            "created_at": created.isoformat(),
+            "age_days": (timezone.now() - created).days,
+        }  # fmt: skip
+    return variables
+
+
+def guard_check(case: Case, spec: TransitionSpec, actor, roles: frozenset[str], compiled: CompiledWorkflow) -> None:
+    """Raise GuardFailed (French) when the transition's guard is false or cannot be evaluated."""
+    if spec.guard is None:
+        return
+    variables = guard_context(case, actor, roles, compiled, with_case=spec.guard_uses_case)
+    try:
+        result = expression_evaluate(spec.guard, variables, compiled.functions)
+    except ExpressionError as exc:
+        raise GuardFailed(f"La condition de « {spec.label} » n'a pas pu être évaluée : {exc.message}") from None
+    if result is not True:
+        raise GuardFailed(f"Les conditions de « {spec.label} » ne sont pas remplies ({spec.guard_source}).")
+
+
+def role_check(spec: TransitionSpec, roles: frozenset[str]) -> None:
+    if not roles & spec.roles:
+        labels = ", ".join(sorted(_role_label(r) for r in spec.roles)) or "personne"
+        raise TransitionNotAllowed(f"« {spec.label} » est réservée aux rôles : {labels}.")
+
+
+def _role_label(code: str) -> str:
+    try:
+        return str(Role(code).label)
+    except ValueError:
+        return code
+
+
+def _reference_next(prefix: str) -> str:
+    """`<prefix><département>-<year>-<5 digits>`: one atomic upsert of the year's counter row, no race."""
+    year = timezone.localdate().year
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {CaseCounter._meta.db_table} (prefix, year, last) VALUES (%s, %s, 1) "  # noqa: S608
+            "ON CONFLICT (prefix, year) DO UPDATE SET last = "
+            f"{CaseCounter._meta.db_table}.last + 1 RETURNING last",
+            [prefix, year],
+        )
+        number = cursor.fetchone()[0]
+    departement = getattr(getattr(connection, "tenant", None), "code", None) or "00"
+    return f"{prefix}{departement}-{year}-{number:05d}"
+
+
+def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    return {key: [before.get(key), after.get(key)] for key in after if before.get(key) != after.get(key)}
+
+
+# --- services ------------------------------------------------------------------------------------------------------
+
+
+def case_open(
+    *,
+    workflow: str,
+    data: dict,
+    files: dict | None = None,
+    structure=None,
+    actor=None,
+    channel: str = "backoffice",
+) -> Case:
+    """Open a case of the workflow `workflow` (its code) in the initial state of its published version.
+
+    `data` is validated by the workflow's opening form (FormInvalid otherwise); an actor must hold one of the
+    workflow's opening roles (TransitionNotAllowed); a structure member opens only for its own structures.
+    `actor=None` is an anonymous opening (the public form). Nothing is written when an error is raised.
+    """
+    version = workflow_published_version(code=workflow)
+    if version is None:
+        raise UnknownWorkflow(f"Le type de dossier « {workflow} » n'existe pas ou n'est pas publié.")
+    compiled = compiled_version(version.pk)
+    roles = user_roles(actor) if actor is not None else frozenset()
+    if actor is not None:
+        if compiled.open_roles and not roles & compiled.open_roles:
+            raise TransitionNotAllowed(f"Vous n'avez pas le droit d'ouvrir un dossier « {compiled.name} ».")
+        if structure is not None and not roles & STAFF_ROLES:
+            if not actor.structure_memberships.filter(structure=structure).exists():
+                raise TransitionNotAllowed("Vous ne pouvez ouvrir un dossier que pour votre structure.")
+    data = data or {}
+    if compiled.open_form:
+        cleaned = form_validate(
+            compiled.forms[compiled.open_form],
+            data=data,
+            files=files,
+            context={"actor": {"roles": sorted(roles), "id": getattr(actor, "pk", None)},
+                     "today": timezone.localdate().isoformat()},
+            functions=compiled.functions,
+        )  # fmt: skip
+    elif data or files:
+        raise FormInvalid({"__all__": ["Ce type de dossier ne prend pas de données à l'ouverture."]})
+    else:
+        cleaned = {}
+    with transaction.atomic():
+        reference = _reference_next(compiled.reference_prefix)
+        cleaned = files_store(cleaned, folder=f"cases/{reference}")
+        now = timezone.now()
+        case = Case(
+            reference=reference,
+            workflow_id=version.definition_id,
+            workflow_version=version,
+            state=compiled.initial,
+            data=cleaned,
+            structure=structure,
+            opened_by=actor if getattr(actor, "pk", None) else None,
+            channel=channel,
+            state_entered_at=now,
+            due_at=case_due_date(compiled, compiled.initial),
+        )
+        case.save()
+        CaseEvent.objects.create(
+            case=case,
+            kind=CaseEvent.Kind.OPENED,
+            actor=case.opened_by,
+            to_state=compiled.initial,
+            data_diff=_diff({}, cleaned),
+            detail={"channel": channel, "version": version.number},
+        )
+    return case
+
+
+def transition_apply(
+    *,
+    case: Case,
+    transition: str,
+    actor,
+    data: dict | None = None,
+    files: dict | None = None,
+    comment: str = "",
+) -> CaseEvent:
+    """Move a case along one of its workflow's transitions, in one transaction: role check → CEL guard →
+    form validation → state change with optimistic locking → CaseEvent. Then, on commit, the
+    `case_transitioned` hook and the transition's named actions.
+
+    Raises UnknownTransition (404), TransitionNotAllowed (403) / WrongState (409), GuardFailed (422),
+    FormInvalid (422, `.errors`), ConcurrentTransition (409: another transaction moved the case first).
+    Nothing is written when one is raised.
+    """
+    compiled = compiled_version(case.workflow_version_id)
+    spec = compiled.transitions.get(transition)
+    if spec is None:
+        raise UnknownTransition(f"Transition « {transition} » inconnue pour un dossier « {compiled.name} ».")
+    if case.state not in spec.sources:
+        raise WrongState(f"« {spec.label} » n'est pas possible depuis l'état « {compiled.state_label(case.state)} ».")
+    roles = user_roles(actor)
+    role_check(spec, roles)
+    guard_check(case, spec, actor, roles, compiled)
+    comment = (comment or "").strip()
+    if spec.comment == "required" and not comment:
+        raise FormInvalid({"comment": ["Le commentaire est obligatoire pour cette transition."]})
+    if spec.comment == "none" and comment:
+        raise FormInvalid({"comment": ["Cette transition ne prend pas de commentaire."]})
+    if spec.form:
+        cleaned = form_validate(
+            compiled.forms[spec.form],
+            data=data or {},
+            files=files,
+            case_data={**compiled.data_defaults, **case.data},
+            context={"actor": {"roles": sorted(roles), "id": actor.pk}, "today": timezone.localdate().isoformat()},
+            functions=compiled.functions,
+        )
+    elif data or files:
+        raise FormInvalid({"__all__": ["Cette transition ne prend pas de données."]})
+    else:
+        cleaned = {}
+
+    before_state = case.state
+    before_data = case.data
+    try:
+        with transaction.atomic():
+            if cleaned:
+                cleaned = files_store(cleaned, folder=f"cases/{case.reference}")
+                case.data = {**before_data, **cleaned}
+            now = timezone.now()
+            case.move_to(spec.target)
+            case.state_entered_at = now
+            case.due_at = case_due_date(compiled, spec.target)
+            target = compiled.states[spec.target]
+            case.closed_at = now if target.kind == "final" else None
+            case.save(update_fields=["state", "data", "state_entered_at", "due_at", "closed_at", "updated_at"])
+            event = CaseEvent.objects.create(
+                case=case,
+                kind=CaseEvent.Kind.TRANSITIONED,
+                actor=actor,
+                from_state=before_state,
+                to_state=spec.target,
+                transition=spec.code,
+                data_diff=_diff(before_data, case.data),
+                comment=comment,
+                created_at=now,
+            )
+            transaction.on_commit(lambda: _after_transition(case, event, spec))
+    except FsmConcurrentTransition:
+        _restore(case, before_state, before_data)
+        raise ConcurrentTransition() from None
+    except Exception:
+        _restore(case, before_state, before_data)
+        raise
+    return event
+
+
+def _restore(case: Case, state: str, data: dict[str, Any]) -> None:
+    """Put the in-memory case back as it was (the transaction rolled back)."""
+    case.__dict__["state"] = state
+    case.data = data
+
+
+def _after_transition(case: Case, event: CaseEvent, spec: TransitionSpec) -> None:
+    from core.plugins import hooks, results_by_pole
+
+    try:
+        hooks().case_transitioned(case=case, event=event)
+    except Exception:
+        logger.exception("case_transitioned hook failed for %s (%s)", case.reference, spec.code)
+    if not spec.actions:
+        return
+    available: dict[str, Any] = {}
+    for actions in results_by_pole("transition_actions").values():
+        available.update(actions or {})
+    for name in spec.actions:
+        action = available.get(name)
+        if action is None:
+            logger.error("unknown transition action %r on %s (%s)", name, case.reference, spec.code)
+            continue
+        try:
+            action(case, event)
+        except Exception:
+            logger.exception("transition action %r failed for %s (%s)", name, case.reference, spec.code)
+
+
+@transaction.atomic
+def case_migrate_version(
+    *, cases, to_version: WorkflowVersion, state_mapping: dict[str, str] | None = None, actor=None
+) -> list[CaseEvent]:
+    """Move open cases to another published version of their workflow, mapping states that changed
+    (`{old_code: new_code}`; unmapped states keep their code). Each case's history records it. Raises
+    WorkflowError (nothing written) when a case belongs to another workflow or its state has no
+    counterpart in the new version."""
+    if to_version.status != WorkflowVersion.Status.PUBLISHED:
+        raise WorkflowError(f"La version {to_version.number} n'est pas publiée.")
+    compiled = compiled_version(to_version.pk)
+    mapping = state_mapping or {}
+    ids = [c.pk for c in cases]
+    locked = list(Case.objects.select_for_update().filter(pk__in=ids).select_related("workflow_version"))
+    errors = []
+    for case in locked:
+        if case.workflow_id != to_version.definition_id:
+            errors.append(f"{case.reference} : ce dossier relève d'un autre workflow.")
+        elif mapping.get(case.state, case.state) not in compiled.states:
+            errors.append(
+                f"{case.reference} : l'état « {case.state} » n'existe pas dans la version {to_version.number} "
+                "(indiquez son équivalent)."
+            )
+    if errors:
+        raise WorkflowError(" ".join(errors))
+    events = []
+    for case in locked:
+        if case.workflow_version_id == to_version.pk:
+            continue
+        new_state = mapping.get(case.state, case.state)
+        Case.objects.filter(pk=case.pk).update(
+            workflow_version=to_version, state=new_state, updated_at=timezone.now(),
+            due_at=case_due_date(compiled, new_state, case.state_entered_at.date())
+            if new_state != case.state else F("due_at"),
+        )  # fmt: skip
+        events.append(
+            CaseEvent.objects.create(
+                case=case,
+                kind=CaseEvent.Kind.MIGRATED,
+                actor=actor if getattr(actor, "pk", None) else None,
+                from_state=case.state,
+                to_state=new_state,
+                detail={"from_version": case.workflow_version.number, "to_version": to_version.number},
+            )
+        )
+    return events

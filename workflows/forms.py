@@ -1,0 +1,469 @@
+"""The form builder at run time: a form spec (from a version's snapshot) as a Django form, validated on the
+server with its visibility conditions, and as a JSON Schema for the API.
+
+Values are stored JSON-serialisable: dates and date-times in ISO 8601, decimals as strings, phone numbers in
+E.164, SIRET/SIREN compact, files as `{name, path, size, content_type}`.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import phonenumbers
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.core.validators import RegexValidator
+from django.utils.text import get_valid_filename
+from stdnum.exceptions import ValidationError as StdnumError
+from stdnum.fr import siren, siret
+
+from workflows.exceptions import ExpressionError, FormInvalid
+from workflows.expressions import expression_compile, expression_evaluate
+
+DISPLAY_ONLY = frozenset({"section", "help"})
+DATE_INPUTS = ["%Y-%m-%d", "%d/%m/%Y"]
+DATETIME_INPUTS = ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M"]
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    code: str
+    type: str
+    label: str
+    options: dict[str, Any]
+    visible_if: Any = None  # compiled CEL program
+    fields: tuple[FieldSpec, ...] = ()
+
+    @property
+    def required(self) -> bool:
+        return bool(self.options.get("required"))
+
+
+@dataclass(frozen=True)
+class FormSpec:
+    code: str
+    name: str
+    fields: tuple[FieldSpec, ...]
+    json_schema: dict[str, Any] = field(default_factory=dict)
+
+    def input_fields(self) -> list[FieldSpec]:
+        return [f for f in self.fields if f.type not in DISPLAY_ONLY]
+
+
+def field_spec_build(item: dict[str, Any], functions: frozenset[str] = frozenset()) -> FieldSpec:
+    options = {k: v for k, v in item.items() if k not in ("code", "type", "label", "fields", "visible_if")}
+    condition = item.get("visible_if")
+    return FieldSpec(
+        code=item["code"],
+        type=item["type"],
+        label=item.get("label") or item["code"],
+        options=options,
+        visible_if=expression_compile(condition, functions=functions) if condition else None,
+        fields=tuple(field_spec_build(sub, functions) for sub in item.get("fields") or []),
+    )
+
+
+def form_spec_build(item: dict[str, Any], functions: frozenset[str] = frozenset()) -> FormSpec:
+    fields = tuple(field_spec_build(f, functions) for f in item.get("fields") or [])
+    spec = FormSpec(code=item["code"], name=item.get("name") or item["code"], fields=fields)
+    object.__setattr__(spec, "json_schema", json_schema_build(spec))
+    return spec
+
+
+# --- Django fields ----------------------------------------------------------------------------------------------
+
+
+def _phone_clean(value: str) -> str:
+    try:
+        number = phonenumbers.parse(value, "FR")
+    except phonenumbers.NumberParseException:
+        raise ValidationError("Numéro de téléphone invalide.") from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValidationError("Numéro de téléphone invalide.")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class PhoneField(forms.CharField):
+    def clean(self, value: Any) -> str:
+        value = super().clean(value)
+        return _phone_clean(value) if value else value
+
+
+class CompanyNumberField(forms.CharField):
+    """SIRET (14 digits) or SIREN (9 digits), checked with their Luhn key (python-stdnum)."""
+
+    def __init__(self, *, module: Any, name: str, **kwargs: Any) -> None:
+        self.module = module
+        self.number_name = name
+        super().__init__(**kwargs)
+
+    def clean(self, value: Any) -> str:
+        value = super().clean(value)
+        if not value:
+            return value
+        try:
+            return self.module.validate(value)
+        except StdnumError:
+            raise ValidationError(f"Numéro {self.number_name} invalide.") from None
+
+
+class UploadField(forms.FileField):
+    def __init__(self, *, content_types: list[str], max_size_mb: float | None, **kwargs: Any) -> None:
+        self.content_types = content_types
+        self.max_size_mb = max_size_mb
+        super().__init__(**kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        value = super().clean(data, initial)
+        if isinstance(value, UploadedFile):
+            if self.content_types and value.content_type not in self.content_types:
+                allowed = ", ".join(self.content_types)
+                raise ValidationError(f"Type de fichier refusé ({value.content_type}) : {allowed} attendu.")
+            if self.max_size_mb is not None and value.size > float(self.max_size_mb) * 1024 * 1024:
+                raise ValidationError(f"Fichier trop volumineux : {self.max_size_mb} Mo au plus.")
+        return value
+
+
+class BooleanChoiceField(forms.NullBooleanField):
+    """Yes/no; `required` means answered (yes or no)."""
+
+    def validate(self, value: Any) -> None:
+        if value is None and self.required:
+            raise ValidationError(self.error_messages["required"], code="required")
+
+
+class GroupField(forms.Field):
+    """A repeatable group: a list of objects (JSON from the API, or a JSON text from an HTML form)."""
+
+    def __init__(self, *, spec: FieldSpec, references: dict[str, list[tuple[str, str]]], **kwargs: Any) -> None:
+        self.spec = spec
+        self.references = references
+        kwargs.setdefault("widget", forms.Textarea)
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> list[dict[str, Any]]:
+        if value in (None, "", []):
+            return []
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                raise ValidationError("Liste d'éléments illisible.") from None
+        if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+            raise ValidationError("Une liste d'éléments est attendue.")
+        return value
+
+    def validate(self, value: list[dict[str, Any]]) -> None:
+        if self.required and not value:
+            raise ValidationError(self.error_messages["required"], code="required")
+        options = self.spec.options
+        if options.get("min_items") is not None and value and len(value) < options["min_items"]:
+            raise ValidationError(f"Au moins {options['min_items']} élément(s).")
+        if options.get("max_items") is not None and len(value) > options["max_items"]:
+            raise ValidationError(f"Au plus {options['max_items']} élément(s).")
+
+    def clean(self, value: Any) -> list[dict[str, Any]]:
+        items = super().clean(value)
+        cleaned, errors = [], []
+        for index, item in enumerate(items, start=1):
+            try:
+                cleaned.append(_fields_validate(self.spec.fields, item, {}, {}, self.references, {}))
+            except FormInvalid as exc:
+                errors.extend(f"Élément {index} — {m}" for messages in exc.errors.values() for m in messages)
+        if errors:
+            raise ValidationError(errors)
+        return cleaned
+
+
+def _number(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def django_field(spec: FieldSpec, references: dict[str, list[tuple[str, str]]], *, required: bool) -> forms.Field:
+    o = spec.options
+    common: dict[str, Any] = {"label": spec.label, "help_text": o.get("help", ""), "required": required}
+    if o.get("default") is not None:
+        common["initial"] = o["default"]
+    kind = spec.type
+    lengths = {"max_length": o.get("max_length"), "min_length": o.get("min_length")}
+    validators = [RegexValidator(o["pattern"], "Format invalide.")] if o.get("pattern") else []
+    if kind == "text":
+        return forms.CharField(**common, **lengths, validators=validators)
+    if kind == "textarea":
+        return forms.CharField(**common, **lengths, validators=validators, widget=forms.Textarea)
+    if kind == "integer":
+        return forms.IntegerField(**common, min_value=o.get("min"), max_value=o.get("max"))
+    if kind in ("decimal", "money"):
+        places = 2 if kind == "money" else o.get("decimal_places")
+        return forms.DecimalField(
+            **common, min_value=_number(o.get("min")), max_value=_number(o.get("max")), decimal_places=places
+        )
+    if kind == "date":
+        return forms.DateField(**common, input_formats=DATE_INPUTS, widget=forms.DateInput(attrs={"type": "date"}))
+    if kind == "datetime":
+        return forms.DateTimeField(
+            **common, input_formats=DATETIME_INPUTS, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+        )
+    if kind == "email":
+        return forms.EmailField(**common, max_length=o.get("max_length"))
+    if kind == "phone":
+        return PhoneField(**common, max_length=30)
+    if kind == "siret":
+        return CompanyNumberField(**common, module=siret, name="SIRET", max_length=20)
+    if kind == "siren":
+        return CompanyNumberField(**common, module=siren, name="SIREN", max_length=15)
+    if kind == "postcode":
+        return forms.RegexField(r"^\d{5}$", **common, error_messages={"invalid": "Code postal invalide (5 chiffres)."})
+    if kind == "commune":
+        return forms.CharField(**common, max_length=o.get("max_length") or 100, validators=validators)
+    if kind == "boolean":
+        return BooleanChoiceField(**common)
+    if kind in ("choice", "multichoice"):
+        choices = [(str(c["value"]), c["label"]) for c in o.get("choices") or []]
+        if kind == "choice":
+            return forms.ChoiceField(**common, choices=[("", "—"), *choices] if not required else choices)
+        return forms.MultipleChoiceField(**common, choices=choices, widget=forms.CheckboxSelectMultiple)
+    if kind == "reference":
+        choices = references.get(o.get("reference", ""), [])
+        return forms.ChoiceField(**common, choices=[("", "—"), *choices])
+    if kind == "file":
+        return UploadField(**common, content_types=list(o.get("content_types") or []), max_size_mb=o.get("max_size_mb"))
+    if kind == "group":
+        return GroupField(**common, spec=spec, references=references)
+    raise ValueError(f"unknown field type {kind}")
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
+def _visible(spec: FieldSpec, data: dict[str, Any], context: dict[str, Any], functions: dict[str, Any]) -> bool:
+    if spec.visible_if is None:
+        return True
+    try:
+        return bool(expression_evaluate(spec.visible_if, {**context, "data": data}, functions))
+    except ExpressionError:
+        return False  # a condition that cannot be evaluated (data missing) hides the field
+
+
+def _fields_validate(
+    fields: tuple[FieldSpec, ...],
+    raw: dict[str, Any],
+    files: dict[str, Any],
+    references: dict[str, list[tuple[str, str]]],
+    context: dict[str, Any],
+    functions: dict[str, Any],
+    base_data: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    inputs = [f for f in fields if f.type not in DISPLAY_ONLY]
+    form_fields = {f.code: django_field(f, references, required=False) for f in inputs}
+    form_class = type("WorkflowForm", (forms.Form,), dict(form_fields))  # the metaclass pops them
+    values = {}
+    for f in inputs:
+        if f.code in raw:
+            values[f.code] = raw[f.code]
+        elif f.options.get("default") is not None and f.type != "file":
+            values[f.code] = f.options["default"]
+    form = form_class(data=_as_form_data(values, inputs), files=files or {})
+    form.is_valid()
+    for f in inputs:  # amounts in euros keep their two decimals ("12.50", not "12.5")
+        if f.type == "money" and isinstance(form.cleaned_data.get(f.code), Decimal):
+            form.cleaned_data[f.code] = form.cleaned_data[f.code].quantize(Decimal("0.01"))
+    cleaned = {code: _json_value(form.cleaned_data.get(code)) for code in form_fields if code in form.cleaned_data}
+    data = {**(base_data or {}), **cleaned}
+    errors: dict[str, list[str]] = {}
+    result: dict[str, Any] = {}
+    for f in inputs:
+        if not _visible(f, data, context, functions):
+            data.pop(f.code, None)
+            continue
+        if f.code in form.errors:
+            errors[f.code] = [f"« {f.label} » : {m}" for m in form.errors[f.code]]
+            continue
+        value = cleaned.get(f.code)
+        if f.required and (_empty(value) or (f.type == "file" and value is None)):
+            errors[f.code] = [f"Le champ « {f.label} » est obligatoire."]
+            continue
+        if not _empty(value) or (f.type == "boolean" and value is not None):
+            result[f.code] = value
+    unknown = sorted(set(raw) - {f.code for f in inputs})
+    if unknown:
+        errors["__all__"] = [f"Champ(s) inconnu(s) : {', '.join(unknown)}."]
+    if errors:
+        raise FormInvalid(errors)
+    return result
+
+
+def _as_form_data(values: dict[str, Any], inputs: list[FieldSpec]) -> Any:
+    """Django forms read strings; JSON values (lists, numbers, booleans) are passed through a MultiValueDict."""
+    from django.utils.datastructures import MultiValueDict
+
+    data = MultiValueDict()
+    by_code = {f.code: f for f in inputs}
+    for code, value in values.items():
+        spec = by_code[code]
+        if spec.type == "multichoice":
+            data.setlist(code, [str(v) for v in value] if isinstance(value, list) else [value])
+        elif spec.type == "group" and not isinstance(value, str):
+            data[code] = json.dumps(value)
+        elif spec.type == "boolean" and isinstance(value, bool):
+            data[code] = "true" if value else "false"
+        elif value is None:
+            data[code] = ""
+        else:
+            data[code] = value if isinstance(value, str) else str(value)
+    return data
+
+
+def form_validate(
+    form: FormSpec,
+    *,
+    data: dict[str, Any],
+    files: dict[str, Any] | None = None,
+    case_data: dict[str, Any] | None = None,
+    context: dict[str, Any] | None = None,
+    functions: dict[str, Any] | None = None,
+    references: dict[str, list[tuple[str, str]]] | None = None,
+) -> dict[str, Any]:
+    """Validate submitted values against a form; return the cleaned, JSON-serialisable values of the visible
+    fields (uploaded files still as UploadedFile: store them with `files_store`). Raise FormInvalid."""
+    if not isinstance(data, dict):
+        raise FormInvalid({"__all__": ["Les données doivent être un objet (champ: valeur)."]})
+    if references is None:
+        references = references_for(form)
+    return _fields_validate(
+        form.fields, data, files or {}, references, context or {}, functions or {}, base_data=case_data
+    )
+
+
+def references_for(form: FormSpec) -> dict[str, list[tuple[str, str]]]:
+    """The items of the reference lists a form's fields use (read now: lists change)."""
+    from workflows.selectors import reference_items
+
+    codes = set()
+
+    def walk(fields: tuple[FieldSpec, ...]) -> None:
+        for f in fields:
+            if f.type == "reference" and f.options.get("reference"):
+                codes.add(f.options["reference"])
+            walk(f.fields)
+
+    walk(form.fields)
+    return {code: reference_items(code=code) for code in codes}
+
+
+def files_store(values: dict[str, Any], *, folder: str) -> dict[str, Any]:
+    """Save the uploaded files among cleaned values; replace each by `{name, path, size, content_type}`."""
+    stored = dict(values)
+    for code, value in values.items():
+        if isinstance(value, UploadedFile):
+            name = get_valid_filename(value.name) or "fichier"
+            path = default_storage.save(f"{folder}/{uuid.uuid4().hex[:12]}/{name}", value)
+            stored[code] = {"name": value.name, "path": path, "size": value.size, "content_type": value.content_type}
+    return stored
+
+
+def django_form_class(form: FormSpec, *, references: dict[str, list[tuple[str, str]]] | None = None) -> type:
+    """A Django form class to render the form (validation goes through `form_validate`)."""
+    references = references if references is not None else references_for(form)
+    fields = {f.code: django_field(f, references, required=f.required) for f in form.input_fields()}
+    return type(f"{form.code.title().replace('-', '').replace('_', '')}Form", (forms.Form,), fields)
+
+
+# --- JSON Schema ------------------------------------------------------------------------------------------------
+
+
+def _field_schema(spec: FieldSpec) -> dict[str, Any]:
+    o = spec.options
+    schema: dict[str, Any] = {"title": spec.label}
+    if o.get("help"):
+        schema["description"] = o["help"]
+    kind = spec.type
+    if kind in ("text", "textarea", "commune"):
+        schema["type"] = "string"
+    elif kind == "integer":
+        schema["type"] = "integer"
+    elif kind in ("decimal", "money"):
+        schema["type"] = ["number", "string"]
+    elif kind == "date":
+        schema.update(type="string", format="date")
+    elif kind == "datetime":
+        schema.update(type="string", format="date-time")
+    elif kind == "email":
+        schema.update(type="string", format="email")
+    elif kind == "phone":
+        schema.update(type="string", **{"x-format": "phone-fr"})
+    elif kind == "siret":
+        schema.update(type="string", pattern=r"^\d{3} ?\d{3} ?\d{3} ?\d{5}$")
+    elif kind == "siren":
+        schema.update(type="string", pattern=r"^\d{3} ?\d{3} ?\d{3}$")
+    elif kind == "postcode":
+        schema.update(type="string", pattern=r"^\d{5}$")
+    elif kind == "boolean":
+        schema["type"] = "boolean"
+    elif kind == "choice":
+        schema.update(type="string", enum=[str(c["value"]) for c in o.get("choices") or []])
+    elif kind == "multichoice":
+        schema.update(
+            type="array", uniqueItems=True, items={"type": "string", "enum": [str(c["value"]) for c in o["choices"]]}
+        )
+    elif kind == "reference":
+        schema.update(type="string", **{"x-reference": o.get("reference", "")})
+    elif kind == "file":
+        schema.update(type="string", format="binary")
+        if o.get("content_types"):
+            schema["x-content-types"] = list(o["content_types"])
+        if o.get("max_size_mb") is not None:
+            schema["x-max-size-mb"] = o["max_size_mb"]
+    elif kind == "group":
+        schema.update(type="array", items=_object_schema(spec.fields))
+        if o.get("min_items") is not None:
+            schema["minItems"] = o["min_items"]
+        if o.get("max_items") is not None:
+            schema["maxItems"] = o["max_items"]
+    for key, target in (("min", "minimum"), ("max", "maximum")):
+        if o.get(key) is not None and kind in ("integer", "decimal", "money"):
+            schema[target] = o[key]
+    for key, target in (("min_length", "minLength"), ("max_length", "maxLength"), ("pattern", "pattern")):
+        if o.get(key) not in (None, "") and schema.get("type") == "string":
+            schema[target] = o[key]
+    if o.get("default") is not None:
+        schema["default"] = o["default"]
+    if spec.visible_if is not None:
+        schema["x-visible-if"] = spec.visible_if.source
+    return schema
+
+
+def _object_schema(fields: tuple[FieldSpec, ...]) -> dict[str, Any]:
+    inputs = [f for f in fields if f.type not in DISPLAY_ONLY]
+    return {
+        "type": "object",
+        "properties": {f.code: _field_schema(f) for f in inputs},
+        "required": [f.code for f in inputs if f.required and f.visible_if is None],
+        "additionalProperties": False,
+    }
+
+
+def json_schema_build(form: FormSpec) -> dict[str, Any]:
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": form.name,
+        **_object_schema(form.fields),
+    }
