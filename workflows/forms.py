@@ -132,7 +132,22 @@ class UploadField(forms.FileField):
 
 
 class BooleanChoiceField(forms.NullBooleanField):
-    """Yes/no; `required` means answered (yes or no)."""
+    """Yes/no; `required` means answered (yes or no). Anything but a yes or a no is an error."""
+
+    widget = forms.Select(choices=[("", "—"), ("true", "Oui"), ("false", "Non")])  # passes the raw value on
+    TRUE = frozenset({"true", "1", "on", "oui", "yes", "True"})
+    FALSE = frozenset({"false", "0", "off", "non", "no", "False"})
+
+    def to_python(self, value: Any) -> bool | None:
+        if value in (True, False):
+            return bool(value)
+        if value in (None, "", "unknown"):
+            return None
+        if str(value).strip() in self.TRUE:
+            return True
+        if str(value).strip() in self.FALSE:
+            return False
+        raise ValidationError("Répondez par oui ou par non.")
 
     def validate(self, value: Any) -> None:
         if value is None and self.required:

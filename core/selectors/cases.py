@@ -100,7 +100,10 @@ def case_list(
         qs = qs.exclude(due_at__lt=timezone.localdate(), closed_at__isnull=True)
     if search:
         qs = qs.filter(
-            Q(reference__icontains=search) | Q(structure__name__icontains=search) | Q(data__icontains=search)
+            Q(reference__icontains=search)
+            | Q(structure__name__icontains=search)
+            | Q(structure__commune__icontains=search)
+            | Q(data__icontains=search)
         )
     return qs.order_by("-created_at", "-pk")
 
