@@ -219,3 +219,36 @@ def test_case_transitioned_and_transition_actions_run_on_commit(
 def test_reference_without_territory_code_is_not_used_in_a_territory(demande, coordinator):
     assert connection.tenant.code == "35"
     assert _open(demande, coordinator).reference.startswith("35-")
+
+
+class _GuardPole:
+    @hookimpl
+    def guard_functions(self):
+        return {"essai_long": lambda text: len(text) > 3, "essai_boom": lambda text: 1 / 0}
+
+
+def test_guard_functions_from_the_poles_are_callable_in_guards(tenant, coordinator):
+    from workflows.services import workflow_import
+
+    plugin_manager().register(_GuardPole(), name="guard-pole")
+    try:
+        workflow_import(source={
+            "format": "ppe-workflow/1", "code": "f", "name": "F", "open_form": "o",
+            "forms": [{"code": "o", "name": "O", "fields": [{"code": "t", "type": "text", "label": "T"}]}],
+            "states": [{"code": "a", "label": "A", "kind": "initial"}, {"code": "b", "label": "B", "kind": "final"}],
+            "transitions": [
+                {"code": "ok", "label": "OK", "from": ["a"], "to": "b", "roles": ["pole_coordinator"],
+                 "guard": "essai_long(data.t)"},
+                {"code": "boom", "label": "Boom", "from": ["a"], "to": "b", "roles": ["pole_coordinator"],
+                 "guard": "essai_boom(data.t)"},
+            ],
+        }, publish=True)  # fmt: skip
+        short = case_open(workflow="f", data={"t": "ab"}, actor=coordinator)
+        with pytest.raises(GuardFailed, match="essai_long"):
+            transition_apply(case=short, transition="ok", actor=coordinator)
+        with pytest.raises(GuardFailed, match="n'a pas pu être évaluée"):
+            transition_apply(case=short, transition="boom", actor=coordinator)
+        long = case_open(workflow="f", data={"t": "abcdef"}, actor=coordinator)
+        assert transition_apply(case=long, transition="ok", actor=coordinator).to_state == "b"
+    finally:
+        plugin_manager().unregister(name="guard-pole")

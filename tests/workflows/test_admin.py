@@ -1,0 +1,78 @@
+"""The engine's Wagtail admin screens: lists, edit forms, publish, new draft, YAML export and import."""
+
+import pytest
+import yaml
+
+from tests.workflows.helpers import fixture_text
+from workflows.models import State, WorkflowDefinition, WorkflowVersion
+
+
+@pytest.fixture
+def admin_client(client_35, territory_admin):
+    client_35.force_login(territory_admin)
+    return client_35
+
+
+def test_every_definition_screen_answers(admin_client, simple):
+    for model in ("workflowdefinition", "workflowversion", "transition", "formdefinition", "referencelist"):
+        assert admin_client.get(f"/admin/snippets/workflows/{model}/").status_code == 200
+        assert admin_client.get(f"/admin/snippets/workflows/{model}/add/").status_code == 200
+    page = admin_client.get(f"/admin/snippets/workflows/workflowversion/edit/{simple.pk}/")
+    assert page.status_code == 200
+    assert "Ouvert" in page.content.decode()
+    listing = admin_client.get("/admin/snippets/workflows/workflowversion/").content.decode()
+    assert "Nouveau brouillon" in listing
+
+
+def test_import_publish_and_export_through_the_admin(admin_client, tenant):
+    response = admin_client.post("/admin/workflows/importer/", {"source": fixture_text("simple.yaml")})
+    assert response.status_code == 302
+    draft = WorkflowVersion.objects.get(definition__code="essai-simple")
+    assert draft.status == "draft"
+    page = admin_client.get(f"/admin/workflows/version/{draft.pk}/publier/").content.decode()
+    assert "La définition est valide" in page
+    assert admin_client.post(f"/admin/workflows/version/{draft.pk}/publier/").status_code == 302
+    draft.refresh_from_db()
+    assert draft.status == "published"
+    exported = admin_client.get(f"/admin/workflows/version/{draft.pk}/exporter/")
+    assert yaml.safe_load(exported.content) == yaml.safe_load(fixture_text("simple.yaml"))
+    response = admin_client.post(f"/admin/workflows/workflow/{draft.definition_id}/brouillon/")
+    assert response.status_code == 302
+    assert WorkflowVersion.objects.filter(definition__code="essai-simple", status="draft").count() == 1
+
+
+def test_an_invalid_definition_is_explained_not_published(admin_client, tenant):
+    broken = fixture_text("simple.yaml").replace("kind: initial", "kind: normal")
+    page = admin_client.post("/admin/workflows/importer/", {"source": broken, "publish": "on"}).content.decode()
+    assert "Aucun état initial" in page
+    assert not WorkflowDefinition.objects.exists()
+    admin_client.post("/admin/workflows/importer/", {"source": broken})
+    draft = WorkflowVersion.objects.get()
+    assert "Aucun état initial" in admin_client.get(f"/admin/workflows/version/{draft.pk}/publier/").content.decode()
+    admin_client.post(f"/admin/workflows/version/{draft.pk}/publier/")
+    draft.refresh_from_db()
+    assert draft.status == "draft"
+
+
+def test_a_published_version_cannot_be_edited_in_the_admin(admin_client, simple):
+    state = State.objects.get(version=simple, code="ouvert")
+    response = admin_client.get(f"/admin/snippets/workflows/workflowversion/edit/{simple.pk}/")
+    assert response.status_code == 200
+    data = {
+        "definition": simple.definition_id, "number": simple.number,
+        "states-TOTAL_FORMS": "1", "states-INITIAL_FORMS": "1", "states-MIN_NUM_FORMS": "0", "states-MAX_NUM_FORMS": "1000",
+        "states-0-id": state.pk, "states-0-code": "ouvert", "states-0-label": "Changé", "states-0-kind": "initial",
+        "states-0-position": "0", "states-0-ORDER": "1",
+    }  # fmt: skip
+    admin_client.post(f"/admin/snippets/workflows/workflowversion/edit/{simple.pk}/", data)
+    assert State.objects.get(pk=state.pk).label == "Ouvert"
+
+
+def test_someone_without_the_permission_is_refused(client_35, tenant, simple):
+    from tests.workflows.helpers import person
+
+    user = person("case_worker")
+    user.is_staff = True
+    user.save()
+    client_35.force_login(user)
+    assert client_35.get(f"/admin/workflows/version/{simple.pk}/exporter/").status_code in (302, 403)

@@ -1,0 +1,97 @@
+"""Admin views of the engine (Wagtail admin): check and publish a version, new draft, YAML export and import."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+
+from workflows.exceptions import DefinitionInvalid
+from workflows.models import WorkflowDefinition, WorkflowVersion
+from workflows.services import (
+    workflow_export,
+    workflow_import,
+    workflow_publish,
+    workflow_version_check,
+    workflow_version_draft_create,
+)
+
+
+def _require_editor(request) -> None:
+    if not request.user.has_perm("workflows.change_workflowversion"):
+        raise PermissionDenied
+
+
+def _versions_url() -> str:
+    return reverse("wagtailsnippets_workflows_workflowversion:list")
+
+
+def version_publish(request, pk: int):
+    _require_editor(request)
+    version = get_object_or_404(WorkflowVersion.objects.select_related("definition"), pk=pk)
+    if request.method == "POST":
+        try:
+            workflow_publish(version=version, actor=request.user)
+        except DefinitionInvalid as exc:
+            for error in exc.errors:
+                messages.error(request, error)
+            return redirect("workflows_admin:publish", pk=pk)
+        messages.success(request, f"Version {version.number} de « {version.definition} » publiée.")
+        return redirect(_versions_url())
+    errors = workflow_version_check(version=version) if version.status == WorkflowVersion.Status.DRAFT else []
+    return TemplateResponse(
+        request, "workflows/admin/publish.html", {"version": version, "errors": errors, "page_title": "Publier"}
+    )
+
+
+def version_draft_create(request, pk: int):
+    _require_editor(request)
+    if request.method != "POST":
+        return redirect(_versions_url())
+    definition = get_object_or_404(WorkflowDefinition, pk=pk)
+    draft = workflow_version_draft_create(definition=definition, actor=request.user)
+    messages.success(request, f"Brouillon {draft.number} de « {definition} » prêt à modifier.")
+    return redirect("wagtailsnippets_workflows_workflowversion:edit", draft.pk)
+
+
+def version_export(request, pk: int):
+    _require_editor(request)
+    version = get_object_or_404(WorkflowVersion.objects.select_related("definition"), pk=pk)
+    response = HttpResponse(workflow_export(version=version), content_type="application/yaml; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{version.definition.code}-v{version.number}.yaml"'
+    return response
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label="Fichier YAML (format ppe-workflow/1)", required=False)
+    source = forms.CharField(label="… ou son contenu", widget=forms.Textarea(attrs={"rows": 16}), required=False)
+    publish = forms.BooleanField(label="Publier aussitôt", required=False)
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("file") and not data.get("source"):
+            raise forms.ValidationError("Choisissez un fichier ou collez son contenu.")
+        return data
+
+
+def workflow_import_view(request):
+    _require_editor(request)
+    form = ImportForm(request.POST or None, request.FILES or None)
+    errors: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data.get("file")
+        source = upload.read().decode("utf-8", errors="replace") if upload else form.cleaned_data["source"]
+        try:
+            version = workflow_import(source=source, actor=request.user, publish=form.cleaned_data["publish"])
+        except DefinitionInvalid as exc:
+            errors = exc.errors
+        else:
+            messages.success(request, f"« {version.definition} » importé (version {version.number}).")
+            return redirect(_versions_url())
+    return TemplateResponse(
+        request, "workflows/admin/import.html", {"form": form, "errors": errors, "page_title": "Importer un workflow"}
+    )
