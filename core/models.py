@@ -207,7 +207,10 @@ class StructureMembership(models.Model):
     """A person who acts for a structure (a `structure_member` sees only its structures' cases)."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("personne"), on_delete=models.CASCADE, related_name="structure_memberships"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("personne"),
+        on_delete=models.CASCADE,
+        related_name="structure_memberships",
     )
     structure = models.ForeignKey(
         Structure, verbose_name=_("structure"), on_delete=models.CASCADE, related_name="memberships"
@@ -226,9 +229,14 @@ class OperatorMembership(models.Model):
     """A person who works for an ESS operator (an `operator` sees only the cases its operators serve)."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("personne"), on_delete=models.CASCADE, related_name="operator_memberships"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("personne"),
+        on_delete=models.CASCADE,
+        related_name="operator_memberships",
     )
-    operator = models.ForeignKey(Operator, verbose_name=_("opérateur"), on_delete=models.CASCADE, related_name="memberships")
+    operator = models.ForeignKey(
+        Operator, verbose_name=_("opérateur"), on_delete=models.CASCADE, related_name="memberships"
+    )
 
     class Meta:
         verbose_name = _("membre d'un opérateur")
@@ -249,6 +257,9 @@ class CaseCounter(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["prefix", "year"], name="case_counter_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.prefix}{self.year}: {self.last}"
+
 
 class Case(ConcurrentTransitionMixin, models.Model):
     """A case (dossier) of any kind: its type is its workflow; it runs on the version it was opened with."""
@@ -261,10 +272,16 @@ class Case(ConcurrentTransitionMixin, models.Model):
 
     reference = models.CharField(_("référence"), max_length=40, unique=True, editable=False)
     workflow = models.ForeignKey(
-        "workflows.WorkflowDefinition", verbose_name=_("type de dossier"), on_delete=models.PROTECT, related_name="cases"
+        "workflows.WorkflowDefinition",
+        verbose_name=_("type de dossier"),
+        on_delete=models.PROTECT,
+        related_name="cases",
     )
     workflow_version = models.ForeignKey(
-        "workflows.WorkflowVersion", verbose_name=_("version du workflow"), on_delete=models.PROTECT, related_name="cases"
+        "workflows.WorkflowVersion",
+        verbose_name=_("version du workflow"),
+        on_delete=models.PROTECT,
+        related_name="cases",
     )
     state = FSMField(_("état"), max_length=80, protected=True, db_index=True)
     data = models.JSONField(_("données"), default=dict, blank=True, encoder=DjangoJSONEncoder)
@@ -320,7 +337,12 @@ class CaseEvent(models.Model):
     case = models.ForeignKey(Case, verbose_name=_("dossier"), on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(_("type"), max_length=20, choices=Kind.choices)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("auteur"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("auteur"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     from_state = models.CharField(_("état de départ"), max_length=80, blank=True)
     to_state = models.CharField(_("état d'arrivée"), max_length=80, blank=True)

@@ -12,12 +12,12 @@ class WorkflowError(Exception):
         super().__init__(self.message)
 
 
-class UnknownTransition(WorkflowError):
+class UnknownTransition(WorkflowError):  # noqa: N818
     status = 404
     default_message = "Transition inconnue."
 
 
-class TransitionNotAllowed(WorkflowError):
+class TransitionNotAllowed(WorkflowError):  # noqa: N818
     """The actor lacks the role, or the case is not in a state the transition starts from."""
 
     status = 403
@@ -29,12 +29,12 @@ class WrongState(TransitionNotAllowed):
     default_message = "Cette transition n'est pas possible dans l'état actuel du dossier."
 
 
-class GuardFailed(WorkflowError):
+class GuardFailed(WorkflowError):  # noqa: N818
     status = 422
     default_message = "Les conditions de cette transition ne sont pas remplies."
 
 
-class FormInvalid(WorkflowError):
+class FormInvalid(WorkflowError):  # noqa: N818
     """`errors` maps a field code (or `__all__`, `comment`) to its French messages."""
 
     status = 422
@@ -49,12 +49,12 @@ class FormInvalid(WorkflowError):
         return f"{self.default_message} {' '.join(parts)}".strip()
 
 
-class ConcurrentTransition(WorkflowError):
+class ConcurrentTransition(WorkflowError):  # noqa: N818
     status = 409
     default_message = "Le dossier vient d'être modifié par quelqu'un d'autre : rechargez-le et recommencez si besoin."
 
 
-class DefinitionInvalid(WorkflowError):
+class DefinitionInvalid(WorkflowError):  # noqa: N818
     """A definition that cannot be imported or published; `errors` lists the French messages."""
 
     status = 422
@@ -76,6 +76,6 @@ class ExpressionError(WorkflowError):
         super().__init__(message)
 
 
-class UnknownWorkflow(WorkflowError):
+class UnknownWorkflow(WorkflowError):  # noqa: N818
     status = 404
     default_message = "Type de dossier inconnu ou non publié."

@@ -201,7 +201,9 @@ def _number(value: Any) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
-def django_field(spec: FieldSpec, references: dict[str, list[tuple[str, str]]], *, required: bool) -> forms.Field:
+def django_field(  # noqa: PLR0911, PLR0912
+    spec: FieldSpec, references: dict[str, list[tuple[str, str]]], *, required: bool
+) -> forms.Field:
     o = spec.options
     common: dict[str, Any] = {"label": spec.label, "help_text": o.get("help", ""), "required": required}
     if o.get("default") is not None:
@@ -266,7 +268,7 @@ def _json_value(value: Any) -> Any:
 
 
 def _empty(value: Any) -> bool:
-    return value is None or value == "" or value == [] or value == {}
+    return value is None or value in ("", [], {})
 
 
 def _visible(spec: FieldSpec, data: dict[str, Any], context: dict[str, Any], functions: dict[str, Any]) -> bool:
@@ -278,7 +280,7 @@ def _visible(spec: FieldSpec, data: dict[str, Any], context: dict[str, Any], fun
         return False  # a condition that cannot be evaluated (data missing) hides the field
 
 
-def _fields_validate(
+def _fields_validate(  # noqa: PLR0917
     fields: tuple[FieldSpec, ...],
     raw: dict[str, Any],
     files: dict[str, Any],
@@ -405,7 +407,7 @@ def django_form_class(form: FormSpec, *, references: dict[str, list[tuple[str, s
 # --- JSON Schema ------------------------------------------------------------------------------------------------
 
 
-def _field_schema(spec: FieldSpec) -> dict[str, Any]:
+def _field_schema(spec: FieldSpec) -> dict[str, Any]:  # noqa: PLR0912, PLR0915
     o = spec.options
     schema: dict[str, Any] = {"title": spec.label}
     if o.get("help"):

@@ -124,12 +124,6 @@ class _VersionPart(models.Model):
     class Meta:
         abstract = True
 
-    def _version_id(self) -> int | None:
-        return self.version_id
-
-    def clean(self) -> None:
-        _assert_draft(self._version_id())
-
     def save(self, *args, **kwargs):
         _assert_draft(self._version_id())
         return super().save(*args, **kwargs)
@@ -137,6 +131,12 @@ class _VersionPart(models.Model):
     def delete(self, *args, **kwargs):
         _assert_draft(self._version_id())
         return super().delete(*args, **kwargs)
+
+    def clean(self) -> None:
+        _assert_draft(self._version_id())
+
+    def _version_id(self) -> int | None:
+        return self.version_id
 
 
 class State(_VersionPart):
@@ -301,12 +301,6 @@ class FieldDefinition(models.Model):
     def __str__(self) -> str:
         return f"{self.label} ({self.code})"
 
-    def _version_id(self) -> int | None:
-        return self.form.version_id if self.form_id else None
-
-    def clean(self) -> None:
-        _assert_draft(self._version_id())
-
     def save(self, *args, **kwargs):
         _assert_draft(self._version_id())
         return super().save(*args, **kwargs)
@@ -314,6 +308,12 @@ class FieldDefinition(models.Model):
     def delete(self, *args, **kwargs):
         _assert_draft(self._version_id())
         return super().delete(*args, **kwargs)
+
+    def clean(self) -> None:
+        _assert_draft(self._version_id())
+
+    def _version_id(self) -> int | None:
+        return self.form.version_id if self.form_id else None
 
 
 class ReferenceList(ClusterableModel):
@@ -364,3 +364,6 @@ class WorkflowAudit(models.Model):
         verbose_name = _("historique de workflow")
         verbose_name_plural = _("historiques de workflow")
         ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.definition_id} · {self.action}"

@@ -65,7 +65,7 @@ def _number(value: Decimal | None) -> int | float | None:
 
 
 def _empty(value: Any) -> bool:
-    return value is None or value == "" or value == [] or value is False
+    return value is None or value is False or value in ("", [])
 
 
 # --- rows → spec ----------------------------------------------------------------------------------------------
@@ -227,10 +227,10 @@ def _check_field(item: Any, where: str, errors: list[str]) -> None:
         errors.append(f"{where} : le libellé est obligatoire.")
     for number in ("min", "max", "max_size_mb"):
         if number in item and not isinstance(item[number], int | float):
-            errors.append(f"{where} : « {number} » doit être un nombre.")
+            errors.append(f"{where} : « {number} » doit être un nombre.")  # noqa: PERF401
     for integer in ("min_length", "max_length", "decimal_places", "min_items", "max_items"):
         if integer in item and (not isinstance(item[integer], int) or item[integer] < 0):
-            errors.append(f"{where} : « {integer} » doit être un entier positif.")
+            errors.append(f"{where} : « {integer} » doit être un entier positif.")  # noqa: PERF401
     choices = item.get("choices", [])
     if not isinstance(choices, list) or not all(isinstance(c, dict) and "value" in c and "label" in c for c in choices):
         errors.append(f"{where} : « choices » doit être une liste de {{value, label}}.")
@@ -238,7 +238,7 @@ def _check_field(item: Any, where: str, errors: list[str]) -> None:
         _check_field(sub, f"{where}, sous-champ", errors)
 
 
-def spec_check_shape(spec: Any) -> list[str]:
+def spec_check_shape(spec: Any) -> list[str]:  # noqa: PLR0912
     """French messages for a spec whose shape is wrong (keys, types); empty when it can be written as rows."""
     errors: list[str] = []
     if not isinstance(spec, dict):
@@ -250,7 +250,7 @@ def spec_check_shape(spec: Any) -> list[str]:
         errors.append(f"Clé(s) inconnue(s) : {', '.join(unknown)}.")
     for key in ("code", "name"):
         if not isinstance(spec.get(key), str) or not spec.get(key):
-            errors.append(f"La clé « {key} » est obligatoire.")
+            errors.append(f"La clé « {key} » est obligatoire.")  # noqa: PERF401
     if not isinstance(spec.get("open_roles", []), list):
         errors.append("« open_roles » doit être une liste de rôles.")
     for key in ("forms", "states", "transitions"):
@@ -279,7 +279,7 @@ def spec_check_shape(spec: Any) -> list[str]:
                 errors.append(f"{where} : « comment » vaut none, optional ou required.")
             for key in ("roles", "actions"):
                 if not isinstance(transition.get(key, []), list):
-                    errors.append(f"{where} : « {key} » doit être une liste.")
+                    errors.append(f"{where} : « {key} » doit être une liste.")  # noqa: PERF401
     return errors
 
 

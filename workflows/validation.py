@@ -15,10 +15,12 @@ def _duplicates(codes: list[str]) -> list[str]:
     return sorted(code for code, count in Counter(codes).items() if count > 1)
 
 
-def _fields_check(fields: list[dict[str, Any]], where: str, names: frozenset[str], lists: set[str] | None) -> list[str]:
-    errors = []
-    for code in _duplicates([f["code"] for f in fields]):
-        errors.append(f"{where} : le champ « {code} » est défini plusieurs fois.")
+def _fields_check(  # noqa: PLR0912
+    fields: list[dict[str, Any]], where: str, names: frozenset[str], lists: set[str] | None
+) -> list[str]:
+    errors = [
+        f"{where} : le champ « {code} » est défini plusieurs fois." for code in _duplicates([f["code"] for f in fields])
+    ]
     for f in fields:
         label = f"{where}, champ « {f['code']} »"
         kind = f.get("type")
@@ -52,7 +54,7 @@ def _fields_check(fields: list[dict[str, Any]], where: str, names: frozenset[str
     return errors
 
 
-def spec_validate(spec: Any, *, reference_lists: set[str] | None = None) -> list[str]:
+def spec_validate(spec: Any, *, reference_lists: set[str] | None = None) -> list[str]:  # noqa: PLR0912
     """Every problem that forbids publishing the spec, as French messages (empty when it can be published)."""
     errors = spec_check_shape(spec)
     if errors:

@@ -113,7 +113,9 @@ def register_import_menu_item():
 def version_listing_buttons(snippet, user, next_url=None):
     if isinstance(snippet, WorkflowVersion):
         if snippet.status == WorkflowVersion.Status.DRAFT:
-            yield ListingButton("Vérifier et publier", reverse("workflows_admin:publish", args=[snippet.pk]), priority=5)
+            yield ListingButton(
+                "Vérifier et publier", reverse("workflows_admin:publish", args=[snippet.pk]), priority=5
+            )
         else:
             yield ListingButton("Nouveau brouillon", reverse("workflows_admin:publish", args=[snippet.pk]), priority=5)
         yield ListingButton("Exporter (YAML)", reverse("workflows_admin:export", args=[snippet.pk]), priority=6)

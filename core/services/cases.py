@@ -143,9 +143,12 @@ def case_open(
     if actor is not None:
         if compiled.open_roles and not roles & compiled.open_roles:
             raise TransitionNotAllowed(f"Vous n'avez pas le droit d'ouvrir un dossier « {compiled.name} ».")
-        if structure is not None and not roles & STAFF_ROLES:
-            if not actor.structure_memberships.filter(structure=structure).exists():
-                raise TransitionNotAllowed("Vous ne pouvez ouvrir un dossier que pour votre structure.")
+        if (
+            structure is not None
+            and not roles & STAFF_ROLES
+            and not actor.structure_memberships.filter(structure=structure).exists()
+        ):
+            raise TransitionNotAllowed("Vous ne pouvez ouvrir un dossier que pour votre structure.")
     data = data or {}
     if compiled.open_form:
         cleaned = form_validate(

@@ -16,7 +16,8 @@ def test_the_database_refuses_update_and_delete_of_case_events(simple, worker):
     case = case_open(workflow="essai-simple", data={"title": "Objet"}, actor=worker)
     event = case.events.get()
     table = CaseEvent._meta.db_table
-    for sql in (f"UPDATE {table} SET comment = 'falsifié' WHERE id = %s", f"DELETE FROM {table} WHERE id = %s"):
+    statements = (f"UPDATE {table} SET comment = 'falsifié' WHERE id = %s", f"DELETE FROM {table} WHERE id = %s")  # noqa: S608
+    for sql in statements:
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql, [event.pk])
     with pytest.raises(DatabaseError), transaction.atomic():

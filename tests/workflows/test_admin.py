@@ -60,7 +60,8 @@ def test_a_published_version_cannot_be_edited_in_the_admin(admin_client, simple)
     assert response.status_code == 200
     data = {
         "definition": simple.definition_id, "number": simple.number,
-        "states-TOTAL_FORMS": "1", "states-INITIAL_FORMS": "1", "states-MIN_NUM_FORMS": "0", "states-MAX_NUM_FORMS": "1000",
+        "states-TOTAL_FORMS": "1", "states-INITIAL_FORMS": "1",
+        "states-MIN_NUM_FORMS": "0", "states-MAX_NUM_FORMS": "1000",
         "states-0-id": state.pk, "states-0-code": "ouvert", "states-0-label": "Changé", "states-0-kind": "initial",
         "states-0-position": "0", "states-0-ORDER": "1",
     }  # fmt: skip

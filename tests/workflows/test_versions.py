@@ -22,7 +22,8 @@ def test_a_published_version_is_frozen(simple):
 
 def test_a_new_draft_copies_the_latest_version_and_publishing_retires_the_old_one(simple, territory_admin):
     draft = workflow_version_draft_create(definition=simple.definition, actor=territory_admin)
-    assert draft.number == 2 and draft.status == "draft"
+    assert draft.number == 2
+    assert draft.status == "draft"
     assert version_spec(draft) == version_spec(simple)
     assert workflow_version_draft_create(definition=simple.definition, actor=territory_admin) == draft
     state = draft.states.get(code="en_cours")
@@ -32,7 +33,8 @@ def test_a_new_draft_copies_the_latest_version_and_publishing_retires_the_old_on
     simple.refresh_from_db()
     draft.refresh_from_db()
     assert simple.status == WorkflowVersion.Status.RETIRED
-    assert draft.status == WorkflowVersion.Status.PUBLISHED and draft.published_by == territory_admin
+    assert draft.status == WorkflowVersion.Status.PUBLISHED
+    assert draft.published_by == territory_admin
     assert draft.snapshot["states"][1]["label"] == "Instruction"
     assert list(WorkflowAudit.objects.filter(definition=simple.definition).values_list("action", flat=True)) == [
         "published", "draft_created", "published", "imported",

@@ -16,9 +16,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--territory", required=True, help="Code du département.")
         parser.add_argument("--workflow", required=True, help="Code du workflow.")
-        parser.add_argument("--map", action="append", default=[], metavar="ANCIEN=NOUVEAU", help="Correspondance d'états.")
+        parser.add_argument(
+            "--map", action="append", default=[], metavar="ANCIEN=NOUVEAU", help="Correspondance d'états."
+        )
 
-    def handle(self, *args, territory, workflow, map, **options):  # noqa: A002
+    def handle(self, *args, territory, workflow, map, **options):
         mapping = {}
         for item in map:
             old, sep, new = item.partition("=")

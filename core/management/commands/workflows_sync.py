@@ -11,7 +11,9 @@ class Command(BaseCommand):
     help = "Importe et publie les workflows livrés par les pôles (sans écraser les modifications locales)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--territory", action="append", help="Code du département (tous par défaut, modèle compris).")
+        parser.add_argument(
+            "--territory", action="append", help="Code du département (tous par défaut, modèle compris)."
+        )
 
     def handle(self, *args, territory=None, **options):
         territories = Territory.objects.exclude(schema_name="public")
@@ -26,8 +28,8 @@ class Command(BaseCommand):
                 f"inchangés {len(report.unchanged)}"
             )
             for code in report.conflicts:
-                self.stdout.write(self.style.WARNING(f"  conflit : « {code} » a été modifié ici et le pôle en livre une "
-                                                     "nouvelle version ; rien n'a été écrasé."))  # fmt: skip
+                message = f"  conflit : « {code} » a été modifié ici et le pôle en livre une nouvelle version ; "
+                self.stdout.write(self.style.WARNING(message + "rien n'a été écrasé."))
             for path, errors in report.errors.items():
                 failed = True
                 self.stderr.write(self.style.ERROR(f"  {path} : {' '.join(errors)}"))

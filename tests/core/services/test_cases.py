@@ -1,10 +1,10 @@
 """case_open and transition_apply: the contract the poles, the API and the back office code against."""
 
 import re
-from datetime import date
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from core.models import Case, CaseEvent, Network, Structure
 from core.plugins import hookimpl, plugin_manager
@@ -28,12 +28,19 @@ def _open(demande, actor, **data):
 def test_case_open_gives_a_reference_the_initial_state_and_an_opened_event(demande, coordinator):
     case = _open(demande, coordinator, places="12", budget="1234.5", start="2026-12-01", member=False)
     assert re.fullmatch(r"35-\d{4}-00001", case.reference)
-    assert case.state == "recue" and case.workflow_version == demande
-    assert case.data["places"] == 12 and case.data["budget"] == "1234.50" and case.data["start"] == "2026-12-01"
-    assert case.data["member"] is False and "federation" not in case.data
-    assert case.due_at is not None and case.due_at > date.today()
+    assert case.state == "recue"
+    assert case.workflow_version == demande
+    assert case.data["places"] == 12
+    assert case.data["budget"] == "1234.50"
+    assert case.data["start"] == "2026-12-01"
+    assert case.data["member"] is False
+    assert "federation" not in case.data
+    assert case.due_at is not None
+    assert case.due_at > timezone.localdate()
     event = case.events.get()
-    assert event.kind == CaseEvent.Kind.OPENED and event.actor == coordinator and event.to_state == "recue"
+    assert event.kind == CaseEvent.Kind.OPENED
+    assert event.actor == coordinator
+    assert event.to_state == "recue"
     second = _open(demande, coordinator)
     assert second.reference.endswith("-00002")
 
@@ -74,14 +81,19 @@ def test_bad_opening_data_is_refused_field_by_field_and_nothing_is_written(deman
     errors = exc.value.errors
     assert errors["structure_name"] == ["Le champ « Nom de la structure » est obligatoire."]
     assert errors["email"][0].startswith("« Courriel de contact » : ")
-    assert "kind" in errors and "places" in errors and "postcode" in errors and "start" in errors
+    assert "kind" in errors
+    assert "places" in errors
+    assert "postcode" in errors
+    assert "start" in errors
     assert errors["siret"] == ["« SIRET » : Numéro SIRET invalide."]
     assert errors["phone"] == ["« Téléphone » : Numéro de téléphone invalide."]
     assert errors["federation"] == ["Le champ « Laquelle » est obligatoire."]  # visible: member is true
-    assert "Élément 1" in errors["board"][0] and "Nom" in errors["board"][0]
+    assert "Élément 1" in errors["board"][0]
+    assert "Nom" in errors["board"][0]
     assert errors["__all__"] == ["Champ(s) inconnu(s) : intrus."]
     assert exc.value.status == 422
-    assert not Case.objects.exists() and not CaseEvent.objects.exists()
+    assert not Case.objects.exists()
+    assert not CaseEvent.objects.exists()
 
 
 def test_transition_apply_moves_the_case_and_writes_one_event(demande, coordinator, django_capture_on_commit_callbacks):
@@ -90,13 +102,17 @@ def test_transition_apply_moves_the_case_and_writes_one_event(demande, coordinat
         event = transition_apply(case=case, transition="demarrer_diagnostic", actor=coordinator, data={"score": "70"},
                                  comment="On y va")  # fmt: skip
     case = Case.objects.get(pk=case.pk)
-    assert case.state == "diagnostic" and case.data["score"] == 70
+    assert case.state == "diagnostic"
+    assert case.data["score"] == 70
     assert (event.kind, event.from_state, event.to_state, event.transition) == ("transitioned", "recue", "diagnostic",
                                                                                 "demarrer_diagnostic")  # fmt: skip
-    assert event.data_diff == {"score": [None, 70]} and event.comment == "On y va"
+    assert event.data_diff == {"score": [None, 70]}
+    assert event.comment == "On y va"
     transition_apply(case=case, transition="cloturer", actor=coordinator, data={"conclusion": "Fini"}, comment="ok")
     case = Case.objects.get(pk=case.pk)
-    assert case.state == "close" and case.closed_at is not None and case.due_at is None
+    assert case.state == "close"
+    assert case.closed_at is not None
+    assert case.due_at is None
     assert list(case.events.values_list("kind", flat=True)) == ["opened", "transitioned", "transitioned"]
 
 
@@ -104,14 +120,17 @@ def test_unknown_transition_wrong_state_and_role(demande, coordinator, worker):
     case = _open(demande, coordinator)
     with pytest.raises(UnknownTransition) as exc:
         transition_apply(case=case, transition="voler", actor=coordinator)
-    assert exc.value.status == 404 and "voler" in exc.value.message
+    assert exc.value.status == 404
+    assert "voler" in exc.value.message
     with pytest.raises(WrongState) as exc:
         transition_apply(case=case, transition="cloturer", actor=coordinator)
     assert "depuis l'état « Demande reçue »" in exc.value.message
     with pytest.raises(TransitionNotAllowed) as exc:
         transition_apply(case=case, transition="abandonner", actor=person("operator"))
-    assert exc.value.status == 403 and "Coordinateur de pôle" in exc.value.message
-    assert Case.objects.get(pk=case.pk).state == "recue" and case.events.count() == 1
+    assert exc.value.status == 403
+    assert "Coordinateur de pôle" in exc.value.message
+    assert Case.objects.get(pk=case.pk).state == "recue"
+    assert case.events.count() == 1
 
 
 def test_a_false_guard_and_a_guard_that_throws_give_clear_errors(demande, coordinator):
@@ -119,14 +138,16 @@ def test_a_false_guard_and_a_guard_that_throws_give_clear_errors(demande, coordi
     transition_apply(case=case, transition="demarrer_diagnostic", actor=coordinator, data={"score": 10})
     with pytest.raises(GuardFailed) as exc:
         transition_apply(case=case, transition="cloturer", actor=coordinator, data={"conclusion": "x"}, comment="c")
-    assert exc.value.status == 422 and "data.score >= 50" in exc.value.message
+    assert exc.value.status == 422
+    assert "data.score >= 50" in exc.value.message
     # A guard that throws: the data it reads is of the wrong type.
     Case.objects.filter(pk=case.pk).update(data={**case.data, "score": "beaucoup"})
     case = Case.objects.get(pk=case.pk)
     with pytest.raises(GuardFailed) as exc:
         transition_apply(case=case, transition="cloturer", actor=coordinator, data={"conclusion": "x"}, comment="c")
     assert "n'a pas pu être évaluée" in exc.value.message
-    assert Case.objects.get(pk=case.pk).state == "diagnostic" and case.events.count() == 2
+    assert Case.objects.get(pk=case.pk).state == "diagnostic"
+    assert case.events.count() == 2
 
 
 def test_form_and_comment_errors_leave_nothing_half_written(demande, coordinator):
@@ -147,7 +168,9 @@ def test_form_and_comment_errors_leave_nothing_half_written(demande, coordinator
         transition_apply(case=case, transition="cloturer", actor=coordinator, data={"conclusion": "x"})
     assert exc.value.errors == {"comment": ["Le commentaire est obligatoire pour cette transition."]}
     case = Case.objects.get(pk=case.pk)
-    assert case.state == "diagnostic" and case.data["score"] == 90 and case.events.count() == 2
+    assert case.state == "diagnostic"
+    assert case.data["score"] == 90
+    assert case.events.count() == 2
 
 
 def test_a_stale_case_object_gets_a_conflict(demande, coordinator):
@@ -156,7 +179,8 @@ def test_a_stale_case_object_gets_a_conflict(demande, coordinator):
     transition_apply(case=case, transition="abandonner", actor=coordinator)
     with pytest.raises(ConcurrentTransition) as exc:
         transition_apply(case=stale, transition="demarrer_diagnostic", actor=coordinator, data={"score": 1})
-    assert exc.value.status == 409 and "rechargez" in exc.value.message
+    assert exc.value.status == 409
+    assert "rechargez" in exc.value.message
     assert stale.state == "recue"  # the in-memory object is put back
     stale.refresh_from_db()
     assert stale.state == "close"
@@ -170,7 +194,8 @@ def test_guards_see_case_actor_today_and_structure(tenant, coordinator):
     structure = Structure.objects.create(name="Les Lutins", kind="creche", commune="Rennes", network=network)
     workflow_import(source={
         "format": "ppe-workflow/1", "code": "g", "name": "G", "open_roles": [],
-        "forms": [], "states": [{"code": "a", "label": "A", "kind": "initial"}, {"code": "b", "label": "B", "kind": "final"}],
+        "forms": [],
+        "states": [{"code": "a", "label": "A", "kind": "initial"}, {"code": "b", "label": "B", "kind": "final"}],
         "transitions": [{"code": "go", "label": "Go", "from": ["a"], "to": "b", "roles": ["pole_coordinator"],
                          "guard": "case.structure.name == 'Les Lutins' && case.reference.startsWith('35-') && "
                                   "'pole_coordinator' in actor.roles && actor.id > 0 && today > '2020-01-01' && "

@@ -77,9 +77,12 @@ def test_workflows_sync_command(tenant, shipping, capsys):
 
 
 def _v2_with_renamed_state():
-    source = fixture_text("simple.yaml").replace("code: en_cours", "code: instruction").replace(
-        "to: en_cours", "to: instruction"
-    ).replace("from: [en_cours]", "from: [instruction]")
+    source = (
+        fixture_text("simple.yaml")
+        .replace("code: en_cours", "code: instruction")
+        .replace("to: en_cours", "to: instruction")
+        .replace("from: [en_cours]", "from: [instruction]")
+    )
     return workflow_import(source=source, publish=True)
 
 
@@ -95,7 +98,8 @@ def test_case_migrate_version_maps_states_and_records_it(simple, worker):
                                   actor=worker)  # fmt: skip
     assert len(events) == 2
     second = Case.objects.get(pk=second.pk)
-    assert second.workflow_version == v2 and second.state == "instruction"
+    assert second.workflow_version == v2
+    assert second.state == "instruction"
     event = second.events.get(kind="migrated")
     assert event.detail == {"from_version": 1, "to_version": 2}
     assert (event.from_state, event.to_state) == ("en_cours", "instruction")
