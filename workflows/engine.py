@@ -147,9 +147,13 @@ def compiled_version(version_id: int) -> CompiledWorkflow:
 def compiled_cache_clear(*, schema: str | None = None) -> None:
     """Forget the compiled versions of one schema (a territory re-created under the same schema name starts
     its ids again) or of all (a pole's guard functions changed)."""
+    from workflows import forms
+
     with _lock:
         for key in [key for key in _cache if schema is None or key[0] == schema]:
             del _cache[key]
+        if schema is None:
+            forms._form_classes.clear()
 
 
 __all__ = ["CompiledWorkflow", "ExpressionError", "StateSpec", "TransitionSpec", "compiled_version"]

@@ -280,6 +280,28 @@ def _visible(spec: FieldSpec, data: dict[str, Any], context: dict[str, Any], fun
         return False  # a condition that cannot be evaluated (data missing) hides the field
 
 
+# Validation form classes of immutable field tuples (published versions), when no reference list is involved
+# (those read their items at each call): building the class costs more than validating.
+_form_classes: dict[int, tuple[tuple[FieldSpec, ...], type]] = {}
+
+
+def _has_references(fields: tuple[FieldSpec, ...]) -> bool:
+    return any(f.type == "reference" or _has_references(f.fields) for f in fields)
+
+
+def _validation_form_class(
+    fields: tuple[FieldSpec, ...], inputs: list[FieldSpec], references: dict[str, list[tuple[str, str]]]
+) -> type:
+    cached = _form_classes.get(id(fields))
+    if cached is not None and cached[0] is fields:
+        return cached[1]
+    form_fields = {f.code: django_field(f, references, required=False) for f in inputs}
+    form_class = type("WorkflowForm", (forms.Form,), form_fields)
+    if not _has_references(fields):
+        _form_classes[id(fields)] = (fields, form_class)  # keeps `fields` alive, so the id stays unique
+    return form_class
+
+
 def _fields_validate(  # noqa: PLR0917
     fields: tuple[FieldSpec, ...],
     raw: dict[str, Any],
@@ -290,8 +312,8 @@ def _fields_validate(  # noqa: PLR0917
     base_data: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     inputs = [f for f in fields if f.type not in DISPLAY_ONLY]
-    form_fields = {f.code: django_field(f, references, required=False) for f in inputs}
-    form_class = type("WorkflowForm", (forms.Form,), dict(form_fields))  # the metaclass pops them
+    form_class = _validation_form_class(fields, inputs, references)
+    form_fields = form_class.base_fields
     values = {}
     for f in inputs:
         if f.code in raw:

@@ -40,3 +40,11 @@ def workflow_published_version(*, code: str) -> WorkflowVersion | None:
 
 def workflow_latest_version(*, definition: WorkflowDefinition) -> WorkflowVersion | None:
     return definition.versions.order_by("-number").first()
+
+
+def form_json_schema(*, version: WorkflowVersion, form: str | None = None) -> dict:
+    """The JSON Schema of one of a version's forms (its opening form by default), for the API."""
+    from workflows.engine import compiled_version
+
+    compiled = compiled_version(version.pk)
+    return compiled.forms[form or compiled.open_form].json_schema

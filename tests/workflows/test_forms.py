@@ -123,3 +123,10 @@ def test_django_form_renders_every_input_field(form):
     for label in ("Nom de la structure", "SIRET", "Réseau", "ACCEP", "Financeur", "CAF", "Statuts"):
         assert label in rendered
     assert 'type="date"' in rendered
+
+
+def test_form_json_schema_selector(demande):
+    from workflows.selectors import form_json_schema
+
+    assert form_json_schema(version=demande)["title"] == "Demande"
+    assert form_json_schema(version=demande, form="diagnostic")["required"] == ["score"]
