@@ -217,7 +217,7 @@ def transition_apply(
     roles = user_roles(actor)
     role_check(spec, roles)
     guard_check(case, spec, actor, roles, compiled)
-    comment = (comment or "").strip()
+    comment = str(comment or "").strip()
     if spec.comment == "required" and not comment:
         raise FormInvalid({"comment": ["Le commentaire est obligatoire pour cette transition."]})
     if spec.comment == "none" and comment:

@@ -161,6 +161,9 @@ def test_form_and_comment_errors_leave_nothing_half_written(demande, coordinator
     with pytest.raises(FormInvalid) as exc:
         transition_apply(case=case, transition="abandonner", actor=coordinator, data={"x": 1})
     with pytest.raises(FormInvalid) as exc:
+        transition_apply(case=case, transition="demarrer_diagnostic", actor=coordinator, data=["pas", "un", "objet"])
+    assert exc.value.errors == {"__all__": ["Les données doivent être un objet (champ: valeur)."]}
+    with pytest.raises(FormInvalid) as exc:
         transition_apply(case=case, transition="abandonner", actor=coordinator, comment="pas de commentaire ici")
     assert "comment" in exc.value.errors
     transition_apply(case=case, transition="demarrer_diagnostic", actor=coordinator, data={"score": 90})
