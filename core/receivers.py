@@ -20,4 +20,8 @@ def on_territory_provisioned(sender, territory, source, sample_data, **kwargs):
         roles_ensure()
         catalogue_sync()
         workflows_sync()
+    if source is not None:  # cloned: the source territory's API clients are not this one's
+        from core.api.services import api_credentials_drop
+
+        api_credentials_drop()
     hooks(territory).territory_provisioned(territory=territory, source=source, sample_data=sample_data)

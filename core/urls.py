@@ -20,3 +20,4 @@ if settings.DEBUG:
 urlpatterns += [path("", include(wagtail_urls))]
 
 handler404 = "core.views.page_not_found"
+handler500 = "core.api.views.server_error"

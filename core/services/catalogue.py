@@ -63,3 +63,19 @@ def catalogue_sync() -> CatalogueSyncReport:
                 service.save()
                 report.updated.append(spec.code)
     return report
+
+
+_EDITABLE_FIELDS = ("title", "summary", "description", "audience", "is_active")
+
+
+@transaction.atomic
+def catalogue_service_update(*, service: CatalogueService, actor=None, **fields) -> CatalogueService:
+    """Change a catalogue service of the territory (an admin's edit: later syncs keep it, see above)."""
+    unknown = set(fields) - set(_EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    for name, value in fields.items():
+        setattr(service, name, value)
+    service.full_clean()
+    service.save()
+    return service

@@ -32,6 +32,7 @@ SHARED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "huey.contrib.djhuey",
+    "axes",
 ]
 
 # Every territory's schema: its own users, pages, workflows, cases and poles.
@@ -41,7 +42,8 @@ TENANT_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.humanize",
-    "rest_framework.authtoken",
+    "core.api",
+    "axes",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
@@ -96,6 +98,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "core.api.idempotency.IdempotencyMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 TEMPLATES = [
@@ -164,6 +169,23 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Brute-force protection first (django-axes; its tables live in each schema, so lockouts are per territory).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_HOURS", 1)  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "api/lockout.html"
+AXES_IPWARE_PROXY_COUNT = env_int("AXES_PROXY_COUNT", 0)
 LOGIN_URL = "/admin/login/"
 LOGIN_REDIRECT_URL = "/admin/"
 
@@ -224,6 +246,75 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     "PREPROCESSING_HOOKS": ["core.api.schema.only_api_paths"],
 }
+# Per-territory hashed tokens (core.api) replace DRF's plain authtoken; errors are RFC 9457 problem details.
+REST_FRAMEWORK.update(
+    {
+        "DEFAULT_AUTHENTICATION_CLASSES": [
+            "core.api.authentication.ApiTokenAuthentication",
+            "rest_framework.authentication.SessionAuthentication",
+        ],
+        "DEFAULT_PERMISSION_CLASSES": ["core.api.permissions.RolePermission"],
+        "DEFAULT_THROTTLE_CLASSES": [
+            "core.api.throttling.TokenRateThrottle",
+            "core.api.throttling.SessionUserRateThrottle",
+            "core.api.throttling.AnonymousRateThrottle",
+        ],
+        "DEFAULT_THROTTLE_RATES": {
+            "token": env_str("API_THROTTLE_TOKEN", "1200/min"),
+            "user": env_str("API_THROTTLE_USER", "600/min"),
+            "anon": env_str("API_THROTTLE_ANON", "60/min"),
+        },
+        "EXCEPTION_HANDLER": "core.api.errors.problem_exception_handler",
+        "DEFAULT_SCHEMA_CLASS": "core.api.schema.ApiAutoSchema",
+        "DEFAULT_FILTER_BACKENDS": [
+            "rest_framework.filters.SearchFilter",
+            "rest_framework.filters.OrderingFilter",
+        ],
+    }
+)
+SPECTACULAR_SETTINGS.update(
+    {
+        "COMPONENT_SPLIT_REQUEST": True,
+        "TAGS": [
+            {"name": "territoire", "description": "Le territoire servi par cette API."},
+            {"name": "catalogue", "description": "Le catalogue de services du territoire."},
+            {"name": "annuaire", "description": "Structures d'accueil et opérateurs ESS."},
+            {"name": "dossiers", "description": "Dossiers, transitions, commentaires et pièces jointes."},
+            {"name": "workflows", "description": "Workflows publiés et schémas JSON de leurs formulaires."},
+            {"name": "webhooks", "description": "Abonnements aux événements du territoire."},
+        ],
+    }
+)
+API_TOKEN_DEFAULT_DAYS = env_int("API_TOKEN_DEFAULT_DAYS", 365)
+API_IDEMPOTENCY_TTL_HOURS = env_int("API_IDEMPOTENCY_TTL_HOURS", 24)
+# Webhooks: deliveries to private or loopback addresses are refused unless this is on (dev and tests).
+PPE_WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env_bool("PPE_WEBHOOKS_ALLOW_PRIVATE_NETWORKS", False)
+PPE_WEBHOOK_MAX_ATTEMPTS = env_int("PPE_WEBHOOK_MAX_ATTEMPTS", 8)
+PPE_WEBHOOK_RETRY_BASE_SECONDS = env_int("PPE_WEBHOOK_RETRY_BASE_SECONDS", 30)
+# Uploads: the largest file accepted, and the content types sniffed from the bytes that are allowed.
+PPE_UPLOAD_MAX_BYTES = env_int("PPE_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+
+# --- Security headers: a Content Security Policy on every page (django-csp) --------------------------------
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "frame-src": ["'self'"],
+        "frame-ancestors": ["'self'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+        "worker-src": ["'self'", "blob:"],
+    },
+}
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "SAMEORIGIN"
 
 # --- E-mail -------------------------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

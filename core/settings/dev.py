@@ -5,3 +5,4 @@ from core.settings.base import *
 
 DEBUG = env_bool("DEBUG", True)
 HUEY["immediate"] = env_bool("HUEY_IMMEDIATE", False)
+PPE_WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env_bool("PPE_WEBHOOKS_ALLOW_PRIVATE_NETWORKS", True)

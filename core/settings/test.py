@@ -13,3 +13,5 @@ WAGTAILADMIN_BASE_URL = "http://testserver"
 # Static files straight from the apps (no collectstatic) for the test server processes.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+PPE_WEBHOOKS_ALLOW_PRIVATE_NETWORKS = True  # the tests' receivers listen on 127.0.0.1
+AXES_FAILURE_LIMIT = 3

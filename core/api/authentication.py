@@ -1,0 +1,32 @@
+"""Bearer tokens of the territory (`Authorization: Bearer ppe_…`); the browser uses its session (with CSRF)."""
+
+from __future__ import annotations
+
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.exceptions import AuthenticationFailed
+
+from core.api.selectors import api_token_authenticate
+from core.api.services import api_token_touch
+
+KEYWORDS = (b"bearer", b"token")
+
+
+class ApiTokenAuthentication(BaseAuthentication):
+    def authenticate(self, request):
+        header = get_authorization_header(request).split()
+        if not header or header[0].lower() not in KEYWORDS:
+            return None
+        if len(header) != 2:
+            raise AuthenticationFailed("En-tête Authorization invalide : « Bearer <jeton> » attendu.")
+        try:
+            raw = header[1].decode("ascii")
+        except UnicodeDecodeError:
+            raise AuthenticationFailed("Jeton invalide.") from None
+        token = api_token_authenticate(raw=raw)
+        if token is None:
+            raise AuthenticationFailed("Jeton invalide, expiré ou révoqué.")
+        api_token_touch(token=token)
+        return token.user, token
+
+    def authenticate_header(self, request) -> str:
+        return 'Bearer realm="api"'

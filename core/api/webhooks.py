@@ -1,0 +1,248 @@
+"""Webhooks: subscriptions, signed deliveries, retries with exponential backoff, and their log.
+
+Signature: each delivery carries `X-PPE-Signature: t=<unix time>,v1=<hex>` where `<hex>` is
+HMAC-SHA256(subscription secret, "<unix time>." + raw body). A receiver recomputes it, compares in constant
+time and refuses a timestamp older than a few minutes (`signature_verify` does all three).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import json
+import logging
+import secrets
+import socket
+import time
+import urllib.error
+import urllib.request
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, transaction
+from django.utils import timezone
+
+from core.api.events import EVENTS, WEBHOOK_PING
+from core.api.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
+
+logger = logging.getLogger("ppe.webhooks")
+
+SIGNATURE_HEADER = "X-PPE-Signature"
+EVENT_HEADER = "X-PPE-Event"
+DELIVERY_HEADER = "X-PPE-Delivery"
+TIMEOUT_SECONDS = 10
+SIGNATURE_TOLERANCE_SECONDS = 300
+
+
+# --- Signing --------------------------------------------------------------------------------------------------
+
+
+def signature_header(*, secret: str, body: bytes, timestamp: int | None = None) -> str:
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={mac}"
+
+
+def signature_verify(
+    *, secret: str, header: str, body: bytes, tolerance: int = SIGNATURE_TOLERANCE_SECONDS, now: int | None = None
+) -> bool:
+    """What a receiver does: True when `header` signs `body` with `secret` and is recent enough."""
+    try:
+        parts = dict(item.split("=", 1) for item in header.split(","))
+        timestamp = int(parts["t"])
+        received = parts["v1"]
+    except (KeyError, ValueError):
+        return False
+    now = int(time.time()) if now is None else now
+    if abs(now - timestamp) > tolerance:
+        return False
+    expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, received)
+
+
+# --- Subscriptions ----------------------------------------------------------------------------------------------
+
+
+def _address_is_public(host: str) -> bool:
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except OSError:
+        return False
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global:
+            return False
+    return True
+
+
+def webhook_url_validate(url: str) -> None:
+    """Refuse what is not http(s), and private, loopback or link-local targets (unless settings allow them)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValidationError({"url": "Adresse invalide : http:// ou https:// attendu."})
+    if parts.username or parts.password:
+        raise ValidationError({"url": "L'adresse ne doit pas contenir d'identifiants."})
+    if not settings.PPE_WEBHOOKS_ALLOW_PRIVATE_NETWORKS and not _address_is_public(parts.hostname):
+        raise ValidationError({"url": "Cette adresse n'est pas joignable publiquement : refusée."})
+
+
+def _events_validate(events: list[str]) -> list[str]:
+    unknown = sorted(set(events) - set(EVENTS))
+    if not events:
+        raise ValidationError({"events": "Choisissez au moins un événement."})
+    if unknown:
+        raise ValidationError({"events": f"Événements inconnus : {', '.join(unknown)}."})
+    return sorted(set(events))
+
+
+@transaction.atomic
+def webhook_subscription_create(*, name: str, url: str, events: list[str], actor=None) -> WebhookSubscription:
+    webhook_url_validate(url)
+    return WebhookSubscription.objects.create(
+        name=name,
+        url=url,
+        events=_events_validate(events),
+        secret=f"whsec_{secrets.token_urlsafe(32)}",
+        created_by=actor,
+    )
+
+
+@transaction.atomic
+def webhook_subscription_update(*, subscription: WebhookSubscription, actor=None, **fields: Any) -> WebhookSubscription:
+    if "url" in fields:
+        webhook_url_validate(fields["url"])
+    if "events" in fields:
+        fields["events"] = _events_validate(fields["events"])
+    for name in ("name", "url", "events", "is_active"):
+        if name in fields:
+            setattr(subscription, name, fields[name])
+    subscription.save()
+    return subscription
+
+
+# --- Emitting and delivering --------------------------------------------------------------------------------------
+
+
+def webhook_event_emit(*, event: str, data: dict[str, Any]) -> list[WebhookDelivery]:
+    """Record a delivery of `event` for every active subscription to it, sent once the transaction commits.
+
+    Call it from the core service that caused the event, inside its transaction.
+    """
+    from core.api.tasks import webhook_deliver
+
+    if event not in EVENTS:
+        raise ValueError(f"Unknown webhook event {event!r}")
+    deliveries = []
+    subscriptions = [s for s in WebhookSubscription.objects.filter(is_active=True) if event in s.events]
+    for subscription in subscriptions:
+        delivery = WebhookDelivery.objects.create(subscription=subscription, event=event, payload={})
+        delivery.payload = {
+            "id": str(delivery.uuid),
+            "event": event,
+            "territory": connection.schema_name,
+            "created_at": delivery.created_at.isoformat(),
+            "data": json.loads(json.dumps(data, cls=DjangoJSONEncoder)),
+        }
+        delivery.save(update_fields=["payload"])
+        webhook_deliver.enqueue_on_commit(delivery.pk)
+        deliveries.append(delivery)
+    return deliveries
+
+
+def webhook_ping(*, subscription: WebhookSubscription) -> WebhookDelivery:
+    """Send a test event to one subscription (from the admin or the API)."""
+    from core.api.tasks import webhook_deliver
+
+    delivery = WebhookDelivery.objects.create(subscription=subscription, event=WEBHOOK_PING, payload={})
+    delivery.payload = {
+        "id": str(delivery.uuid),
+        "event": WEBHOOK_PING,
+        "territory": connection.schema_name,
+        "created_at": delivery.created_at.isoformat(),
+        "data": {"subscription": subscription.pk},
+    }
+    delivery.save(update_fields=["payload"])
+    webhook_deliver.enqueue_on_commit(delivery.pk)
+    return delivery
+
+
+def retry_delay(attempt: int) -> int:
+    """Seconds before try number `attempt + 1`: base * 2**(attempt - 1) (30 s, 1 min, 2 min, 4 min…)."""
+    return settings.PPE_WEBHOOK_RETRY_BASE_SECONDS * 2 ** (attempt - 1)
+
+
+def webhook_delivery_attempt(*, delivery: WebhookDelivery) -> WebhookAttempt:
+    """Try one delivery now: POST the signed payload, log the attempt, and plan the next one if it failed.
+
+    Returns the attempt's log row. When a retry is due, `delivery.next_attempt_at` says when (the task
+    schedules it).
+    """
+    if delivery.status in (WebhookDelivery.Status.SUCCEEDED, WebhookDelivery.Status.FAILED):
+        raise ValueError("delivery already settled")
+    subscription = delivery.subscription
+    body = json.dumps(delivery.payload, ensure_ascii=False, separators=(",", ":")).encode()
+    number = delivery.attempts + 1
+    status_code: int | None = None
+    error = ""
+    started = time.monotonic()
+    if not subscription.is_active:
+        error = "Abonnement désactivé."
+    else:
+        try:
+            webhook_url_validate(subscription.url)  # again at delivery time: DNS may have changed
+            request = urllib.request.Request(  # noqa: S310  (scheme checked above: http or https only)
+                subscription.url,
+                data=body,
+                method="POST",
+                headers={
+                    "Content-Type": "application/json",
+                    "User-Agent": "PlateformePetiteEnfance-Webhooks/1.0",
+                    SIGNATURE_HEADER: signature_header(secret=subscription.secret, body=body),
+                    EVENT_HEADER: delivery.event,
+                    DELIVERY_HEADER: str(delivery.uuid),
+                },
+            )
+            opener = urllib.request.build_opener(_NoRedirect)
+            with opener.open(request, timeout=TIMEOUT_SECONDS) as response:
+                status_code = response.status
+        except urllib.error.HTTPError as exc:
+            status_code = exc.code
+            error = f"HTTP {exc.code}"
+        except ValidationError as exc:
+            error = "; ".join(exc.messages)
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            error = str(getattr(exc, "reason", exc))[:500]
+    duration_ms = int((time.monotonic() - started) * 1000)
+
+    with transaction.atomic():
+        attempt = WebhookAttempt.objects.create(
+            delivery=delivery, number=number, status_code=status_code, error=error[:500], duration_ms=duration_ms
+        )
+        delivery.attempts = number
+        delivery.last_status_code = status_code
+        if status_code is not None and 200 <= status_code < 300:
+            delivery.status = WebhookDelivery.Status.SUCCEEDED
+            delivery.delivered_at = timezone.now()
+            delivery.next_attempt_at = None
+        elif number >= settings.PPE_WEBHOOK_MAX_ATTEMPTS or not subscription.is_active:
+            delivery.status = WebhookDelivery.Status.FAILED
+            delivery.next_attempt_at = None
+        else:
+            delivery.status = WebhookDelivery.Status.RETRYING
+            delivery.next_attempt_at = timezone.now() + timedelta(seconds=retry_delay(number))
+        delivery.save(update_fields=["attempts", "last_status_code", "status", "delivered_at", "next_attempt_at"])
+    if delivery.status != WebhookDelivery.Status.SUCCEEDED:
+        logger.info("webhook %s to %s: attempt %s failed (%s)", delivery.uuid, subscription.url, number, error)
+    return attempt
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect is an answer, not a hop: following it could lead to a private address."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: PLR0917  (urllib signature)
+        return None
