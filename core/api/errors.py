@@ -14,6 +14,8 @@ from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 logger = logging.getLogger("ppe.api")
@@ -134,9 +136,29 @@ def _to_api_exception(exc: Exception) -> exceptions.APIException | None:  # noqa
 PROBLEM_MAPPINGS: list[Any] = []
 
 
-def problem_exception_handler(exc: Exception, context: dict[str, Any]):
-    from rest_framework.response import Response
+class ProblemResponse(Response):
+    """Always rendered as problem JSON, whatever renderer the view negotiated (YAML for the schema view...)."""
 
+    _renderer = JSONRenderer()
+
+    @property
+    def accepted_renderer(self):
+        return self._renderer
+
+    @accepted_renderer.setter
+    def accepted_renderer(self, value) -> None:
+        pass
+
+    @property
+    def accepted_media_type(self) -> str:
+        return PROBLEM_CONTENT_TYPE
+
+    @accepted_media_type.setter
+    def accepted_media_type(self, value) -> None:
+        pass
+
+
+def problem_exception_handler(exc: Exception, context: dict[str, Any]):
     request = context.get("request")
     instance = request.path if request is not None else ""
     api_exc = _to_api_exception(exc)
@@ -144,7 +166,7 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]):
         logger.exception("API error on %s", instance, exc_info=exc)
         set_rollback()
         body = problem_body(status_code=500, detail="Une erreur inattendue s'est produite.", instance=instance)
-        return Response(body, status=500, content_type=PROBLEM_CONTENT_TYPE)
+        return ProblemResponse(body, status=500, content_type=PROBLEM_CONTENT_TYPE)
 
     headers: dict[str, str] = {}
     if getattr(api_exc, "auth_header", None):
@@ -179,4 +201,4 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]):
     body = problem_body(
         status_code=status_code, detail=detail, instance=instance, slug=slug, title=title, errors=errors
     )
-    return Response(body, status=status_code, headers=headers, content_type=PROBLEM_CONTENT_TYPE)
+    return ProblemResponse(body, status=status_code, headers=headers, content_type=PROBLEM_CONTENT_TYPE)

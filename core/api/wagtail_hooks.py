@@ -140,6 +140,7 @@ class ApiTokenViewSet(ModelViewSet):
 
 
 class SubscriptionForm(forms.ModelForm):
+    url = forms.URLField(label="Adresse de réception", max_length=500, assume_scheme="https")
     events = forms.MultipleChoiceField(label="Événements", choices=event_choices, widget=forms.CheckboxSelectMultiple)
 
     class Meta:

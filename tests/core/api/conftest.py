@@ -50,3 +50,23 @@ def api_as(territory, make_user, make_token):
         return api_client_for(territory, make_token(make_user(*roles), scope=scope))
 
     return make
+
+
+@pytest.fixture
+def run_on_commit(django_capture_on_commit_callbacks):
+    """`with run_on_commit(): ...` runs the on-commit callbacks (tasks, huey immediate) at the block's end, then
+    puts the connection back in the territory's schema (huey's pre-execute hook resets it to public)."""
+    import contextlib
+
+    from django.db import connection
+
+    @contextlib.contextmanager
+    def run():
+        tenant = connection.tenant
+        try:
+            with django_capture_on_commit_callbacks(execute=True) as callbacks:
+                yield callbacks
+        finally:
+            connection.set_tenant(tenant)
+
+    return run
