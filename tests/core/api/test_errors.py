@@ -12,7 +12,7 @@ def assert_problem(response, status: int, title: str | None = None) -> dict:
     assert response.status_code == status, response.content
     assert response["Content-Type"] == "application/problem+json"
     body = response.json()
-    assert PROBLEM_KEYS <= set(body)
+    assert set(body) >= PROBLEM_KEYS
     assert body["status"] == status
     assert body["instance"] == response.wsgi_request.path
     if title:
