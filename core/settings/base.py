@@ -329,3 +329,6 @@ LOGGING = {
         "ppe": {"handlers": ["console"], "level": "INFO"},
     },
 }
+# No Gravatar in the admin: it would send a hash of every user's e-mail address to a third party (and the CSP
+# blocks it anyway).
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
