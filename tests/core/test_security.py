@@ -44,7 +44,10 @@ def _production_settings() -> dict:
 def test_production_sends_hsts_and_hashes_passwords_with_argon2():
     values = _production_settings()
     assert values["hsts"] >= 31536000
-    assert values["subdomains"] and values["ssl"] and values["cookie"] and values["csrf"]
+    assert values["subdomains"]
+    assert values["ssl"]
+    assert values["cookie"]
+    assert values["csrf"]
     assert values["hash"] == "argon2"
     assert values["backends"][0] == "axes.backends.AxesStandaloneBackend"
 

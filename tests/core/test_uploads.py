@@ -71,6 +71,6 @@ def test_allowed_types_are_per_field():
 
 
 def test_the_validator_is_usable_in_migrations():
-    path, args, kwargs = UploadValidator(max_bytes=10).deconstruct()
+    path, _, kwargs = UploadValidator(max_bytes=10).deconstruct()
     assert path == "core.uploads.UploadValidator"
     assert kwargs == {"max_bytes": 10}

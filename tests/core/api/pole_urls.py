@@ -8,6 +8,6 @@ from core.api.routes import pole_urlpatterns
 
 urlpatterns = [
     path("api/", include((
-        [path("v1/", include((pole_urlpatterns(), "v1")))] + api_urls.urlpatterns, "api"
+        [path("v1/", include((pole_urlpatterns(), "v1"))), *api_urls.urlpatterns], "api"
     ), namespace=None)),
 ]  # fmt: skip

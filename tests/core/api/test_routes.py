@@ -48,7 +48,7 @@ def pole_with_routes():
 
 
 @pytest.mark.urls("tests.core.api.pole_urls")
-def test_a_pole_route_answers_where_the_pole_is_on_and_404_where_it_is_off(
+def test_a_pole_route_answers_where_the_pole_is_on_and_404_where_it_is_off(  # noqa: PLR0917
     pole_with_routes, territory, other_territory, make_user, make_token, in_schema
 ):
     TerritoryPole.objects.create(territory=other_territory, pole="remplacement", enabled=False)
