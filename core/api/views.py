@@ -44,6 +44,8 @@ LIST_FILTERS = [DjangoFilterBackend, filters.SearchFilter, filters.OrderingFilte
 class TerritoryView(APIView):
     """The territory this API serves, and its poles (with whether each is switched on)."""
 
+    required_roles = {"get": ANY_ROLE}
+
     @extend_schema(
         responses=TerritorySerializer, summary="Décrire le territoire et ses pôles", operation_id="territory_get",
         tags=["territoire"],
@@ -71,6 +73,8 @@ class TerritoryView(APIView):
 
 class CurrentTokenView(APIView):
     """The token this request is made with (name, scope, expiry): lets a client check its access."""
+
+    required_roles = {"get": ANY_ROLE}
 
     @extend_schema(
         responses=CurrentTokenSerializer, summary="Décrire le jeton utilisé", operation_id="token_current_get",
@@ -231,6 +235,8 @@ class WebhookSubscriptionViewSet(viewsets.ModelViewSet):
 
 class WebhookEventListView(APIView):
     """The events a subscription may receive."""
+
+    required_roles = {"get": ADMINS}
 
     @extend_schema(
         responses=WebhookEventSerializer(many=True), summary="Lister les événements disponibles",

@@ -1,0 +1,118 @@
+"""The permission matrix: every role against every API endpoint and every back-office screen of the API.
+
+The expected answers are written out here, independently of the views' declarations: a change of either
+shows up as a failing cell.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from core.api.webhooks import webhook_subscription_create
+from core.models import CatalogueService
+from core.services.directory import operator_create, structure_create
+
+ROLES = ["platform_admin", "pole_coordinator", "case_worker", "structure_member", "operator", "no_role"]
+ALL = set(ROLES) - {"no_role"}
+STAFF = {"platform_admin", "pole_coordinator", "case_worker"}
+COORDINATION = {"platform_admin", "pole_coordinator"}
+ADMINS = {"platform_admin"}
+
+# (name, method, path, body, roles allowed)
+ENDPOINTS = [
+    ("territory", "get", "/api/v1/territory/", None, ALL),
+    ("token", "get", "/api/v1/token/", None, ALL),
+    ("catalogue-list", "get", "/api/v1/catalogue/", None, ALL),
+    ("catalogue-get", "get", "/api/v1/catalogue/{service}/", None, ALL),
+    ("catalogue-update", "patch", "/api/v1/catalogue/{service}/", {"summary": "Nouveau résumé"}, ADMINS),
+    ("structures-list", "get", "/api/v1/structures/", None, ALL),
+    ("structures-get", "get", "/api/v1/structures/{structure}/", None, ALL),
+    ("structures-create", "post", "/api/v1/structures/", {"name": "N", "kind": "creche", "commune": "Redon"}, STAFF),
+    ("structures-update", "patch", "/api/v1/structures/{structure}/", {"places": 12}, STAFF),
+    ("operators-list", "get", "/api/v1/operators/", None, ALL),
+    ("operators-get", "get", "/api/v1/operators/{operator}/", None, ALL),
+    ("operators-create", "post", "/api/v1/operators/", {"name": "Nouvel opérateur"}, COORDINATION),
+    ("operators-update", "patch", "/api/v1/operators/{operator}/", {"capacity": 9}, COORDINATION),
+    ("webhook-events", "get", "/api/v1/webhook-events/", None, ADMINS),
+    ("webhooks-list", "get", "/api/v1/webhooks/", None, ADMINS),
+    ("webhooks-get", "get", "/api/v1/webhooks/{webhook}/", None, ADMINS),
+    ("webhooks-update", "patch", "/api/v1/webhooks/{webhook}/", {"is_active": False}, ADMINS),
+    ("webhooks-deliveries", "get", "/api/v1/webhooks/{webhook}/deliveries/", None, ADMINS),
+    ("webhooks-delete", "delete", "/api/v1/webhooks/{webhook}/", None, ADMINS),
+]
+
+# Back-office screens (session): only superusers enter Wagtail's admin today (the role groups carry no Wagtail
+# permission); the API screens additionally require the platform_admin role (superusers hold every role).
+SCREENS = [
+    "/admin/",
+    "/admin/api_tokens/",
+    "/admin/api_tokens/new/",
+    "/admin/api_webhooks/",
+    "/admin/api_webhooks/new/",
+    "/admin/api_webhook_deliveries/",
+]
+SCREEN_ROLES = ["superuser", *ROLES]
+
+
+@pytest.fixture
+def objects(tenant):
+    return {
+        "service": CatalogueService.objects.get(code="support-paie").pk,
+        "structure": structure_create(name="Les Lutins", kind="creche", commune="Rennes").pk,
+        "operator": operator_create(name="Coop Compta").pk,
+        "webhook": webhook_subscription_create(
+            name="CAF", url="https://caf.example.org/hook", events=["case.opened"]
+        ).pk,
+    }
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("name", "method", "path", "body", "allowed"), ENDPOINTS, ids=[e[0] for e in ENDPOINTS])
+def test_api_matrix(api_as, objects, role, name, method, path, body, allowed):  # noqa: PLR0917
+    client = api_as() if role == "no_role" else api_as(role)
+    response = getattr(client, method)(path.format(**objects), body, format="json")
+    if role in allowed:
+        assert response.status_code < 400, (role, name, response.status_code, response.content)
+    else:
+        assert response.status_code == 403, (role, name, response.status_code)
+        assert response["Content-Type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize(("name", "method", "path", "body", "allowed"), ENDPOINTS, ids=[e[0] for e in ENDPOINTS])
+def test_anonymous_gets_401_everywhere(client_35, objects, name, method, path, body, allowed):
+    response = getattr(client_35, method)(path.format(**objects), body or {}, content_type="application/json")
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize("role", SCREEN_ROLES)
+@pytest.mark.parametrize("path", SCREENS)
+def test_back_office_matrix(client_35, make_user, role, path):
+    if role == "superuser":
+        user = make_user(superuser=True)
+    else:
+        user = make_user() if role == "no_role" else make_user(role)
+    client_35.force_login(user)
+    response = client_35.get(path)
+    if role == "superuser":
+        assert response.status_code == 200, response.status_code
+    else:
+        assert response.status_code == 302
+        assert response["Location"].startswith("/admin/login/")
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("path", SCREENS[1:])
+def test_api_screens_need_the_platform_admin_role_once_in_the_admin(client_35, make_user, role, path):
+    """With Wagtail's access permission granted, the API screens still answer only to platform_admin."""
+    from django.contrib.auth.models import Permission
+
+    user = make_user() if role == "no_role" else make_user(role)
+    user.user_permissions.add(Permission.objects.get(codename="access_admin"))
+    client_35.force_login(user)
+    assert client_35.get("/admin/").status_code == 200
+    response = client_35.get(path)
+    if role == "platform_admin":
+        assert response.status_code == 200
+    else:
+        assert response.status_code in (302, 403)
+        assert not response.get("Location", "").startswith(path)
