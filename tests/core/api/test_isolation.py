@@ -13,7 +13,6 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection
 from django.test import Client
-from django_tenants.utils import schema_context
 
 from core.api import events
 from core.api.models import WebhookDelivery

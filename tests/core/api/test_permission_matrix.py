@@ -79,7 +79,7 @@ def test_api_matrix(api_as, objects, role, name, method, path, body, allowed):  
 
 
 @pytest.mark.parametrize(("name", "method", "path", "body", "allowed"), ENDPOINTS, ids=[e[0] for e in ENDPOINTS])
-def test_anonymous_gets_401_everywhere(client_35, objects, name, method, path, body, allowed):
+def test_anonymous_gets_401_everywhere(client_35, objects, name, method, path, body, allowed):  # noqa: PLR0917
     response = getattr(client_35, method)(path.format(**objects), body or {}, content_type="application/json")
     assert response.status_code == 401
 
@@ -87,11 +87,8 @@ def test_anonymous_gets_401_everywhere(client_35, objects, name, method, path, b
 @pytest.mark.parametrize("role", SCREEN_ROLES)
 @pytest.mark.parametrize("path", SCREENS)
 def test_back_office_matrix(client_35, make_user, role, path):
-    if role == "superuser":
-        user = make_user(superuser=True)
-    else:
-        user = make_user() if role == "no_role" else make_user(role)
-    client_35.force_login(user)
+    roles = () if role in ("superuser", "no_role") else (role,)
+    client_35.force_login(make_user(*roles, superuser=role == "superuser"))
     response = client_35.get(path)
     if role == "superuser":
         assert response.status_code == 200, response.status_code
