@@ -33,10 +33,12 @@ class ProblemSerializer(serializers.Serializer):
 
 
 ERROR_DESCRIPTIONS = {
+    "400": "Requête mal formée (JSON illisible, en-tête invalide).",
     "401": "Authentification requise ou jeton invalide, expiré ou révoqué.",
     "403": "Rôle ou portée du jeton insuffisants.",
-    "404": "Ressource introuvable dans ce territoire.",
+    "404": "Ressource (ou page de liste) introuvable dans ce territoire.",
     "405": "Méthode non autorisée.",
+    "406": "Format de réponse demandé (Accept) non disponible : application/json.",
     "409": "Conflit (modification concurrente, requête idempotente en cours).",
     "413": "Contenu trop volumineux.",
     "415": "Type de contenu non pris en charge.",
@@ -59,17 +61,13 @@ class ApiAutoSchema(AutoSchema):
     """Adds the problem-details responses each operation can give, and the Idempotency-Key header of POSTs."""
 
     def _error_codes(self) -> list[str]:
-        codes = ["401", "403", "429", "500"]
-        if self._is_a_detail_path() or self.method != "GET":
-            codes.append("404")
+        # 404 on lists too (a page out of range), 422 on GET too (an invalid filter value).
+        codes = ["401", "403", "404", "406", "422", "429", "500"]
         if self.method in ("POST", "PUT", "PATCH"):
-            codes += ["409", "413", "415", "422"]
+            codes += ["400", "409", "413", "415"]
         elif self.method == "DELETE":
             codes.append("409")
         return sorted(codes)
-
-    def _is_a_detail_path(self) -> bool:
-        return "{" in self.path
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)

@@ -153,13 +153,12 @@ class SubscriptionCreateView(generic.CreateView):
         data = form.cleaned_data
         try:
             self.object = webhook_subscription_create(
-                name=data["name"], url=data["url"], events=data["events"], actor=self.request.user
-            )
+                name=data["name"], url=data["url"], events=data["events"], is_active=data["is_active"],
+                actor=self.request.user,
+            )  # fmt: skip
         except forms.ValidationError as exc:
             form.add_error(None, exc)
             return self.form_invalid(form)
-        if not data["is_active"]:
-            webhook_subscription_update(subscription=self.object, is_active=False, actor=self.request.user)
         context = self.get_context_data(
             secret=self.object.secret,
             secret_label="Secret de signature",  # noqa: S106  (a label)

@@ -101,12 +101,15 @@ def _events_validate(events: list[str]) -> list[str]:
 
 
 @transaction.atomic
-def webhook_subscription_create(*, name: str, url: str, events: list[str], actor=None) -> WebhookSubscription:
+def webhook_subscription_create(
+    *, name: str, url: str, events: list[str], is_active: bool = True, actor=None
+) -> WebhookSubscription:
     webhook_url_validate(url)
     return WebhookSubscription.objects.create(
         name=name,
         url=url,
         events=_events_validate(events),
+        is_active=is_active,
         secret=f"whsec_{secrets.token_urlsafe(32)}",
         created_by=actor,
     )

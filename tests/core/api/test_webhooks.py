@@ -196,3 +196,14 @@ def test_a_ping_through_the_api_is_delivered_and_listed(api_as, subscription, re
     deliveries = client.get(f"/api/v1/webhooks/{subscription.pk}/deliveries/").json()["results"]
     assert deliveries[0]["status"] == "succeeded"
     assert deliveries[0]["attempt_log"][0]["status_code"] == 200
+
+
+def test_a_subscription_may_be_created_inactive_through_the_api(api_as, receiver):
+    """Found by schemathesis: `is_active` in the body used to crash the create service."""
+    response = api_as("platform_admin").post(
+        "/api/v1/webhooks/",
+        {"name": "CAF", "url": receiver.url, "events": ["case.opened"], "is_active": False},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["is_active"] is False
