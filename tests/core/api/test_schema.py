@@ -15,6 +15,11 @@ from schemathesis.specs.openapi.checks import content_type_conformance, status_c
 from tests.conftest import host_of
 
 METHODS = {"get", "post", "put", "patch", "delete"}
+# Summaries are French imperatives (drf-spectacular would otherwise leave them empty or English).
+FRENCH_VERBS = {
+    "Lister", "Lire", "Créer", "Modifier", "Supprimer", "Décrire", "S'abonner", "Envoyer", "Historique",
+    "Ouvrir", "Appliquer", "Télécharger", "Ajouter", "Déposer", "Schéma",
+}  # fmt: skip
 
 
 @pytest.fixture
@@ -39,7 +44,7 @@ def test_every_operation_is_named_summarised_secured_and_lists_its_errors(openap
     for path, method, operation in operations(openapi):
         where = f"{method.upper()} {path}"
         assert operation.get("summary"), where
-        assert operation["summary"][0].isupper() and not operation["summary"].isascii() or " " in operation["summary"]
+        assert operation["summary"].split()[0] in FRENCH_VERBS, (where, operation["summary"])
         assert {"jeton": []} in operation["security"], where
         for code in ("401", "403", "429", "500"):
             assert "application/problem+json" in operation["responses"][code]["content"], (where, code)
