@@ -132,8 +132,37 @@ def _to_api_exception(exc: Exception) -> exceptions.APIException | None:  # noqa
     return None
 
 
-# Functions `exception -> Problem | None` for other layers' exceptions (the workflow engine's, for example).
-PROBLEM_MAPPINGS: list[Any] = []
+def workflow_problem(exc: Exception) -> Problem | None:
+    """The engine's errors (each carries its HTTP status and French message); form errors point into `data`."""
+    from workflows import exceptions as wx
+
+    if not isinstance(exc, wx.WorkflowError):
+        return None
+    errors = None
+    if isinstance(exc, wx.FormInvalid):
+        errors = [
+            {"field": "" if code == "__all__" else code if code in BODY_FIELDS else f"data.{code}",
+             "detail": str(message), "code": "invalid"}
+            for code, messages in exc.errors.items()
+            for message in messages
+        ]  # fmt: skip
+    return Problem(exc.message, status_code=exc.status, slug=WORKFLOW_SLUGS.get(type(exc).__name__, ""), errors=errors)
+
+
+# Request-body fields that are not form fields (the others are reported as `data.<code>`).
+BODY_FIELDS = {"comment", "text", "workflow", "structure", "file"}
+WORKFLOW_SLUGS = {
+    "UnknownTransition": "unknown-transition",
+    "TransitionNotAllowed": "transition-not-allowed",
+    "WrongState": "wrong-state",
+    "GuardFailed": "guard-failed",
+    "FormInvalid": "validation",
+    "ConcurrentTransition": "concurrent-change",
+    "UnknownWorkflow": "unknown-workflow",
+}
+
+# Functions `exception -> Problem | None` for other layers' exceptions.
+PROBLEM_MAPPINGS: list[Any] = [workflow_problem]
 
 
 class ProblemResponse(Response):

@@ -36,8 +36,8 @@ class TokenScopePermission(BasePermission):
 def roles_required(view, request) -> frozenset[str] | None:
     """The roles the view requires for this request (None: no role check)."""
     required = getattr(view, "required_roles", None)
-    if not required:
-        return None
+    if not required or not hasattr(view, request.method.lower()):
+        return None  # no declaration, or a method the view lacks (it answers 405)
     action = getattr(view, "action", None)
     if action and action in required:
         return frozenset(required[action])

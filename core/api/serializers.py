@@ -114,3 +114,119 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
 class WebhookEventSerializer(serializers.Serializer):
     code = serializers.CharField()
     label = serializers.CharField()
+
+
+# --- Cases, transitions, comments ---------------------------------------------------------------------------------
+
+
+class CaseSerializer(serializers.Serializer):
+    reference = serializers.CharField()
+    workflow = serializers.CharField(source="workflow.code")
+    workflow_version = serializers.IntegerField(source="workflow_version.number")
+    state = serializers.CharField()
+    state_label = serializers.SerializerMethodField()
+    data = serializers.JSONField()
+    structure = serializers.IntegerField(source="structure_id", allow_null=True)
+    structure_name = serializers.CharField(source="structure.name", allow_null=True, default=None)
+    channel = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    state_entered_at = serializers.DateTimeField()
+    due_at = serializers.DateField(allow_null=True)
+    closed_at = serializers.DateTimeField(allow_null=True)
+
+    def get_state_label(self, case) -> str:
+        from workflows.engine import compiled_version
+
+        return compiled_version(case.workflow_version_id).state_label(case.state)
+
+
+class CaseFilterSerializer(serializers.Serializer):
+    workflow = serializers.CharField(required=False, help_text="Code du type de dossier.")
+    state = serializers.CharField(required=False, help_text="Code de l'état.")
+    structure = serializers.IntegerField(required=False, help_text="Identifiant de la structure.")
+    assignee = serializers.IntegerField(required=False, help_text="Identifiant d'un chargé du dossier.")
+    overdue = serializers.BooleanField(required=False, allow_null=True, default=None, help_text="En retard.")
+    search = serializers.CharField(required=False, help_text="Recherche (référence, structure, données).")
+
+
+class CaseCreateSerializer(serializers.Serializer):
+    workflow = serializers.SlugField(help_text="Code du type de dossier (workflow publié).")
+    data = serializers.DictField(required=False, default=dict, help_text="Données du formulaire d'ouverture.")
+    structure = serializers.PrimaryKeyRelatedField(
+        queryset=Structure.objects.all(), required=False, allow_null=True, default=None
+    )
+
+
+class CaseUpdateSerializer(serializers.Serializer):
+    data = serializers.DictField(help_text="Champs du formulaire d'ouverture à modifier.")
+
+
+class TransitionApplySerializer(serializers.Serializer):
+    data = serializers.DictField(required=False, default=dict, help_text="Données du formulaire de la transition.")
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=10_000)
+
+
+class AvailableTransitionSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()
+    target = serializers.CharField()
+    target_label = serializers.CharField()
+    available = serializers.BooleanField()
+    reason = serializers.CharField(help_text="Pourquoi la transition n'est pas possible (vide sinon).")
+    form = serializers.CharField(help_text="Code du formulaire à remplir (vide si aucun).")
+    comment = serializers.ChoiceField(choices=["none", "optional", "required"])
+
+
+class CaseEventSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    actor = serializers.IntegerField(source="actor_id", allow_null=True)
+    from_state = serializers.CharField()
+    to_state = serializers.CharField()
+    transition = serializers.CharField()
+    data_diff = serializers.JSONField()
+    comment = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class CommentCreateSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=10_000)
+
+
+# --- Workflows ----------------------------------------------------------------------------------------------------
+
+
+class WorkflowStateSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()
+    kind = serializers.CharField()
+    sla_days = serializers.IntegerField(allow_null=True)
+
+
+class WorkflowTransitionSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()
+    sources = serializers.ListField(child=serializers.CharField())
+    target = serializers.CharField()
+    roles = serializers.ListField(child=serializers.CharField())
+    form = serializers.CharField()
+    comment = serializers.CharField()
+
+
+class WorkflowFormSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class WorkflowSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    pole = serializers.CharField()
+    version = serializers.IntegerField()
+    open_form = serializers.CharField()
+    open_roles = serializers.ListField(child=serializers.CharField())
+    initial = serializers.CharField()
+    states = WorkflowStateSerializer(many=True)
+    transitions = WorkflowTransitionSerializer(many=True)
+    forms = WorkflowFormSerializer(many=True)

@@ -4,7 +4,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
-from core.api import views
+from core.api import case_views, views
 from core.api.routes import pole_urlpatterns
 
 router = SimpleRouter()
@@ -12,6 +12,8 @@ router.register("catalogue", views.CatalogueServiceViewSet, basename="catalogue"
 router.register("structures", views.StructureViewSet, basename="structures")
 router.register("operators", views.OperatorViewSet, basename="operators")
 router.register("webhooks", views.WebhookSubscriptionViewSet, basename="webhooks")
+router.register("cases", case_views.CaseViewSet, basename="cases")
+router.register("workflows", case_views.WorkflowViewSet, basename="workflows")
 
 api_v1 = [
     path("territory/", views.TerritoryView.as_view(), name="territory"),

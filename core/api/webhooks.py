@@ -249,3 +249,32 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
     def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: PLR0917  (urllib signature)
         return None
+
+
+def case_event_emit(*, event: str, case, case_event=None) -> None:
+    """Emit a case's webhook event inside the service's transaction (deliveries are recorded with the change
+    and sent once it commits). Cheap when nobody subscribes: one query."""
+    from workflows.engine import compiled_version
+
+    if not WebhookSubscription.objects.filter(is_active=True, events__contains=[event]).exists():
+        return
+    compiled = compiled_version(case.workflow_version_id)
+    data: dict[str, Any] = {
+        "reference": case.reference,
+        "workflow": compiled.code,
+        "state": case.state,
+        "state_label": compiled.state_label(case.state),
+        "structure": case.structure_id,
+    }
+    if case_event is not None:
+        data.update(
+            {
+                "transition": case_event.transition,
+                "from_state": case_event.from_state,
+                "to_state": case_event.to_state,
+                "actor": case_event.actor_id,
+                "changed_fields": sorted(case_event.data_diff or {}),
+                "at": case_event.created_at,
+            }
+        )
+    webhook_event_emit(event=event, data=data)

@@ -15,6 +15,8 @@ from django.db.models import F
 from django.utils import timezone
 from django_fsm import ConcurrentTransition as FsmConcurrentTransition
 
+from core.api.events import CASE_OPENED, CASE_TRANSITIONED
+from core.api.webhooks import case_event_emit
 from core.models import Case, CaseCounter, CaseEvent
 from core.roles import Role, user_roles
 from core.workdays import working_days_add
@@ -188,6 +190,7 @@ def case_open(
             data_diff=_diff({}, cleaned),
             detail={"channel": channel, "version": version.number},
         )
+        case_event_emit(event=CASE_OPENED, case=case)  # webhook deliveries, sent on commit
     return case
 
 
@@ -261,6 +264,7 @@ def transition_apply(
                 comment=comment,
                 created_at=now,
             )
+            case_event_emit(event=CASE_TRANSITIONED, case=case, case_event=event)  # webhooks, sent on commit
             transaction.on_commit(lambda: _after_transition(case, event, spec))
     except FsmConcurrentTransition:
         _restore(case, before_state, before_data)

@@ -10,6 +10,14 @@ from core.services.users import user_create
 from tests.conftest import host_of
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttling counts live in the (process-wide, locmem) cache: every test starts from zero."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def make_user(tenant):
     """`make_user("case_worker")`: an account of the current territory holding those roles."""

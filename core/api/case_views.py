@@ -1,0 +1,250 @@
+"""Cases through the API: list, open, read, change data, transitions (available and applied), comments,
+history; and the published workflows with the JSON Schema of each form. Errors of the engine map to problems
+(`core.api.errors.workflow_problem`): 404 unknown transition, 403 role, 409 concurrent change or wrong state,
+422 guard or form (field errors under `data.<field>`)."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import filters, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from core.api.permissions import ANY_ROLE, STAFF
+from core.api.serializers import (
+    AvailableTransitionSerializer,
+    CaseCreateSerializer,
+    CaseEventSerializer,
+    CaseFilterSerializer,
+    CaseSerializer,
+    CaseUpdateSerializer,
+    CommentCreateSerializer,
+    TransitionApplySerializer,
+    WorkflowSerializer,
+)
+from core.models import Case
+from core.plugins import disabled_poles
+from core.selectors.cases import available_transitions, case_get, case_list
+from core.services.case_updates import case_comment_add, case_data_update
+from core.services.cases import case_open, transition_apply
+from workflows.engine import compiled_version
+from workflows.selectors import workflow_list
+
+REFERENCE = OpenApiParameter("reference", OpenApiTypes.STR, OpenApiParameter.PATH, description="Référence du dossier.")
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Lister les dossiers visibles", operation_id="cases_list", parameters=[CaseFilterSerializer]
+    ),
+    create=extend_schema(
+        summary="Ouvrir un dossier", operation_id="cases_create", request=CaseCreateSerializer,
+        responses={201: CaseSerializer},
+    ),
+    retrieve=extend_schema(summary="Lire un dossier", operation_id="cases_get", parameters=[REFERENCE]),
+    partial_update=extend_schema(
+        summary="Modifier les données d'un dossier", operation_id="cases_update", request=CaseUpdateSerializer,
+        parameters=[REFERENCE],
+    ),
+)  # fmt: skip
+@extend_schema(tags=["dossiers"])
+class CaseViewSet(viewsets.GenericViewSet):
+    serializer_class = CaseSerializer
+    lookup_field = "reference"
+    lookup_value_regex = r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}"
+    filter_backends = [filters.OrderingFilter]
+    ordering_fields = ["created_at", "updated_at", "due_at", "reference", "state", "state_entered_at"]
+    required_roles = {
+        "read": ANY_ROLE,
+        "create": ANY_ROLE,  # the workflow's opening roles are checked by the engine
+        "partial_update": STAFF,
+        "transition_apply": ANY_ROLE,  # each transition's roles are checked by the engine
+        "comments": ANY_ROLE,
+    }
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return case_list(user=self.request.user)
+
+    def _case(self, reference: str) -> Case:
+        case = case_get(user=self.request.user, reference=reference)
+        if case is None:
+            raise NotFound("Aucun dossier visible ne porte cette référence.")
+        return case
+
+    def list(self, request: Request) -> Response:
+        params = CaseFilterSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        queryset = case_list(user=request.user, **params.validated_data).select_related("workflow_version")
+        queryset = self.filter_queryset(queryset)
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(CaseSerializer(page, many=True).data)
+
+    def create(self, request: Request) -> Response:
+        body = CaseCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        case = case_open(
+            workflow=body.validated_data["workflow"],
+            data=body.validated_data["data"],
+            structure=body.validated_data["structure"],
+            actor=request.user,
+            channel=Case.Channel.API,
+        )
+        response = Response(CaseSerializer(case).data, status=status.HTTP_201_CREATED)
+        response["Location"] = f"{request.path}{case.reference}/"
+        return response
+
+    def retrieve(self, request: Request, reference: str) -> Response:
+        return Response(CaseSerializer(self._case(reference)).data)
+
+    def partial_update(self, request: Request, reference: str) -> Response:
+        body = CaseUpdateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        case = self._case(reference)
+        case_data_update(case=case, data=body.validated_data["data"], actor=request.user)
+        return Response(CaseSerializer(case).data)
+
+    @extend_schema(
+        summary="Lister les transitions possibles (et pourquoi les autres ne le sont pas)",
+        operation_id="cases_transitions_list", parameters=[REFERENCE],
+        responses=AvailableTransitionSerializer(many=True),
+    )  # fmt: skip
+    @action(detail=True, methods=["get"], url_path="transitions")
+    def transitions(self, request: Request, reference: str) -> Response:
+        answers = available_transitions(case=self._case(reference), user=request.user)
+        return Response(AvailableTransitionSerializer(answers, many=True).data)
+
+    @extend_schema(
+        summary="Appliquer une transition", operation_id="cases_transition_apply",
+        parameters=[REFERENCE, OpenApiParameter("transition", OpenApiTypes.STR, OpenApiParameter.PATH,
+                                                description="Code de la transition.")],
+        request=TransitionApplySerializer, responses={200: CaseSerializer},
+    )  # fmt: skip
+    @action(detail=True, methods=["post"], url_path=r"transitions/(?P<transition>[a-z0-9_-]{1,80})")
+    def transition_apply(self, request: Request, reference: str, transition: str) -> Response:
+        body = TransitionApplySerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        case = self._case(reference)
+        transition_apply(
+            case=case,
+            transition=transition,
+            actor=request.user,
+            data=body.validated_data["data"],
+            comment=body.validated_data["comment"],
+        )
+        return Response(CaseSerializer(case).data)
+
+    @extend_schema(
+        summary="Lire l'historique d'un dossier", operation_id="cases_events_list", parameters=[REFERENCE],
+        responses=CaseEventSerializer(many=True),
+    )  # fmt: skip
+    @action(detail=True, methods=["get"])
+    def events(self, request: Request, reference: str) -> Response:
+        case = self._case(reference)
+        page = self.paginate_queryset(case.events.order_by("created_at", "pk"))
+        return self.get_paginated_response(CaseEventSerializer(page, many=True).data)
+
+    @extend_schema(
+        methods=["GET"], summary="Lister les commentaires d'un dossier", operation_id="cases_comments_list",
+        parameters=[REFERENCE], responses=CaseEventSerializer(many=True),
+    )  # fmt: skip
+    @extend_schema(
+        methods=["POST"], summary="Ajouter un commentaire à un dossier", operation_id="cases_comments_create",
+        parameters=[REFERENCE], request=CommentCreateSerializer, responses={201: CaseEventSerializer},
+    )  # fmt: skip
+    @action(detail=True, methods=["get", "post"])
+    def comments(self, request: Request, reference: str) -> Response:
+        case = self._case(reference)
+        if request.method == "GET":
+            page = self.paginate_queryset(case.events.filter(kind="comment").order_by("created_at", "pk"))
+            return self.get_paginated_response(CaseEventSerializer(page, many=True).data)
+        body = CommentCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        event = case_comment_add(case=case, text=body.validated_data["text"], actor=request.user)
+        return Response(CaseEventSerializer(event).data, status=status.HTTP_201_CREATED)
+
+
+def _workflow_data(definition) -> dict | None:
+    version = definition.published_version
+    if version is None:
+        return None
+    compiled = compiled_version(version.pk)
+    return {
+        "code": compiled.code,
+        "name": compiled.name,
+        "pole": definition.pole,
+        "version": compiled.number,
+        "open_form": compiled.open_form,
+        "open_roles": sorted(compiled.open_roles),
+        "initial": compiled.initial,
+        "states": [
+            {"code": s.code, "label": s.label, "kind": s.kind, "sla_days": s.sla_days} for s in compiled.states.values()
+        ],
+        "transitions": [
+            {
+                "code": t.code,
+                "label": t.label,
+                "sources": sorted(t.sources),
+                "target": t.target,
+                "roles": sorted(t.roles),
+                "form": t.form,
+                "comment": t.comment,
+            }
+            for t in compiled.transitions.values()
+        ],
+        "forms": [{"code": f.code, "name": f.name} for f in compiled.forms.values()],
+    }
+
+
+def _published_workflows():
+    off = disabled_poles()
+    return [d for d in workflow_list() if d.pole not in off]
+
+
+WORKFLOW_CODE = OpenApiParameter("code", OpenApiTypes.STR, OpenApiParameter.PATH, description="Code du workflow.")
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Lister les workflows publiés", operation_id="workflows_list"),
+    retrieve=extend_schema(summary="Lire un workflow publié", operation_id="workflows_get", parameters=[WORKFLOW_CODE]),
+)
+@extend_schema(tags=["workflows"])
+class WorkflowViewSet(viewsets.GenericViewSet):
+    serializer_class = WorkflowSerializer
+    lookup_field = "code"
+    lookup_value_regex = r"[a-z0-9][a-z0-9_-]{0,79}"
+    pagination_class = None
+    required_roles = {"read": ANY_ROLE}
+
+    def _workflow(self, code: str) -> dict:
+        for definition in _published_workflows():
+            if definition.code == code:
+                data = _workflow_data(definition)
+                if data is not None:
+                    return data
+        raise NotFound("Aucun workflow publié ne porte ce code.")
+
+    def list(self, request: Request) -> Response:
+        data = [w for w in (_workflow_data(d) for d in _published_workflows()) if w is not None]
+        return Response(WorkflowSerializer(data, many=True).data)
+
+    def retrieve(self, request: Request, code: str) -> Response:
+        return Response(WorkflowSerializer(self._workflow(code)).data)
+
+    @extend_schema(
+        summary="Schéma JSON d'un formulaire", operation_id="workflows_form_schema",
+        parameters=[WORKFLOW_CODE, OpenApiParameter("form", OpenApiTypes.STR, OpenApiParameter.PATH,
+                                                    description="Code du formulaire.")],
+        responses={200: OpenApiTypes.OBJECT},
+    )  # fmt: skip
+    @action(detail=True, methods=["get"], url_path=r"forms/(?P<form>[a-z0-9_-]{1,80})/schema")
+    def form_schema(self, request: Request, code: str, form: str) -> Response:
+        self._workflow(code)
+        version = next(d for d in _published_workflows() if d.code == code).published_version
+        compiled = compiled_version(version.pk)
+        if form not in compiled.forms:
+            raise NotFound("Ce workflow n'a pas de formulaire portant ce code.")
+        return Response(compiled.forms[form].json_schema)

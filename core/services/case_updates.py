@@ -1,0 +1,75 @@
+"""Changes to a case other than its transitions: its data (by staff, validated by its opening form) and
+comments. Each writes its CaseEvent in the same transaction and emits the matching webhook event."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from core.api.events import CASE_COMMENTED, CASE_UPDATED
+from core.api.webhooks import case_event_emit
+from core.models import Case, CaseEvent
+from core.roles import Role, user_roles
+from workflows.engine import compiled_version
+from workflows.exceptions import FormInvalid, TransitionNotAllowed
+from workflows.forms import files_store, form_validate
+
+DATA_EDITORS = frozenset({Role.PLATFORM_ADMIN, Role.POLE_COORDINATOR, Role.CASE_WORKER})
+COMMENT_MAX_LENGTH = 10_000
+
+
+def case_data_update(*, case: Case, data: dict[str, Any], actor, files: dict | None = None) -> CaseEvent:
+    """Change some of a case's data. Staff only; the merged data must pass the workflow's opening form.
+
+    Raises TransitionNotAllowed (403) or FormInvalid (422, `.errors`). Nothing is written on error.
+    """
+    roles = user_roles(actor)
+    if not roles & DATA_EDITORS:
+        raise TransitionNotAllowed("Votre rôle ne permet pas de modifier les données d'un dossier.")
+    if case.closed_at is not None:
+        raise TransitionNotAllowed("Ce dossier est clôturé : ses données ne peuvent plus être modifiées.")
+    compiled = compiled_version(case.workflow_version_id)
+    if not compiled.open_form:
+        raise FormInvalid({"__all__": ["Ce type de dossier n'a pas de données modifiables."]})
+    form = compiled.forms[compiled.open_form]
+    known = {f.code for f in form.input_fields()}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise FormInvalid({code: ["Champ inconnu pour ce type de dossier."] for code in unknown})
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        before = dict(locked.data or {})
+        merged = {**before, **data}
+        cleaned = form_validate(
+            form,
+            data={code: value for code, value in merged.items() if code in known},
+            files=files,
+            context={"actor": {"roles": sorted(roles), "id": actor.pk}, "today": timezone.localdate().isoformat()},
+            functions=compiled.functions,
+        )
+        cleaned = files_store(cleaned, folder=f"cases/{locked.reference}")
+        after = {**before, **{code: cleaned.get(code) for code in data}}
+        diff = {key: [before.get(key), after.get(key)] for key in after if before.get(key) != after.get(key)}
+        locked.data = after
+        locked.save(update_fields=["data", "updated_at"])
+        event = CaseEvent.objects.create(case=locked, kind=CaseEvent.Kind.DATA_UPDATED, actor=actor, data_diff=diff)
+        if diff:
+            case_event_emit(event=CASE_UPDATED, case=locked, case_event=event)
+    case.data = locked.data
+    case.updated_at = locked.updated_at
+    return event
+
+
+@transaction.atomic
+def case_comment_add(*, case: Case, text: str, actor) -> CaseEvent:
+    """Add a comment to a case (anyone who may see it)."""
+    text = (text or "").strip()
+    if not text:
+        raise FormInvalid({"text": ["Le commentaire est vide."]})
+    if len(text) > COMMENT_MAX_LENGTH:
+        raise FormInvalid({"text": [f"Le commentaire dépasse {COMMENT_MAX_LENGTH} caractères."]})
+    event = CaseEvent.objects.create(case=case, kind=CaseEvent.Kind.COMMENT, actor=actor, comment=text)
+    case_event_emit(event=CASE_COMMENTED, case=case, case_event=event)
+    return event
