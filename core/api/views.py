@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import filters, mixins, status, viewsets
@@ -249,8 +250,18 @@ class WebhookEventListView(APIView):
 # --- Fallbacks: every other /api/ answer is a problem too -------------------------------------------------------
 
 
+@csrf_exempt  # it changes nothing: a 404 whatever the method
 def api_not_found(request: HttpRequest, *args, **kwargs) -> JsonResponse:
     return problem_response(request, 404, "Aucune ressource de l'API ne correspond à cette adresse.")
+
+
+def csrf_failure(request: HttpRequest, reason: str = "", **kwargs):
+    """Django's CSRF failure view: a problem for the API, Django's page elsewhere."""
+    if request.path.startswith("/api/"):
+        return problem_response(request, 403, "Vérification CSRF échouée : jeton CSRF absent ou invalide.")
+    from django.views.csrf import csrf_failure as html_csrf_failure
+
+    return html_csrf_failure(request, reason=reason)
 
 
 def server_error(request: HttpRequest, *args, **kwargs):

@@ -332,3 +332,4 @@ LOGGING = {
 # No Gravatar in the admin: it would send a hash of every user's e-mail address to a third party (and the CSP
 # blocks it anyway).
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
+CSRF_FAILURE_VIEW = "core.api.views.csrf_failure"  # a problem (JSON) under /api/, Django's page elsewhere

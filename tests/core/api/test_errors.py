@@ -106,3 +106,18 @@ def _rest_framework() -> dict:
     from django.conf import settings
 
     return dict(settings.REST_FRAMEWORK)
+
+
+def test_any_method_on_an_unknown_api_path_is_a_problem(api_as):
+    """Found by schemathesis: a PATCH on an unmatched /api/ path got Django's HTML CSRF page."""
+    assert_problem(api_as("case_worker").patch("/api/v1/cases/opérateur/", {}, format="json"), 404)
+
+
+def test_a_csrf_failure_under_the_api_is_a_problem_and_html_elsewhere(rf):
+    from core.api.views import csrf_failure
+
+    response = csrf_failure(rf.post("/api/v1/poles-form/"), reason="CSRF cookie not set.")
+    assert response.status_code == 403
+    assert response["Content-Type"] == "application/problem+json"
+    assert "CSRF" in response.json()["detail"]
+    assert csrf_failure(rf.post("/admin/login/"), reason="x")["Content-Type"].startswith("text/html")
