@@ -359,3 +359,33 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} · {self.get_kind_display()}"
+
+
+def _attachment_path(instance: CaseAttachment, filename: str) -> str:
+    # The storage puts every territory's files under its own schema folder; the name is never the client's.
+    import uuid
+
+    return f"cases/attachments/{timezone.now():%Y/%m}/{uuid.uuid4().hex}"
+
+
+class CaseAttachment(models.Model):
+    """A file joined to a case. Its type is the one sniffed from its bytes (core.uploads), never the client's."""
+
+    case = models.ForeignKey(Case, verbose_name=_("dossier"), on_delete=models.PROTECT, related_name="attachments")
+    file = models.FileField(_("fichier"), upload_to=_attachment_path, max_length=255)
+    name = models.CharField(_("nom"), max_length=200)
+    content_type = models.CharField(_("type"), max_length=120)
+    size = models.PositiveBigIntegerField(_("taille (octets)"))
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("déposé par"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("déposé le"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("pièce jointe")
+        verbose_name_plural = _("pièces jointes")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.name

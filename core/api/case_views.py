@@ -5,16 +5,20 @@ history; and the published workflows with the JSON Schema of each form. Errors o
 
 from __future__ import annotations
 
+from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import filters, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api.permissions import ANY_ROLE, STAFF
 from core.api.serializers import (
+    AttachmentSerializer,
+    AttachmentUploadSerializer,
     AvailableTransitionSerializer,
     CaseCreateSerializer,
     CaseEventSerializer,
@@ -28,7 +32,7 @@ from core.api.serializers import (
 from core.models import Case
 from core.plugins import disabled_poles
 from core.selectors.cases import available_transitions, case_get, case_list
-from core.services.case_updates import case_comment_add, case_data_update
+from core.services.case_updates import case_attachment_add, case_comment_add, case_data_update
 from core.services.cases import case_open, transition_apply
 from workflows.engine import compiled_version
 from workflows.selectors import workflow_list
@@ -63,6 +67,8 @@ class CaseViewSet(viewsets.GenericViewSet):
         "partial_update": STAFF,
         "transition_apply": ANY_ROLE,  # each transition's roles are checked by the engine
         "comments": ANY_ROLE,
+        "attachments": ANY_ROLE,
+        "attachment_download": ANY_ROLE,
     }
     http_method_names = ["get", "post", "patch", "head", "options"]
 
@@ -165,6 +171,43 @@ class CaseViewSet(viewsets.GenericViewSet):
         body.is_valid(raise_exception=True)
         event = case_comment_add(case=case, text=body.validated_data["text"], actor=request.user)
         return Response(CaseEventSerializer(event).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        methods=["GET"], summary="Lister les pièces jointes d'un dossier", operation_id="cases_attachments_list",
+        parameters=[REFERENCE], responses=AttachmentSerializer(many=True),
+    )  # fmt: skip
+    @extend_schema(
+        methods=["POST"], summary="Déposer une pièce jointe", operation_id="cases_attachments_create",
+        parameters=[REFERENCE], request={"multipart/form-data": AttachmentUploadSerializer},
+        responses={201: AttachmentSerializer},
+    )  # fmt: skip
+    @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser, FormParser, JSONParser])
+    def attachments(self, request: Request, reference: str) -> Response:
+        case = self._case(reference)
+        if request.method == "GET":
+            page = self.paginate_queryset(case.attachments.all())
+            return self.get_paginated_response(AttachmentSerializer(page, many=True).data)
+        body = AttachmentUploadSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        attachment = case_attachment_add(case=case, file=body.validated_data["file"], actor=request.user)
+        return Response(AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Télécharger une pièce jointe", operation_id="cases_attachments_download",
+        parameters=[REFERENCE, OpenApiParameter("attachment", OpenApiTypes.INT, OpenApiParameter.PATH,
+                                                description="Identifiant de la pièce jointe.")],
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+    )  # fmt: skip
+    @action(detail=True, methods=["get"], url_path=r"attachments/(?P<attachment>[0-9]{1,18})/download")
+    def attachment_download(self, request: Request, reference: str, attachment: str) -> FileResponse:
+        found = self._case(reference).attachments.filter(pk=int(attachment)).first()
+        if found is None:
+            raise NotFound("Ce dossier n'a pas de pièce jointe portant cet identifiant.")
+        response = FileResponse(found.file.open("rb"), as_attachment=True, filename=found.name)
+        response["Content-Type"] = found.content_type
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        return response
 
 
 def _workflow_data(definition) -> dict | None:

@@ -230,3 +230,17 @@ class WorkflowSerializer(serializers.Serializer):
     states = WorkflowStateSerializer(many=True)
     transitions = WorkflowTransitionSerializer(many=True)
     forms = WorkflowFormSerializer(many=True)
+
+
+class AttachmentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    content_type = serializers.CharField(help_text="Type reconnu d'après le contenu du fichier.")
+    size = serializers.IntegerField()
+    sha256 = serializers.CharField()
+    uploaded_by = serializers.IntegerField(source="uploaded_by_id", allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class AttachmentUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="PDF, image, document bureautique ou texte ; 10 Mo au plus.")

@@ -1,5 +1,5 @@
-"""Changes to a case other than its transitions: its data (by staff, validated by its opening form) and
-comments. Each writes its CaseEvent in the same transaction and emits the matching webhook event."""
+"""Changes to a case other than its transitions: its data (by staff, validated by its opening form),
+comments and attachments. Each writes its CaseEvent in the same transaction and emits the matching webhook event."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from core.api.events import CASE_COMMENTED, CASE_UPDATED
 from core.api.webhooks import case_event_emit
-from core.models import Case, CaseEvent
+from core.models import Case, CaseAttachment, CaseEvent
 from core.roles import Role, user_roles
+from core.uploads import UploadValidator, upload_sniff
 from workflows.engine import compiled_version
 from workflows.exceptions import FormInvalid, TransitionNotAllowed
 from workflows.forms import files_store, form_validate
@@ -73,3 +74,41 @@ def case_comment_add(*, case: Case, text: str, actor) -> CaseEvent:
     event = CaseEvent.objects.create(case=case, kind=CaseEvent.Kind.COMMENT, actor=actor, comment=text)
     case_event_emit(event=CASE_COMMENTED, case=case, case_event=event)
     return event
+
+
+def case_attachment_add(*, case: Case, file, actor) -> CaseAttachment:
+    """Join a file to a case (anyone who may see it). The file is judged by its bytes and its size
+    (`core.uploads.UploadValidator`): FormInvalid (422) otherwise. A history row records it."""
+    import hashlib
+    from pathlib import PurePath
+
+    from django.core.exceptions import ValidationError
+
+    try:
+        UploadValidator()(file)
+    except ValidationError as exc:
+        raise FormInvalid({"file": exc.messages}) from None
+    digest = hashlib.sha256()
+    for chunk in file.chunks():
+        digest.update(chunk)
+    file.seek(0)
+    name = PurePath(getattr(file, "name", "") or "fichier").name[:200]
+    with transaction.atomic():
+        attachment = CaseAttachment(
+            case=case,
+            name=name,
+            content_type=upload_sniff(file),
+            size=file.size,
+            sha256=digest.hexdigest(),
+            uploaded_by=actor,
+        )
+        attachment.file.save(name, file, save=False)
+        attachment.save()
+        CaseEvent.objects.create(
+            case=case,
+            kind=CaseEvent.Kind.COMMENT,
+            actor=actor,
+            comment=f"Pièce jointe ajoutée : {name}",
+            detail={"attachment": attachment.pk},
+        )
+    return attachment

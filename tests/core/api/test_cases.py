@@ -222,3 +222,38 @@ def test_a_case_of_22_is_invisible_on_35(worker_api, other_territory, in_schema,
         case = case_open(workflow="essai-simple", data={"title": "Secret 22"}, actor=person("case_worker"))
     assert worker_api.get(f"/api/v1/cases/{case.reference}/").status_code == 404
     assert worker_api.get("/api/v1/cases/", {"search": "Secret 22"}).json()["count"] == 0
+
+
+def test_attachments_are_sniffed_limited_and_downloaded(worker_api, api_as, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from core.models import CaseAttachment
+    from tests.core.test_uploads import EXE, PDF
+
+    reference = open_case(worker_api)["reference"]
+    url = f"/api/v1/cases/{reference}/attachments/"
+    created = worker_api.post(url, {"file": SimpleUploadedFile("devis.pdf", PDF, "text/plain")}, format="multipart")
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert (body["name"], body["content_type"], body["size"]) == ("devis.pdf", "application/pdf", len(PDF))
+    disguised = worker_api.post(
+        url, {"file": SimpleUploadedFile("facture.pdf", EXE, "application/pdf")}, format="multipart"
+    )
+    assert disguised.status_code == 422
+    assert disguised.json()["errors"][0]["field"] == "file"
+    settings.PPE_UPLOAD_MAX_BYTES = 16
+    too_big = worker_api.post(url, {"file": SimpleUploadedFile("gros.pdf", PDF, "application/pdf")}, format="multipart")
+    assert too_big.status_code == 422
+    assert "volumineux" in too_big.json()["errors"][0]["detail"]
+    assert [a["name"] for a in worker_api.get(url).json()["results"]] == ["devis.pdf"]
+    download = worker_api.get(f"{url}{body['id']}/download/")
+    assert download.status_code == 200
+    assert download["Content-Type"] == "application/pdf"
+    assert download["X-Content-Type-Options"] == "nosniff"
+    assert "attachment" in download["Content-Disposition"]
+    assert b"".join(download.streaming_content) == PDF
+    stored = CaseAttachment.objects.get()
+    assert "/dep_35/" in stored.file.path
+    assert "devis" not in stored.file.name  # the client's name never reaches the disk
+    assert worker_api.get(f"{url}999999/download/").status_code == 404
+    stored.file.delete(save=False)

@@ -113,3 +113,45 @@ def test_api_screens_need_the_platform_admin_role_once_in_the_admin(client_35, m
     else:
         assert response.status_code in (302, 403)
         assert not response.get("Location", "").startswith(path)
+
+
+# Cases (the `essai-simple` workflow: opened by case workers and structure members; `prendre` by case workers).
+# Expected status per role: visibility hides a case from those who may not see it (404), roles refuse (403).
+CASE_MATRIX = [
+    # name, method, path, body, {role: status}
+    ("cases-list", "get", "/api/v1/cases/", None,
+     {"platform_admin": 200, "pole_coordinator": 200, "case_worker": 200, "structure_member": 200, "operator": 200}),
+    ("cases-get", "get", "/api/v1/cases/{case}/", None,
+     {"platform_admin": 200, "pole_coordinator": 200, "case_worker": 200, "structure_member": 404, "operator": 404}),
+    ("cases-create", "post", "/api/v1/cases/", {"workflow": "essai-simple", "data": {"title": "x"}},
+     {"platform_admin": 403, "pole_coordinator": 403, "case_worker": 201, "structure_member": 201, "operator": 403}),
+    ("cases-update", "patch", "/api/v1/cases/{case}/", {"data": {"amount": 3}},
+     {"platform_admin": 200, "pole_coordinator": 200, "case_worker": 200, "structure_member": 403, "operator": 403}),
+    ("cases-transitions", "get", "/api/v1/cases/{case}/transitions/", None,
+     {"platform_admin": 200, "pole_coordinator": 200, "case_worker": 200, "structure_member": 404, "operator": 404}),
+    ("cases-transition-apply", "post", "/api/v1/cases/{case}/transitions/prendre/", {},
+     {"platform_admin": 403, "pole_coordinator": 403, "case_worker": 200, "structure_member": 404, "operator": 404}),
+    ("cases-comment", "post", "/api/v1/cases/{case}/comments/", {"text": "Vu."},
+     {"platform_admin": 201, "pole_coordinator": 201, "case_worker": 201, "structure_member": 404, "operator": 404}),
+    ("cases-events", "get", "/api/v1/cases/{case}/events/", None,
+     {"platform_admin": 200, "pole_coordinator": 200, "case_worker": 200, "structure_member": 404, "operator": 404}),
+    ("workflows-list", "get", "/api/v1/workflows/", None,
+     {"platform_admin": 200, "pole_coordinator": 200, "case_worker": 200, "structure_member": 200, "operator": 200}),
+    ("workflows-form-schema", "get", "/api/v1/workflows/essai-simple/forms/ouverture/schema/", None,
+     {"platform_admin": 200, "pole_coordinator": 200, "case_worker": 200, "structure_member": 200, "operator": 200}),
+]  # fmt: skip
+
+
+@pytest.fixture
+def a_case(simple, make_user):
+    from core.services.cases import case_open
+
+    return case_open(workflow="essai-simple", data={"title": "Dossier"}, actor=make_user("case_worker")).reference
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("name", "method", "path", "body", "expected"), CASE_MATRIX, ids=[c[0] for c in CASE_MATRIX])
+def test_case_matrix(api_as, a_case, role, name, method, path, body, expected):  # noqa: PLR0917
+    client = api_as() if role == "no_role" else api_as(role)
+    response = getattr(client, method)(path.format(case=a_case), body, format="json")
+    assert response.status_code == expected.get(role, 403), (role, name, response.content)
