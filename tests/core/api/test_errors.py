@@ -1,5 +1,7 @@
 """Every API error is an RFC 9457 problem (application/problem+json), in French."""
 
+import json
+
 from django.test import override_settings
 from rest_framework.settings import api_settings
 
@@ -119,5 +121,5 @@ def test_a_csrf_failure_under_the_api_is_a_problem_and_html_elsewhere(rf):
     response = csrf_failure(rf.post("/api/v1/poles-form/"), reason="CSRF cookie not set.")
     assert response.status_code == 403
     assert response["Content-Type"] == "application/problem+json"
-    assert "CSRF" in response.json()["detail"]
+    assert "CSRF" in json.loads(response.content)["detail"]
     assert csrf_failure(rf.post("/admin/login/"), reason="x")["Content-Type"].startswith("text/html")
