@@ -223,9 +223,7 @@ def main() -> None:
             os.unlink(script.name)
         transition_rps = _rps(moving)
         p99_ms = int(re.search(r"p99_us=(\d+)", moving).group(1)) / 1000
-        print(
-            f"transitions: {transition_rps:.0f} req/s, p99 {p99_ms:.1f} ms, non-2xx {_non_2xx(moving)}", flush=True
-        )
+        print(f"transitions: {transition_rps:.0f} req/s, p99 {p99_ms:.1f} ms, non-2xx {_non_2xx(moving)}", flush=True)
     finally:
         server.terminate()
         try:

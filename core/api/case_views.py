@@ -84,7 +84,7 @@ class CaseViewSet(viewsets.GenericViewSet):
     def list(self, request: Request) -> Response:
         params = CaseFilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        queryset = case_list(user=request.user, **params.validated_data).select_related("workflow_version")
+        queryset = case_list(user=request.user, **params.validated_data)
         queryset = self.filter_queryset(queryset)
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(CaseSerializer(page, many=True).data)

@@ -121,8 +121,8 @@ class WebhookEventSerializer(serializers.Serializer):
 
 class CaseSerializer(serializers.Serializer):
     reference = serializers.CharField()
-    workflow = serializers.CharField(source="workflow.code")
-    workflow_version = serializers.IntegerField(source="workflow_version.number")
+    workflow = serializers.SerializerMethodField()
+    workflow_version = serializers.SerializerMethodField()
     state = serializers.CharField()
     state_label = serializers.SerializerMethodField()
     data = serializers.JSONField()
@@ -134,6 +134,17 @@ class CaseSerializer(serializers.Serializer):
     state_entered_at = serializers.DateTimeField()
     due_at = serializers.DateField(allow_null=True)
     closed_at = serializers.DateTimeField(allow_null=True)
+
+    # From the compiled (cached) workflow version: no query per case.
+    def get_workflow(self, case) -> str:
+        from workflows.engine import compiled_version
+
+        return compiled_version(case.workflow_version_id).code
+
+    def get_workflow_version(self, case) -> int:
+        from workflows.engine import compiled_version
+
+        return compiled_version(case.workflow_version_id).number
 
     def get_state_label(self, case) -> str:
         from workflows.engine import compiled_version
