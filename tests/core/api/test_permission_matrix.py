@@ -51,6 +51,8 @@ SCREENS = [
     "/admin/api_webhooks/new/",
     "/admin/api_webhook_deliveries/",
 ]
+# The engine's screens (workflow definitions and their import), to the same rule.
+ENGINE_SCREENS = ["/admin/snippets/workflows/workflowdefinition/", "/admin/workflows/importer/"]
 SCREEN_ROLES = ["superuser", *ROLES]
 
 
@@ -85,7 +87,7 @@ def test_anonymous_gets_401_everywhere(client_35, objects, name, method, path, b
 
 
 @pytest.mark.parametrize("role", SCREEN_ROLES)
-@pytest.mark.parametrize("path", SCREENS)
+@pytest.mark.parametrize("path", SCREENS + ENGINE_SCREENS)
 def test_back_office_matrix(client_35, make_user, role, path):
     roles = () if role in ("superuser", "no_role") else (role,)
     client_35.force_login(make_user(*roles, superuser=role == "superuser"))
