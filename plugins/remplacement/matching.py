@@ -1,0 +1,427 @@
+"""The matching engine: which substitutes may take a request, ranked, and why the others may not.
+
+The pool is loaded once into a `PoolIndex` of numpy arrays for a horizon of days, at quarter-hour resolution:
+
+- `avail_cum[i, t]`: how many available quarter-hours substitute i has before quarter t of the horizon
+  (weekly pattern, then the dated exceptions), so "available for the whole slot [a, b)" is one subtraction;
+- `busy_cum[i, t]`: the same for the quarter-hours already booked by assignments, which answers "overlaps a
+  mission" and "less than the minimum rest before or after a mission on another day";
+- hours already booked per ISO week and per month, qualification bit masks, home coordinates (radians).
+
+Ranking a request is then a dozen vector operations over the pool (haversine distance included), whatever
+its size; reasons are only spelled out (in French) for the people a screen shows.
+
+Rules (each excludes; all failing rules are reported):
+1. the account is active;
+2. a diploma that satisfies the qualification asked (an EJE may replace an auxiliaire de puériculture...);
+3. availability covering every slot;
+4. the structure within the distance the substitute accepts;
+5. no overlap with a mission already booked;
+6. the minimum rest (pole setting `min_rest_hours`, 11 h by default) between a mission on another day and
+   each slot;
+7. the weekly and monthly hour limits not exceeded once the request's hours are added;
+8. has not declined this very request.
+
+Score (0..1, higher first): `proximity` (1 at the door, 0 at `proximity_scale_km`) × weight +
+`fairness` (1 − hours already given this month / monthly limit) × weight + `preference` (the structure is
+among the preferred ones: 0.6, the age group too: 0.4) × weight. Ties go to the nearest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from django.conf import settings
+from django.utils.formats import date_format
+
+from plugins.remplacement.communes import EARTH_RADIUS_KM
+
+QUARTERS_PER_DAY = 96
+QUARTER = dt.timedelta(minutes=15)
+
+
+def local_zone() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def week_key(day: dt.date) -> tuple[int, int]:
+    iso = day.isocalendar()
+    return iso[0], iso[1]
+
+
+def month_key(day: dt.date) -> tuple[int, int]:
+    return day.year, day.month
+
+
+@dataclass(frozen=True)
+class SlotSpec:
+    start: dt.datetime  # local, naive-free (aware, Europe/Paris)
+    end: dt.datetime
+
+    @property
+    def hours(self) -> float:
+        return (self.end - self.start).total_seconds() / 3600
+
+
+@dataclass
+class RequestSpec:
+    """What the engine needs of a request (built from a `ReplacementRequest` or from plain values)."""
+
+    request_id: int | None
+    structure_id: int
+    latitude: float
+    longitude: float
+    qualification_id: int
+    age_group: str
+    slots: list[SlotSpec]
+    declined: frozenset[int] = frozenset()  # substitute ids
+
+    def hours_by(self, key) -> dict[tuple[int, int], float]:
+        totals: dict[tuple[int, int], float] = defaultdict(float)
+        for slot in self.slots:
+            totals[key(slot.start.date())] += slot.hours
+        return dict(totals)
+
+
+@dataclass
+class Candidate:
+    substitute_id: int
+    score: float
+    distance_km: float
+    hours_this_month: float
+    preferred: bool
+
+
+@dataclass
+class Ranking:
+    request_id: int | None
+    candidates: list[Candidate]
+    excluded: dict[int, list[str]] = field(default_factory=dict)  # substitute id -> French reasons
+
+
+@dataclass
+class MatchingParams:
+    min_rest_hours: float = 11
+    proximity_scale_km: float = 40
+    weight_proximity: float = 0.5
+    weight_fairness: float = 0.35
+    weight_preference: float = 0.15
+
+    @classmethod
+    def from_settings(cls, values: dict) -> MatchingParams:
+        weights = values.get("weights") or {}
+        return cls(
+            min_rest_hours=float(values.get("min_rest_hours", cls.min_rest_hours)),
+            proximity_scale_km=float(values.get("proximity_scale_km", cls.proximity_scale_km)),
+            weight_proximity=float(weights.get("proximity", cls.weight_proximity)),
+            weight_fairness=float(weights.get("fairness", cls.weight_fairness)),
+            weight_preference=float(weights.get("preference", cls.weight_preference)),
+        )
+
+
+@dataclass
+class SubstituteRow:
+    """One substitute as the index loads it (from the database or from a benchmark's generator)."""
+
+    id: int
+    name: str
+    is_active: bool
+    latitude: float
+    longitude: float
+    max_distance_km: float
+    max_hours_week: float
+    max_hours_month: float
+    qualification_ids: list[int]
+    preferred_structure_ids: list[int]
+    preferred_age_groups: list[str]
+
+
+@dataclass
+class PoolData:
+    """Everything the index is built from: plain rows, so that a benchmark can feed it without the ORM."""
+
+    substitutes: list[SubstituteRow]
+    rules: list[tuple[int, int, dt.time, dt.time]]  # substitute id, weekday, start, end
+    exceptions: list[tuple[int, dt.date, str, dt.time | None, dt.time | None]]  # id, date, kind, start, end
+    assignments: list[tuple[int, dt.datetime, dt.datetime]]  # substitute id, start, end (aware)
+    satisfies: dict[int, set[int]]  # qualification id -> qualification ids it may replace (itself included)
+    qualification_labels: dict[int, str] = field(default_factory=dict)
+
+
+def _quarter_floor(value: dt.time) -> int:
+    return (value.hour * 60 + value.minute) // 15
+
+
+def _quarter_ceil(value: dt.time) -> int:
+    minutes = value.hour * 60 + value.minute + (1 if value.second or value.microsecond else 0)
+    return -(-minutes // 15)
+
+
+def _fmt_hours(value: float) -> str:
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",") + " h"
+
+
+def _fmt_slot(slot: SlotSpec) -> str:
+    return f"{date_format(slot.start.date(), 'l j F')} de {slot.start:%H:%M} à {slot.end:%H:%M}"
+
+
+class PoolIndex:
+    """The pool loaded for the days [first_day, last_day] (both included)."""
+
+    def __init__(self, data: PoolData, first_day: dt.date, last_day: dt.date, params: MatchingParams) -> None:
+        self.params = params
+        self.zone = local_zone()
+        # One day of margin on each side for the rest rule.
+        self.day0 = first_day - dt.timedelta(days=1)
+        self.days = (last_day - first_day).days + 3
+        self.horizon = self.days * QUARTERS_PER_DAY
+        subs = data.substitutes
+        n = len(subs)
+        self.n = n
+        self.ids = np.array([s.id for s in subs], dtype=np.int64)
+        self.position = {s.id: i for i, s in enumerate(subs)}
+        self.names = [s.name for s in subs]
+        self.active = np.array([s.is_active for s in subs], dtype=bool)
+        self.lat = np.radians(np.array([s.latitude for s in subs], dtype=np.float64))
+        self.lon = np.radians(np.array([s.longitude for s in subs], dtype=np.float64))
+        self.cos_lat = np.cos(self.lat)
+        self.max_km = np.array([s.max_distance_km for s in subs], dtype=np.float64)
+        self.max_week = np.array([s.max_hours_week for s in subs], dtype=np.float64)
+        self.max_month = np.array([s.max_hours_month for s in subs], dtype=np.float64)
+        self.qualification_labels = data.qualification_labels
+        # Qualifications: bit b(q) per qualification; a substitute's mask holds every qualification it satisfies.
+        all_q = sorted({q for qs in data.satisfies.values() for q in qs} | set(data.satisfies))
+        self.qbit = {q: 1 << i for i, q in enumerate(all_q)}
+        satisfied_mask = {
+            q: sum(self.qbit[x] for x in data.satisfies.get(q, {q}) | {q} if x in self.qbit) for q in all_q
+        }
+        self.qmask = np.array(
+            [int(np.bitwise_or.reduce([satisfied_mask.get(q, 0) for q in s.qualification_ids] or [0])) for s in subs],
+            dtype=np.int64,
+        )
+        self.held = {s.id: s.qualification_ids for s in subs}
+        self.pref_by_structure: dict[int, np.ndarray] = {}
+        by_structure: dict[int, list[int]] = defaultdict(list)
+        for i, s in enumerate(subs):
+            for structure_id in s.preferred_structure_ids:
+                by_structure[structure_id].append(i)
+        self.pref_by_structure = {k: np.array(v, dtype=np.int64) for k, v in by_structure.items()}
+        self.age_groups = [set(s.preferred_age_groups) for s in subs]
+        self._build_availability(data)
+        self._build_bookings(data)
+
+    # --- construction -------------------------------------------------------------------------------------
+    def _day_index(self, day: dt.date) -> int:
+        return (day - self.day0).days
+
+    def _build_availability(self, data: PoolData) -> None:
+        weekly = np.zeros((self.n, 7, QUARTERS_PER_DAY), dtype=bool)
+        pos = self.position
+        for sub_id, weekday, start, end in data.rules:
+            i = pos.get(sub_id)
+            if i is not None:
+                weekly[i, weekday, _quarter_ceil(start) : _quarter_floor(end) if end != dt.time(0) else 96] = True
+        weekdays = [(self.day0 + dt.timedelta(days=d)).weekday() for d in range(self.days)]
+        avail = weekly[:, weekdays, :]  # (n, days, 96)
+        for sub_id, day, kind, start, end in data.exceptions:
+            i = pos.get(sub_id)
+            d = self._day_index(day)
+            if i is None or not 0 <= d < self.days:
+                continue
+            if kind == "unavailable":
+                a = 0 if start is None else _quarter_floor(start)
+                b = QUARTERS_PER_DAY if end is None else _quarter_ceil(end)
+                avail[i, d, a:b] = False
+            else:
+                a = 0 if start is None else _quarter_ceil(start)
+                b = QUARTERS_PER_DAY if end is None else _quarter_floor(end)
+                avail[i, d, a:b] = True
+        flat = avail.reshape(self.n, self.horizon)
+        self.avail_cum = np.zeros((self.n, self.horizon + 1), dtype=np.int16)
+        np.cumsum(flat, axis=1, dtype=np.int16, out=self.avail_cum[:, 1:])
+
+    def _build_bookings(self, data: PoolData) -> None:
+        busy = np.zeros((self.n, self.horizon), dtype=bool)
+        self.week_hours: dict[tuple[int, int], np.ndarray] = defaultdict(lambda: np.zeros(self.n))
+        self.month_hours: dict[tuple[int, int], np.ndarray] = defaultdict(lambda: np.zeros(self.n))
+        self.bookings: dict[int, list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)
+        for sub_id, start, end in data.assignments:
+            i = self.position.get(sub_id)
+            if i is None:
+                continue
+            start, end = start.astimezone(self.zone), end.astimezone(self.zone)
+            hours = (end - start).total_seconds() / 3600
+            self.week_hours[week_key(start.date())][i] += hours
+            self.month_hours[month_key(start.date())][i] += hours
+            self.bookings[sub_id].append((start, end))
+            a = self._quarter_of(start, ceil=False)
+            b = self._quarter_of(end, ceil=True)
+            a, b = max(a, 0), min(b, self.horizon)
+            if a < b:
+                busy[i, a:b] = True
+        self.busy_cum = np.zeros((self.n, self.horizon + 1), dtype=np.int16)
+        np.cumsum(busy, axis=1, dtype=np.int16, out=self.busy_cum[:, 1:])
+
+    def _quarter_of(self, moment: dt.datetime, *, ceil: bool) -> int:
+        local = moment.astimezone(self.zone)
+        d = self._day_index(local.date())
+        q = _quarter_ceil(local.time()) if ceil else _quarter_floor(local.time())
+        return d * QUARTERS_PER_DAY + q
+
+    # --- ranking ------------------------------------------------------------------------------------------
+    def covers(self, spec: RequestSpec) -> bool:
+        return all(0 <= self._day_index(s.start.astimezone(self.zone).date()) < self.days for s in spec.slots)
+
+    def _masks(self, spec: RequestSpec) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+        n = self.n
+        qbit = self.qbit.get(spec.qualification_id, 0)
+        qual_ok = (self.qmask & qbit) != 0 if qbit else np.zeros(n, dtype=bool)
+        lat, lon = np.radians(spec.latitude), np.radians(spec.longitude)
+        a = np.sin((self.lat - lat) / 2) ** 2 + np.cos(lat) * self.cos_lat * np.sin((self.lon - lon) / 2) ** 2
+        distance = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
+        avail_ok = np.ones(n, dtype=bool)
+        overlap_ok = np.ones(n, dtype=bool)
+        rest_ok = np.ones(n, dtype=bool)
+        rest_q = int(round(self.params.min_rest_hours * 4))
+        for slot in spec.slots:
+            ts = self._quarter_of(slot.start, ceil=False)
+            te = self._quarter_of(slot.end, ceil=True)
+            avail_ok &= (self.avail_cum[:, te] - self.avail_cum[:, ts]) == (te - ts)
+            overlap_ok &= self.busy_cum[:, te] == self.busy_cum[:, ts]
+            day_start = (ts // QUARTERS_PER_DAY) * QUARTERS_PER_DAY
+            day_end = day_start + QUARTERS_PER_DAY
+            before = max(ts - rest_q, 0)
+            after = min(te + rest_q, self.horizon)
+            if before < day_start:
+                rest_ok &= self.busy_cum[:, day_start] == self.busy_cum[:, before]
+            if after > day_end:
+                rest_ok &= self.busy_cum[:, after] == self.busy_cum[:, day_end]
+        week_ok = np.ones(n, dtype=bool)
+        for key, hours in spec.hours_by(week_key).items():
+            booked = self.week_hours.get(key)
+            week_ok &= ((booked if booked is not None else 0) + hours) <= self.max_week + 1e-9
+        month_ok = np.ones(n, dtype=bool)
+        for key, hours in spec.hours_by(month_key).items():
+            booked = self.month_hours.get(key)
+            month_ok &= ((booked if booked is not None else 0) + hours) <= self.max_month + 1e-9
+        not_declined = np.ones(n, dtype=bool)
+        if spec.declined:
+            idx = [self.position[s] for s in spec.declined if s in self.position]
+            not_declined[idx] = False
+        masks = {
+            "active": self.active,
+            "qualification": qual_ok,
+            "availability": avail_ok,
+            "distance": distance <= self.max_km,
+            "overlap": overlap_ok,
+            "rest": rest_ok,
+            "week": week_ok,
+            "month": month_ok,
+            "declined": not_declined,
+        }
+        first_month = month_key(spec.slots[0].start.astimezone(self.zone).date())
+        given = self.month_hours.get(first_month)
+        given = given if given is not None else np.zeros(n)
+        return masks, distance, given
+
+    def rank(self, spec: RequestSpec, *, explain: bool = False, limit: int | None = None) -> Ranking:
+        masks, distance, given = self._masks(spec)
+        eligible = np.logical_and.reduce(list(masks.values()))
+        idx = np.flatnonzero(eligible)
+        p = self.params
+        proximity = 1 - np.minimum(distance[idx] / max(p.proximity_scale_km, 1e-9), 1)
+        fairness = 1 - np.minimum(given[idx] / np.maximum(self.max_month[idx], 1), 1)
+        preferred = np.zeros(len(idx), dtype=bool)
+        pref_idx = self.pref_by_structure.get(spec.structure_id)
+        if pref_idx is not None and len(idx):
+            preferred = np.isin(idx, pref_idx)
+        age = np.array([spec.age_group in self.age_groups[i] for i in idx], dtype=bool) if len(idx) else preferred
+        preference = 0.6 * preferred + 0.4 * age
+        score = p.weight_proximity * proximity + p.weight_fairness * fairness + p.weight_preference * preference
+        order = np.lexsort((distance[idx], -score))
+        if limit is not None:
+            order = order[:limit]
+        candidates = [
+            Candidate(
+                substitute_id=int(self.ids[idx[k]]),
+                score=round(float(score[k]), 4),
+                distance_km=round(float(distance[idx[k]]), 1),
+                hours_this_month=round(float(given[idx[k]]), 2),
+                preferred=bool(preferred[k]),
+            )
+            for k in order
+        ]
+        ranking = Ranking(request_id=spec.request_id, candidates=candidates)
+        if explain:
+            for i in np.flatnonzero(~eligible):
+                ranking.excluded[int(self.ids[i])] = self._reasons(spec, int(i), masks, distance)
+        return ranking
+
+    def _reasons(self, spec: RequestSpec, i: int, masks: dict[str, np.ndarray], distance: np.ndarray) -> list[str]:
+        sub_id = int(self.ids[i])
+        reasons: list[str] = []
+        if not masks["active"][i]:
+            reasons.append("Compte de remplaçant·e inactif.")
+        if not masks["qualification"][i]:
+            held = ", ".join(self.qualification_labels.get(q, str(q)) for q in self.held.get(sub_id, [])) or "aucun"
+            wanted = self.qualification_labels.get(spec.qualification_id, str(spec.qualification_id))
+            reasons.append(f"Qualification insuffisante : « {wanted} » demandée (diplômes : {held}).")
+        if not masks["availability"][i]:
+            for slot in spec.slots:
+                ts = self._quarter_of(slot.start, ceil=False)
+                te = self._quarter_of(slot.end, ceil=True)
+                if self.avail_cum[i, te] - self.avail_cum[i, ts] != te - ts:
+                    reasons.append(f"Pas disponible le {_fmt_slot(slot)}.")
+        if not masks["distance"][i]:
+            reasons.append(f"Trop loin : {distance[i]:.0f} km, au-delà des {self.max_km[i]:.0f} km acceptés.")
+        rest = dt.timedelta(hours=self.params.min_rest_hours)
+        for slot in spec.slots:
+            for start, end in self.bookings.get(sub_id, []):
+                if start < slot.end and slot.start < end:
+                    reasons.append(f"Déjà en mission le {_fmt_slot(SlotSpec(start, end))}.")
+                elif start.date() != slot.start.date() and (
+                    dt.timedelta(0) <= slot.start - end < rest or dt.timedelta(0) <= start - slot.end < rest
+                ):
+                    reasons.append(
+                        f"Repos de {_fmt_hours(self.params.min_rest_hours)} non respecté avec la mission du "
+                        f"{_fmt_slot(SlotSpec(start, end))}."
+                    )
+        if not masks["week"][i]:
+            for key, hours in spec.hours_by(week_key).items():
+                booked = float(self.week_hours[key][i]) if key in self.week_hours else 0.0
+                if booked + hours > self.max_week[i] + 1e-9:
+                    monday = dt.date.fromisocalendar(key[0], key[1], 1)
+                    reasons.append(
+                        f"Plafond hebdomadaire dépassé (semaine du {date_format(monday, 'j F')}) : "
+                        f"{_fmt_hours(booked)} déjà prévues + {_fmt_hours(hours)} > {_fmt_hours(self.max_week[i])}."
+                    )
+        if not masks["month"][i]:
+            for key, hours in spec.hours_by(month_key).items():
+                booked = float(self.month_hours[key][i]) if key in self.month_hours else 0.0
+                if booked + hours > self.max_month[i] + 1e-9:
+                    month = date_format(dt.date(key[0], key[1], 1), "F Y")
+                    reasons.append(
+                        f"Plafond mensuel dépassé ({month}) : {_fmt_hours(booked)} déjà prévues + "
+                        f"{_fmt_hours(hours)} > {_fmt_hours(self.max_month[i])}."
+                    )
+        if not masks["declined"][i]:
+            reasons.append("A décliné cette mission.")
+        return list(dict.fromkeys(reasons))
+
+
+def horizon_of(specs: Iterable[RequestSpec]) -> tuple[dt.date, dt.date]:
+    zone = local_zone()
+    days = [s.start.astimezone(zone).date() for spec in specs for s in spec.slots]
+    days += [s.end.astimezone(zone).date() for spec in specs for s in spec.slots]
+    return min(days), max(days)
+
+
+def hours_decimal(value: float) -> Decimal:
+    return Decimal(str(round(value, 2)))

@@ -1,0 +1,116 @@
+"""Factories of the remplacement pole's tests: everything is created through the real services."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+import pytest
+
+from core.models import Structure
+from core.services.users import user_create
+from plugins.remplacement import services
+
+_seq = itertools.count(1)
+
+RENNES = "35238"
+BRUZ = "35047"  # about 11 km from Rennes
+SAINT_MALO = "35288"  # about 65 km from Rennes
+SAINT_BRIEUC = "22278"  # about 93 km from Rennes
+
+
+def next_monday(weeks_ahead: int = 2) -> dt.date:
+    today = dt.date.today()
+    return today + dt.timedelta(days=(7 - today.weekday()) + 7 * (weeks_ahead - 1))
+
+
+@pytest.fixture
+def monday() -> dt.date:
+    """A Monday two weeks ahead: far enough to be in the future, close enough for the month's limits."""
+    return next_monday()
+
+
+@pytest.fixture
+def make_structure(tenant):
+    def make(name: str | None = None, commune_insee: str = RENNES, commune: str = "Rennes", **extra) -> Structure:
+        return Structure.objects.create(
+            name=name or f"Crèche {next(_seq)}",
+            kind=Structure.Kind.CRECHE,
+            commune=commune,
+            commune_insee=commune_insee,
+            email=extra.pop("email", "creche@example.org"),
+            **extra,
+        )
+
+    return make
+
+
+@pytest.fixture
+def structure(make_structure) -> Structure:
+    return make_structure("Les Petits Loups")
+
+
+@pytest.fixture
+def coordinator(tenant):
+    return user_create(email=f"coord{next(_seq)}@example.org", groups=["pole_coordinator"], send_welcome=False)
+
+
+@pytest.fixture
+def make_user(tenant):
+    def make(first_name: str = "Camille", **extra):
+        n = next(_seq)
+        return user_create(email=f"person{n}@example.org", first_name=first_name, send_welcome=False, **extra)
+
+    return make
+
+
+@pytest.fixture
+def structure_user(make_user, structure, coordinator):
+    user = make_user("Directrice")
+    services.structure_member_add(structure=structure, user=user, actor=coordinator)
+    return user
+
+
+WEEKDAYS_8_19 = [{"weekday": d, "start": "07:00", "end": "19:30"} for d in range(5)]
+
+
+@pytest.fixture
+def make_substitute(make_user, coordinator):
+    def make(
+        first_name: str = "Camille",
+        commune: str = RENNES,
+        qualifications: tuple[str, ...] = ("auxiliaire_puericulture",),
+        rules=WEEKDAYS_8_19,
+        **extra,
+    ):
+        user = make_user(first_name)
+        sub = services.substitute_create(
+            user=user,
+            home_commune_insee=commune,
+            qualifications=list(qualifications),
+            actor=coordinator,
+            **extra,
+        )
+        if rules:
+            services.availability_weekly_set(substitute=sub, rules=rules, actor=user)
+        return sub
+
+    return make
+
+
+@pytest.fixture
+def make_request(structure, structure_user, monday):
+    def make(slots=None, qualification: str = "auxiliaire_puericulture", dispatch: bool = False, **extra):
+        slots = slots or [{"date": monday, "start": "08:00", "end": "17:00"}]
+        return services.request_create(
+            structure=extra.pop("structure", structure),
+            qualification=qualification,
+            slots=slots,
+            children_present=extra.pop("children_present", 14),
+            staff_present=extra.pop("staff_present", 2),
+            dispatch=dispatch,
+            actor=extra.pop("actor", structure_user),
+            **extra,
+        )
+
+    return make
