@@ -527,6 +527,7 @@ def offer_accept(*, offer: Offer, actor) -> Offer:
 @transaction.atomic
 def offer_confirm(*, offer: Offer, actor) -> Offer:
     """The structure picks one of its volunteers: the mission is filled."""
+    offer = Offer.objects.select_related("request__structure").get(pk=offer.pk)
     _require_structure(actor, offer.request.structure)
     if offer.status != Offer.Status.VOLUNTEERED:
         raise ValidationError("Seul·e un·e volontaire peut être retenu·e.")

@@ -114,3 +114,30 @@ def make_request(structure, structure_user, monday):
         )
 
     return make
+
+
+@pytest.fixture
+def set_pole_settings(tenant):
+    """`set_pole_settings(dispatch_policy="first_accept", ...)`: the territory's settings of the pole."""
+    from tenants.models import TerritoryPole
+
+    def set_(**values):
+        row, _ = TerritoryPole.objects.get_or_create(territory=tenant, pole="remplacement")
+        row.settings = {**row.settings, **values}
+        row.save()
+
+    return set_
+
+
+@pytest.fixture
+def book(set_pole_settings):
+    """`book(request, substitute)`: fill a request with a substitute through the real dispatch services."""
+    from plugins.remplacement.models import Offer
+
+    def book_(request, substitute):
+        set_pole_settings(dispatch_policy="first_accept")
+        services.offer_wave_send(request_id=request.pk, wave=request.waves_sent + 1)
+        offer = Offer.objects.get(request=request, substitute=substitute)
+        return services.offer_accept(offer=offer, actor=substitute.user)
+
+    return book_
