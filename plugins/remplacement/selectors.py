@@ -36,6 +36,7 @@ from plugins.remplacement.models import (
     Offer,
     Qualification,
     ReplacementRequest,
+    RequestSlot,
     RequestState,
     StructureMember,
     Substitute,
@@ -197,9 +198,46 @@ def request_ranking(request: ReplacementRequest, *, explain: bool = True) -> Ran
     return pool_index_for([spec]).rank(spec, explain=explain)
 
 
-def requests_rank_all(requests: list[ReplacementRequest]) -> dict[int, Ranking]:
+def request_specs_load(requests: QuerySet[ReplacementRequest]) -> list[RequestSpec]:
+    """The specs of many requests in three queries of plain values (requests, slots, declined offers)."""
+    zone = local_zone()
+    rows = list(
+        requests.values_list("pk", "structure_id", "structure__commune_insee", "qualification_id", "age_group")
+    )
+    ids = [row[0] for row in rows]
+    slots: dict[int, list[SlotSpec]] = defaultdict(list)
+    for request_id, start, end in (
+        RequestSlot.objects.filter(request_id__in=ids).order_by("starts_at").values_list("request_id", "starts_at", "ends_at")
+    ):
+        slots[request_id].append(SlotSpec(start.astimezone(zone), end.astimezone(zone)))
+    declined: dict[int, set[int]] = defaultdict(set)
+    for request_id, substitute_id in Offer.objects.filter(
+        request_id__in=ids, status=Offer.Status.DECLINED
+    ).values_list("request_id", "substitute_id"):
+        declined[request_id].add(substitute_id)
+    specs = []
+    for pk, structure_id, insee, qualification_id, age_group in rows:
+        commune = commune_get(insee)
+        if commune is None or not slots.get(pk):
+            continue
+        specs.append(
+            RequestSpec(
+                request_id=pk,
+                structure_id=structure_id,
+                latitude=commune.latitude,
+                longitude=commune.longitude,
+                qualification_id=qualification_id,
+                age_group=age_group,
+                slots=slots[pk],
+                declined=frozenset(declined.get(pk, ())),
+            )
+        )
+    return specs
+
+
+def requests_rank_all(requests: QuerySet[ReplacementRequest]) -> dict[int, Ranking]:
     """Rank many requests on one index (the board and the benchmark)."""
-    specs = [request_spec(r) for r in requests]
+    specs = request_specs_load(requests)
     if not specs:
         return {}
     index = pool_index_for(specs)
