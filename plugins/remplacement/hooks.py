@@ -1,7 +1,12 @@
-"""pluggy hook implementations of the remplacement pole."""
+"""pluggy hook implementations of the remplacement pole (thin: the work is in services and actions)."""
+
+from pathlib import Path
+from typing import Any
 
 from core.hookspecs import CatalogueServiceSpec
 from core.plugins import hookimpl
+
+WORKFLOWS = Path(__file__).resolve().parent / "workflows"
 
 
 @hookimpl
@@ -22,3 +27,22 @@ def catalogue_services() -> list[CatalogueServiceSpec]:
             audience="remplacant",
         ),
     ]
+
+
+@hookimpl
+def pole_workflows() -> list[str]:
+    return [str(WORKFLOWS / "remplacement-demande.yaml"), str(WORKFLOWS / "remplacement-candidature.yaml")]
+
+
+@hookimpl
+def transition_actions() -> dict[str, Any]:
+    from plugins.remplacement import actions
+
+    return actions.ACTIONS
+
+
+@hookimpl
+def api_routes() -> list[tuple[str, Any, str]]:
+    from plugins.remplacement.api.views import ROUTES
+
+    return ROUTES

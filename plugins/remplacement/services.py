@@ -628,6 +628,18 @@ def requests_expire(*, now: dt.datetime | None = None) -> int:
     return count
 
 
+@transaction.atomic
+def request_unfilled(*, request: ReplacementRequest, actor) -> ReplacementRequest:
+    """Record that nobody could be found (coordinators, or the case engine's `constater_non_pourvue`)."""
+    _require_coordinator(actor)
+    request = ReplacementRequest.objects.select_for_update().get(pk=request.pk)
+    request.mark_unfilled()
+    request.save()
+    request.offers.filter(status__in=[Offer.Status.SENT, Offer.Status.VOLUNTEERED]).update(status=Offer.Status.WITHDRAWN)
+    _event(request, "unfilled", actor)
+    return request
+
+
 # --- After the mission --------------------------------------------------------------------------------------
 @transaction.atomic
 def timesheet_submit(
@@ -741,6 +753,16 @@ def requests_bill(*, year: int, month: int, actor) -> int:
     return count
 
 
+@transaction.atomic
+def request_bill(*, request: ReplacementRequest, actor) -> ReplacementRequest:
+    _require_coordinator(actor)
+    request = ReplacementRequest.objects.select_for_update().get(pk=request.pk)
+    request.mark_billed()
+    request.save()
+    _event(request, "billed", actor)
+    return request
+
+
 # --- Joining the pool ---------------------------------------------------------------------------------------
 @transaction.atomic
 def pool_application_submit(*, user, data: Mapping[str, Any], actor=None) -> PoolApplication:
@@ -798,3 +820,34 @@ def pool_application_decide(*, application: PoolApplication, accept: bool, actor
     application.decided_at = timezone.now()
     application.save()
     return application
+
+
+@transaction.atomic
+def substitute_from_application(*, data: Mapping[str, Any], actor) -> Substitute:
+    """Create (or reactivate) the substitute of an accepted application (`remplacement-candidature` case
+    data: names, e-mail, phone, commune, qualifications, limits). The account is created when needed."""
+    from django.contrib.auth import get_user_model
+
+    from core.services.users import user_create
+
+    _require_coordinator(actor)
+    email = str(data.get("email", "")).strip().lower()
+    user = get_user_model().objects.filter(username=email).first()
+    if user is None:
+        user = user_create(email=email, first_name=str(data.get("first_name", "")), last_name=str(data.get("last_name", "")))
+    existing = Substitute.objects.filter(user=user).first()
+    if existing is not None:
+        existing.is_active = True
+        existing.save(update_fields=["is_active"])
+        return existing
+    return substitute_create(
+        user=user,
+        home_commune_insee=str(data.get("home_commune_insee", "")),
+        qualifications=list(data.get("qualifications") or []),
+        max_distance_km=int(data.get("max_distance_km") or 25),
+        max_hours_week=int(data.get("max_hours_week") or 35),
+        max_hours_month=int(data.get("max_hours_month") or 151),
+        phone=str(data.get("phone", "")),
+        preferred_age_groups=list(data.get("preferred_age_groups") or []),
+        actor=None,
+    )
