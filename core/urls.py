@@ -17,6 +17,8 @@ if settings.DEBUG:
 
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
+urlpatterns += [path("remplacement/", include("plugins.remplacement.urls"))]
+
 urlpatterns += [path("", include(wagtail_urls))]
 
 handler404 = "core.views.page_not_found"

@@ -1,0 +1,28 @@
+"""URLs of the pole's portals, included under `/remplacement/` by `core/urls.py`."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from plugins.remplacement import views
+
+app_name = "remplacement"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("connexion/", views.LoginView.as_view(), name="login"),
+    path("deconnexion/", auth_views.LogoutView.as_view(next_page="remplacement:login"), name="logout"),
+    path("offres/", views.offers, name="offers"),
+    path("offres/<int:pk>/", views.offer_detail, name="offer"),
+    path("offres/<int:pk>/reponse/", views.offer_answer, name="offer_answer"),
+    path("disponibilites/", views.availability, name="availability"),
+    path("missions/<int:pk>/heures/", views.timesheet, name="timesheet"),
+    path("structure/", views.structure_home, name="structure"),
+    path("structure/nouveau/", views.request_new, name="request_new"),
+    path("structure/demandes/<int:pk>/", views.request_detail, name="request"),
+    path("tableau/", views.board, name="board"),
+    path(
+        "export/<int:year>-<int:month>/<str:by>.<str:fmt>",
+        views.export,
+        name="export",
+    ),
+]
