@@ -216,7 +216,9 @@ def _race(territory: Territory, rankings: dict, contenders: int) -> int:
     request = ReplacementRequest.objects.get(pk=request_id)
     offers = Offer.objects.bulk_create(
         [
-            Offer(request=request, substitute_id=c.substitute_id, wave=1, rank=n, score=c.score, distance_km=c.distance_km)
+            Offer(
+                request=request, substitute_id=c.substitute_id, wave=1, rank=n, score=c.score, distance_km=c.distance_km
+            )
             for n, c in enumerate(candidates, start=1)
         ]
     )
@@ -232,7 +234,7 @@ def _race(territory: Territory, rankings: dict, contenders: int) -> int:
             try:
                 services.offer_accept(offer=offer, actor=offer.substitute.user)
                 outcome = "won"
-            except services.MissionUnavailable:
+            except services.MissionUnavailableError:
                 outcome = "late"
             except Exception as exc:  # reported, counted as no win
                 outcome = f"error: {exc!r}"
@@ -273,7 +275,9 @@ def main() -> None:
         connection.set_tenant(territory)
         t = time.perf_counter()
         _fill(random.Random(args.seed), args.substitutes, args.requests, args.days)
-        print(f"setup: {args.substitutes} substitutes, {args.requests} open requests in {time.perf_counter() - t:.1f} s")
+        print(
+            f"setup: {args.substitutes} substitutes, {args.requests} open requests in {time.perf_counter() - t:.1f} s"
+        )
         _rank_all()  # warm-up: commune table, imports
         rank_s, timings, rankings = _rank_all()
         eligible = [len(r) for r in rankings.values()]

@@ -24,7 +24,6 @@ api_v1 = [
 ]
 
 
-
 def _pole_routes() -> list:
     """The poles' `api_routes`, each answering 404 in a territory where its pole is switched off."""
     import functools

@@ -54,8 +54,12 @@ class RequestForm(forms.Form):
     age_group = forms.ChoiceField(label="Section", choices=AgeGroup.choices, initial=AgeGroup.MIXED)
     children_present = forms.IntegerField(label="Enfants présents", min_value=0, max_value=200)
     staff_present = forms.IntegerField(label="Professionnels présents sans le remplaçant", min_value=0, max_value=100)
-    children_per_staff = forms.IntegerField(label="Enfants par professionnel (taux)", initial=6, min_value=1, max_value=12)
-    notes = forms.CharField(label="Précisions pour le remplaçant", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    children_per_staff = forms.IntegerField(
+        label="Enfants par professionnel (taux)", initial=6, min_value=1, max_value=12
+    )
+    notes = forms.CharField(
+        label="Précisions pour le remplaçant", required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
     def __init__(self, *args, structures, **kwargs):
         super().__init__(*args, **kwargs)
@@ -94,7 +98,10 @@ class TimesheetForm(forms.Form):
             self.fields[f"s{slot.pk}_break"] = forms.IntegerField(label="Pause (min)", min_value=0, initial=0)
 
     def rows(self):
-        return [(slot, self[f"s{slot.pk}_start"], self[f"s{slot.pk}_end"], self[f"s{slot.pk}_break"]) for slot in self.slot_list]
+        return [
+            (slot, self[f"s{slot.pk}_start"], self[f"s{slot.pk}_end"], self[f"s{slot.pk}_break"])
+            for slot in self.slot_list
+        ]
 
     def lines(self) -> list[dict]:
         return [

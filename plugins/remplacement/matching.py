@@ -25,9 +25,9 @@ Rules (each excludes; all failing rules are reported):
 7. the weekly and monthly hour limits not exceeded once the request's hours are added;
 8. has not declined this very request.
 
-Score (0..1, higher first): `proximity` (1 at the door, 0 at `proximity_scale_km`) × weight +
-`fairness` (1 − hours already given this month / monthly limit) × weight + `preference` (the structure is
-among the preferred ones: 0.6, the age group too: 0.4) × weight. Ties go to the nearest.
+Score (0..1, higher first), a weighted sum (weights are pole settings) of `proximity` (1 at the door, 0 at
+`proximity_scale_km`), `fairness` (1 minus the hours already given this month over the monthly limit) and
+`preference` (the structure is among the preferred ones: 0.6, the age group too: 0.4). Ties go to the nearest.
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ class Ranking:
     `preferred`); `candidates` turns them into objects on first use. `excluded` maps each excluded
     substitute's id to its French reasons (filled with `explain=True`)."""
 
-    def __init__(self, request_id, ids, scores, distances, hours, preferred) -> None:
+    def __init__(self, request_id, *, ids, scores, distances, hours, preferred) -> None:
         self.request_id = request_id
         self.ids, self.scores, self.distances, self.hours, self.preferred = ids, scores, distances, hours, preferred
         self.excluded: dict[int, list[str]] = {}
@@ -307,11 +307,11 @@ class PoolIndex:
         self.week_hours: dict[tuple[int, int], np.ndarray] = defaultdict(lambda: np.zeros(self.n))
         self.month_hours: dict[tuple[int, int], np.ndarray] = defaultdict(lambda: np.zeros(self.n))
         self.bookings: dict[int, list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)
-        for sub_id, start, end in data.assignments:
+        for sub_id, booked_start, booked_end in data.assignments:
             i = self.position.get(sub_id)
             if i is None:
                 continue
-            start, end = start.astimezone(self.zone), end.astimezone(self.zone)
+            start, end = booked_start.astimezone(self.zone), booked_end.astimezone(self.zone)
             hours = (end - start).total_seconds() / 3600
             self.week_hours[week_key(start.date())][i] += hours
             self.month_hours[month_key(start.date())][i] += hours
@@ -343,7 +343,7 @@ class PoolIndex:
         avail_ok = np.ones(n, dtype=bool)
         overlap_ok = np.ones(n, dtype=bool)
         rest_ok = np.ones(n, dtype=bool)
-        rest_q = int(round(self.params.min_rest_hours * 4))
+        rest_q = round(self.params.min_rest_hours * 4)
         for slot in spec.slots:
             ts = self._quarter_of(slot.start, ceil=False)
             te = self._quarter_of(slot.end, ceil=True)
@@ -419,10 +419,13 @@ class PoolIndex:
         lat, lon = np.radians(spec.latitude), np.radians(spec.longitude)
         band = self.max_km_any / EARTH_RADIUS_KM
         lo, hi = (int(x) for x in np.searchsorted(g.lat, [lat - band, lat + band]))
-        a = np.sin((g.lat[lo:hi] - lat) / 2) ** 2 + np.cos(lat) * g.cos_lat[lo:hi] * np.sin((g.lon[lo:hi] - lon) / 2) ** 2
+        a = (
+            np.sin((g.lat[lo:hi] - lat) / 2) ** 2
+            + np.cos(lat) * g.cos_lat[lo:hi] * np.sin((g.lon[lo:hi] - lon) / 2) ** 2
+        )
         distance = (2 * EARTH_RADIUS_KM) * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
         ok = distance <= g.max_km[lo:hi]
-        rest_q = int(round(self.params.min_rest_hours * 4))
+        rest_q = round(self.params.min_rest_hours * 4)
         for slot in spec.slots:
             ts = self._quarter_of(slot.start, ceil=False)
             te = self._quarter_of(slot.end, ceil=True)
@@ -479,14 +482,21 @@ class PoolIndex:
         if limit is not None:
             order = order[:limit]
         ranking = Ranking(
-            spec.request_id, self.ids[idx[order]], score[order], distance[order], given[order], preferred[order]
+            spec.request_id,
+            ids=self.ids[idx[order]],
+            scores=score[order],
+            distances=distance[order],
+            hours=given[order],
+            preferred=preferred[order],
         )
         if explain:
             for i in np.flatnonzero(~eligible):
                 ranking.excluded[int(self.ids[i])] = self._reasons(spec, int(i), masks, all_distance)
         return ranking
 
-    def _reasons(self, spec: RequestSpec, i: int, masks: dict[str, np.ndarray], distance: np.ndarray) -> list[str]:
+    def _reasons(  # noqa: PLR0912  (one branch per rule reads best)
+        self, spec: RequestSpec, i: int, masks: dict[str, np.ndarray], distance: np.ndarray
+    ) -> list[str]:
         sub_id = int(self.ids[i])
         reasons: list[str] = []
         if not masks["active"][i]:

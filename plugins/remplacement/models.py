@@ -22,7 +22,7 @@ INSEE_CODE = RegexValidator(r"^(\d{5}|2[AB]\d{3})$", _("Code INSEE de commune in
 
 class AgeGroup(models.TextChoices):
     BABIES = "bebes", _("Bébés (moins de 18 mois)")
-    MIDDLE = "moyens", _("Moyens (18 mois – 2 ans et demi)")
+    MIDDLE = "moyens", _("Moyens (de 18 mois à 2 ans et demi)")
     OLDER = "grands", _("Grands (plus de 2 ans et demi)")
     MIXED = "mixte", _("Groupe mixte")
 
@@ -153,6 +153,12 @@ class AvailabilityRule(models.Model):
             models.CheckConstraint(condition=models.Q(end_time__gt=models.F("start_time")), name="rule_end_after_start")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display_fr()} {self.start_time:%H:%M}-{self.end_time:%H:%M}"
+
+    def get_weekday_display_fr(self) -> str:
+        return ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"][self.weekday]
+
 
 class AvailabilityException(models.Model):
     """A dated exception to the weekly pattern: unavailable (all day or some hours) or available extra hours."""
@@ -172,6 +178,9 @@ class AvailabilityException(models.Model):
         verbose_name_plural = _("exceptions de disponibilité")
         ordering = ["substitute", "date", "start_time"]
         indexes = [models.Index(fields=["date"], name="remplacement_exc_date")]
+
+    def __str__(self) -> str:
+        return f"{self.date:%d/%m/%Y} {self.get_kind_display()}"
 
 
 class RequestState(models.TextChoices):
@@ -307,6 +316,9 @@ class RequestSlot(models.Model):
             models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")), name="slot_end_after_start")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.starts_at:%d/%m/%Y %H:%M}-{self.ends_at:%H:%M}"
+
     @property
     def hours(self) -> Decimal:
         return Decimal(int((self.ends_at - self.starts_at).total_seconds()) // 60) / Decimal(60)
@@ -339,6 +351,9 @@ class Offer(models.Model):
         ordering = ["request", "rank"]
         constraints = [models.UniqueConstraint(fields=["request", "substitute"], name="remplacement_offer_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.request_id} → {self.substitute_id} ({self.status})"
+
 
 class Assignment(models.Model):
     """A period a substitute is booked for (one row per slot of a filled request): what matching checks for
@@ -354,6 +369,9 @@ class Assignment(models.Model):
         verbose_name = _("affectation")
         verbose_name_plural = _("affectations")
         indexes = [models.Index(fields=["substitute", "starts_at"], name="remplacement_asg_sub_start")]
+
+    def __str__(self) -> str:
+        return f"{self.substitute_id} @ {self.starts_at:%d/%m/%Y %H:%M}"
 
 
 class Timesheet(models.Model):
@@ -379,6 +397,9 @@ class Timesheet(models.Model):
         verbose_name = _("relevé d'heures")
         verbose_name_plural = _("relevés d'heures")
 
+    def __str__(self) -> str:
+        return f"{self.request_id}: {self.hours} h ({self.status})"
+
 
 class TimesheetLine(models.Model):
     timesheet = models.ForeignKey(Timesheet, on_delete=models.CASCADE, related_name="lines")
@@ -394,6 +415,9 @@ class TimesheetLine(models.Model):
                 condition=models.Q(ended_at__gt=models.F("started_at")), name="tsline_end_after_start"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.started_at:%d/%m/%Y %H:%M}-{self.ended_at:%H:%M}"
 
 
 class PoolApplication(models.Model):
@@ -418,6 +442,9 @@ class PoolApplication(models.Model):
         verbose_name = _("candidature au vivier")
         verbose_name_plural = _("candidatures au vivier")
 
+    def __str__(self) -> str:
+        return f"{self.user} ({self.status})"
+
 
 class RequestEvent(models.Model):
     """Append-only audit of what happened to a request (written by the services in the same transaction)."""
@@ -434,3 +461,6 @@ class RequestEvent(models.Model):
         verbose_name = _("événement d'une demande")
         verbose_name_plural = _("événements des demandes")
         ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.request_id} {self.kind} {self.at:%d/%m/%Y %H:%M}"

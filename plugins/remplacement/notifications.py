@@ -59,6 +59,10 @@ def _slots_text(request: ReplacementRequest) -> str:
     )
 
 
+def _day(request: ReplacementRequest) -> str:
+    return date_format(request.first_slot_start.astimezone(local_zone()).date(), "j F")
+
+
 def _send(*, to: list[str], subject: str, body: str, ics: bytes | None = None, method: str = "PUBLISH") -> None:
     to = [address for address in dict.fromkeys(to) if address]
     if not to:
@@ -105,7 +109,7 @@ def mission_filled(request: ReplacementRequest, other_offer_ids: list[int]) -> N
     )
     _send(
         to=structure_recipients(request),
-        subject=f"Remplacement trouvé : {substitute} ({request.qualification.short_label or request.qualification.label})",
+        subject=f"Remplacement trouvé : {substitute} ({request.qualification.short_label or request.qualification})",
         body=(
             f"Bonjour,\n\n{substitute} ({request.qualification.label}) assurera le remplacement :\n"
             f"{_slots_text(request)}\n\nTéléphone : {substitute.phone or 'non communiqué'}\n\n"
@@ -145,7 +149,7 @@ def volunteer(offer: Offer) -> None:
     request = offer.request
     _send(
         to=structure_recipients(request),
-        subject=f"Un·e volontaire pour votre remplacement du {date_format(request.first_slot_start.astimezone(local_zone()).date(), 'j F')}",
+        subject=f"Un·e volontaire pour votre remplacement du {_day(request)}",
         body=(
             f"Bonjour,\n\n{offer.substitute} ({offer.distance_km:.0f} km) est volontaire. Choisissez parmi les "
             f"volontaires sur http://{_domain()}/remplacement/structure/demandes/{request.pk}/\n\n"

@@ -201,19 +201,19 @@ def request_ranking(request: ReplacementRequest, *, explain: bool = True) -> Ran
 def request_specs_load(requests: QuerySet[ReplacementRequest]) -> list[RequestSpec]:
     """The specs of many requests in three queries of plain values (requests, slots, declined offers)."""
     zone = local_zone()
-    rows = list(
-        requests.values_list("pk", "structure_id", "structure__commune_insee", "qualification_id", "age_group")
-    )
+    rows = list(requests.values_list("pk", "structure_id", "structure__commune_insee", "qualification_id", "age_group"))
     ids = [row[0] for row in rows]
     slots: dict[int, list[SlotSpec]] = defaultdict(list)
     for request_id, start, end in (
-        RequestSlot.objects.filter(request_id__in=ids).order_by("starts_at").values_list("request_id", "starts_at", "ends_at")
+        RequestSlot.objects.filter(request_id__in=ids)
+        .order_by("starts_at")
+        .values_list("request_id", "starts_at", "ends_at")
     ):
         slots[request_id].append(SlotSpec(start.astimezone(zone), end.astimezone(zone)))
     declined: dict[int, set[int]] = defaultdict(set)
-    for request_id, substitute_id in Offer.objects.filter(
-        request_id__in=ids, status=Offer.Status.DECLINED
-    ).values_list("request_id", "substitute_id"):
+    for request_id, substitute_id in Offer.objects.filter(request_id__in=ids, status=Offer.Status.DECLINED).values_list(
+        "request_id", "substitute_id"
+    ):
         declined[request_id].add(substitute_id)
     specs = []
     for pk, structure_id, insee, qualification_id, age_group in rows:

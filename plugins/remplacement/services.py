@@ -8,6 +8,7 @@ moves only here, so that the case engine's transition actions can call these ser
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -47,7 +48,7 @@ MAX_SLOT_HOURS = 12
 WEEKDAYS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
 
 
-class MissionUnavailable(ValidationError):
+class MissionUnavailableError(ValidationError):
     """The mission was filled or cancelled meanwhile (the API answers 409)."""
 
 
@@ -241,7 +242,8 @@ def availability_weekly_set(*, substitute: Substitute, rules: list[Mapping[str, 
             errors.append(f"Plage {n} : jour inconnu.")
         elif end <= start:
             errors.append(
-                f"Plage {n} ({WEEKDAYS[weekday]}) : la fin ({_fmt_time(end)}) doit suivre le début ({_fmt_time(start)})."
+                f"Plage {n} ({WEEKDAYS[weekday]}) : la fin ({_fmt_time(end)}) "
+                f"doit suivre le début ({_fmt_time(start)})."
             )
         else:
             parsed.append((weekday, start, end))
@@ -332,7 +334,7 @@ def _slots_parse(
         parsed.append((n, starts_at, ends_at))
     parsed.sort(key=lambda item: item[1])
     rest = dt.timedelta(hours=min_rest_hours)
-    for (n1, s1, e1), (n2, s2, e2) in zip(parsed, parsed[1:], strict=False):
+    for (n1, _s1, e1), (n2, s2, _e2) in itertools.pairwise(parsed):
         first, second = sorted((n1, n2))
         if s2 < e1:
             errors.append(f"Créneaux {first} et {second} : ils se chevauchent.")
@@ -422,7 +424,7 @@ def request_create(
 def request_dispatch_start(*, request: ReplacementRequest, actor=None) -> None:
     """Start sending offers (first wave on commit). Engine action `remplacement_matching_start`."""
     if request.state not in ACTIVE_REQUEST_STATES:
-        raise MissionUnavailable("Cette demande n'est plus ouverte.")
+        raise MissionUnavailableError("Cette demande n'est plus ouverte.")
     _event(request, "dispatch_started", actor)
     _tasks().offer_wave_send.enqueue_on_commit(request.pk, 1)
 
@@ -492,7 +494,7 @@ def offer_decline(*, offer: Offer, actor) -> Offer:
     _require_self_or_coordinator(actor, offer.substitute)
     offer = _offer_for_update(offer)
     if offer.status not in (Offer.Status.SENT, Offer.Status.VOLUNTEERED):
-        raise MissionUnavailable("Cette proposition n'attend plus de réponse.")
+        raise MissionUnavailableError("Cette proposition n'attend plus de réponse.")
     offer.status = Offer.Status.DECLINED
     offer.answered_at = timezone.now()
     offer.save(update_fields=["status", "answered_at"])
@@ -512,9 +514,9 @@ def offer_accept(*, offer: Offer, actor) -> Offer:
     request = ReplacementRequest.objects.select_for_update().get(pk=offer.request_id)
     offer = _offer_for_update(offer)
     if request.state not in ACTIVE_REQUEST_STATES:
-        raise MissionUnavailable("Cette mission vient d'être pourvue : merci de votre réactivité !")
+        raise MissionUnavailableError("Cette mission vient d'être pourvue : merci de votre réactivité !")
     if offer.status != Offer.Status.SENT:
-        raise MissionUnavailable("Vous avez déjà répondu à cette proposition.")
+        raise MissionUnavailableError("Vous avez déjà répondu à cette proposition.")
     _eligibility_recheck(request, offer.substitute_id)
     offer.status = Offer.Status.VOLUNTEERED
     offer.answered_at = timezone.now()
@@ -545,15 +547,15 @@ def _eligibility_recheck(request: ReplacementRequest, substitute_id: int) -> Non
 
 def _request_fill(*, offer_id: int, actor) -> Offer:
     """Fill a request with an offer's substitute: the request row is locked (SELECT … FOR UPDATE), so that
-    of many concurrent acceptances exactly one wins; the others get `MissionUnavailable`."""
+    of many concurrent acceptances exactly one wins; the others get `MissionUnavailableError`."""
     with transaction.atomic():
         request_id = Offer.objects.filter(pk=offer_id).values_list("request_id", flat=True).get()
         request = ReplacementRequest.objects.select_for_update().select_related("structure").get(pk=request_id)
         if request.state not in ACTIVE_REQUEST_STATES:
-            raise MissionUnavailable("Cette mission vient d'être pourvue : merci de votre réactivité !")
+            raise MissionUnavailableError("Cette mission vient d'être pourvue : merci de votre réactivité !")
         offer = Offer.objects.select_for_update().get(pk=offer_id)
         if offer.status not in (Offer.Status.SENT, Offer.Status.VOLUNTEERED):
-            raise MissionUnavailable("Cette proposition n'attend plus de réponse.")
+            raise MissionUnavailableError("Cette proposition n'attend plus de réponse.")
         # One substitute cannot be booked twice at once by two requests filled concurrently.
         Substitute.objects.select_for_update().filter(pk=offer.substitute_id).get()
         _eligibility_recheck(request, offer.substitute_id)
@@ -635,41 +637,25 @@ def request_unfilled(*, request: ReplacementRequest, actor) -> ReplacementReques
     request = ReplacementRequest.objects.select_for_update().get(pk=request.pk)
     request.mark_unfilled()
     request.save()
-    request.offers.filter(status__in=[Offer.Status.SENT, Offer.Status.VOLUNTEERED]).update(status=Offer.Status.WITHDRAWN)
+    request.offers.filter(status__in=[Offer.Status.SENT, Offer.Status.VOLUNTEERED]).update(
+        status=Offer.Status.WITHDRAWN
+    )
     _event(request, "unfilled", actor)
     return request
 
 
 # --- After the mission --------------------------------------------------------------------------------------
-@transaction.atomic
-def timesheet_submit(
-    *, request: ReplacementRequest, lines: list[Mapping[str, Any]], actor, comment: str = ""
-) -> Timesheet:
-    """The substitute declares the hours done, slot by slot (`{"slot": id, "start", "end", "break_minutes"}`,
-    local times on the slot's day). The mission becomes `done`; a rejected timesheet may be submitted again."""
-    request = ReplacementRequest.objects.select_for_update().get(pk=request.pk)
-    if request.substitute is None:
-        raise ValidationError("Cette mission n'est pas pourvue.")
-    _require_self_or_coordinator(actor, request.substitute)
-    if request.state not in (RequestState.FILLED, RequestState.DONE):
-        raise ValidationError("Les heures de cette mission ne peuvent plus être déclarées.")
-    existing = Timesheet.objects.filter(request=request).first()
-    if existing is not None and existing.status != Timesheet.Status.REJECTED:
-        raise ValidationError("Les heures ont déjà été déclarées.")
+def _timesheet_lines_parse(
+    lines: list[Mapping[str, Any]], slots: dict[int, RequestSlot]
+) -> tuple[list[TimesheetLine], list[str]]:
     zone = local_zone()
-    slots = {slot.pk: slot for slot in request.slots.all()}
-    if timezone.now() < min(s.starts_at for s in slots.values()):
-        raise ValidationError("La mission n'a pas encore commencé.")
     errors: list[str] = []
     parsed: list[TimesheetLine] = []
     seen: set[int] = set()
     for n, line in enumerate(lines, start=1):
         slot = slots.get(int(line.get("slot", 0) or 0))
-        if slot is None:
-            errors.append(f"Ligne {n} : créneau inconnu pour cette mission.")
-            continue
-        if slot.pk in seen:
-            errors.append(f"Ligne {n} : créneau déclaré deux fois.")
+        if slot is None or slot.pk in seen:
+            errors.append(f"Ligne {n} : créneau inconnu pour cette mission, ou déclaré deux fois.")
             continue
         seen.add(slot.pk)
         try:
@@ -686,13 +672,34 @@ def timesheet_submit(
         started, ended = dt.datetime.combine(day, start, zone), dt.datetime.combine(day, end, zone)
         if ended <= started:
             errors.append(f"Ligne {n} : le départ ({_fmt_time(end)}) doit suivre l'arrivée ({_fmt_time(start)}).")
-            continue
-        if pause < 0 or pause * 60 >= (ended - started).total_seconds():
+        elif pause < 0 or pause * 60 >= (ended - started).total_seconds():
             errors.append(f"Ligne {n} : pause impossible ({pause} min).")
-            continue
-        parsed.append(TimesheetLine(slot=slot, started_at=started, ended_at=ended, break_minutes=pause))
+        else:
+            parsed.append(TimesheetLine(slot=slot, started_at=started, ended_at=ended, break_minutes=pause))
     if not parsed and not errors:
         errors.append("Déclarez au moins un créneau travaillé.")
+    return parsed, errors
+
+
+@transaction.atomic
+def timesheet_submit(
+    *, request: ReplacementRequest, lines: list[Mapping[str, Any]], actor, comment: str = ""
+) -> Timesheet:
+    """The substitute declares the hours done, slot by slot (`{"slot": id, "start", "end", "break_minutes"}`,
+    local times on the slot's day). The mission becomes `done`; a rejected timesheet may be submitted again."""
+    request = ReplacementRequest.objects.select_for_update().get(pk=request.pk)
+    if request.substitute is None:
+        raise ValidationError("Cette mission n'est pas pourvue.")
+    _require_self_or_coordinator(actor, request.substitute)
+    if request.state not in (RequestState.FILLED, RequestState.DONE):
+        raise ValidationError("Les heures de cette mission ne peuvent plus être déclarées.")
+    existing = Timesheet.objects.filter(request=request).first()
+    if existing is not None and existing.status != Timesheet.Status.REJECTED:
+        raise ValidationError("Les heures ont déjà été déclarées.")
+    slots = {slot.pk: slot for slot in request.slots.all()}
+    if timezone.now() < min(s.starts_at for s in slots.values()):
+        raise ValidationError("La mission n'a pas encore commencé.")
+    parsed, errors = _timesheet_lines_parse(lines, slots)
     if errors:
         raise ValidationError({"lines": errors})
     minutes = sum(int((line.ended_at - line.started_at).total_seconds()) // 60 - line.break_minutes for line in parsed)
@@ -834,7 +841,9 @@ def substitute_from_application(*, data: Mapping[str, Any], actor) -> Substitute
     email = str(data.get("email", "")).strip().lower()
     user = get_user_model().objects.filter(username=email).first()
     if user is None:
-        user = user_create(email=email, first_name=str(data.get("first_name", "")), last_name=str(data.get("last_name", "")))
+        user = user_create(
+            email=email, first_name=str(data.get("first_name", "")), last_name=str(data.get("last_name", ""))
+        )
     existing = Substitute.objects.filter(user=user).first()
     if existing is not None:
         existing.is_active = True

@@ -33,7 +33,7 @@ class ServiceErrorsMixin:
     """Django's ValidationError from a service → 400 (409 when the mission is gone)."""
 
     def handle_exception(self, exc):
-        if isinstance(exc, services.MissionUnavailable):
+        if isinstance(exc, services.MissionUnavailableError):
             return Response({"detail": exc.messages[0]}, status=status.HTTP_409_CONFLICT)
         if isinstance(exc, DjangoValidationError):
             body = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
@@ -71,12 +71,12 @@ class RequestViewSet(ServiceErrorsMixin, mixins.ListModelMixin, mixins.RetrieveM
     @action(detail=True, methods=["get"])
     def candidates(self, request: Request, pk=None) -> Response:
         ranking = selectors.request_ranking(self.get_object(), explain=True)
-        names = dict(
-            (sub.pk, str(sub))
+        names = {
+            sub.pk: str(sub)
             for sub in Substitute.objects.select_related("user").filter(
                 pk__in=[*ranking.ids.tolist(), *ranking.excluded]
             )
-        )
+        }
         body = {
             "candidates": [{**vars(c), "name": names.get(c.substitute_id, "")} for c in ranking.candidates],
             "excluded": [
@@ -97,9 +97,9 @@ class OfferViewSet(ServiceErrorsMixin, mixins.ListModelMixin, mixins.RetrieveMod
         ).prefetch_related("request__slots")
         if selectors.is_coordinator(user):
             return qs.order_by("-sent_at")
-        return qs.filter(
-            Q(substitute__user=user) | Q(request__structure__in=selectors.structures_of(user))
-        ).order_by("-sent_at")
+        return qs.filter(Q(substitute__user=user) | Q(request__structure__in=selectors.structures_of(user))).order_by(
+            "-sent_at"
+        )
 
     def _answer(self, service, request: Request) -> Response:
         offer = service(offer=self.get_object(), actor=request.user)
@@ -149,12 +149,15 @@ class AvailabilityViewSet(ServiceErrorsMixin, viewsets.ViewSet):
         data = s.WeeklySerializer(data=request.data)
         data.is_valid(raise_exception=True)
         rules = [
-            {"weekday": r["weekday"], "start": r["start_time"], "end": r["end_time"]} for r in data.validated_data["weekly"]
+            {"weekday": r["weekday"], "start": r["start_time"], "end": r["end_time"]}
+            for r in data.validated_data["weekly"]
         ]
         services.availability_weekly_set(substitute=substitute, rules=rules, actor=request.user)
         return Response(self._body(substitute))
 
-    @extend_schema(request=s.ExceptionSerializer, responses={201: s.ExceptionSerializer}, summary="Ajouter une exception")
+    @extend_schema(
+        request=s.ExceptionSerializer, responses={201: s.ExceptionSerializer}, summary="Ajouter une exception"
+    )
     @action(detail=False, methods=["post"])
     def exceptions(self, request: Request) -> Response:
         substitute = self._substitute(request)

@@ -6,6 +6,7 @@ import datetime as dt
 import itertools
 
 import pytest
+from django.utils import timezone
 
 from core.models import Structure
 from core.services.users import user_create
@@ -20,7 +21,7 @@ SAINT_BRIEUC = "22278"  # about 93 km from Rennes
 
 
 def next_monday(weeks_ahead: int = 2) -> dt.date:
-    today = dt.date.today()
+    today = timezone.localdate()
     return today + dt.timedelta(days=(7 - today.weekday()) + 7 * (weeks_ahead - 1))
 
 

@@ -70,7 +70,8 @@ def test_declare_validate_export_and_bill(mission, structure_user, coordinator, 
 
     text = exports.hours_csv(payroll, by="substitute").decode("utf-8-sig")
     assert text.splitlines()[0] == "Courriel;Remplaçant·e;Missions;Heures"
-    assert text.splitlines()[1].endswith(";1;9,00") and text.splitlines()[2] == ";Total;1;9,00"
+    assert text.splitlines()[1].endswith(";1;9,00")
+    assert text.splitlines()[2] == ";Total;1;9,00"
     sheet_xlsx = load_workbook(io.BytesIO(exports.hours_xlsx(billing, by="structure", title="2031-01"))).active
     assert [c.value for c in sheet_xlsx[2]][1:] == ["Les Petits Loups", 1, 9.0]
 
@@ -94,7 +95,8 @@ def test_bad_hours_are_refused_and_a_rejected_sheet_can_be_sent_again(mission, s
     again = services.timesheet_submit(
         request=mission, lines=_lines(mission, second=("13:00", "18:00", 45)), actor=mission.substitute.user
     )
-    assert again.hours == Decimal("8.75") and again.status == Timesheet.Status.SUBMITTED
+    assert again.hours == Decimal("8.75")
+    assert again.status == Timesheet.Status.SUBMITTED
 
 
 def test_exports_through_the_board_for_coordinators_only(client_35, coordinator, structure_user, mission, after):
@@ -108,6 +110,8 @@ def test_exports_through_the_board_for_coordinators_only(client_35, coordinator,
     client_35.force_login(coordinator)
     response = client_35.get(url)
     assert response.status_code == 200
-    assert response["Content-Disposition"].endswith(f'remplacement-heures-structures-{month.year}-{month.month:02d}.xlsx"')
+    assert response["Content-Disposition"].endswith(
+        f'remplacement-heures-structures-{month.year}-{month.month:02d}.xlsx"'
+    )
     rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
     assert rows[1][1:] == ("Les Petits Loups", 1, 9.0)

@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from plugins.remplacement import services
@@ -14,7 +15,9 @@ def auth(user) -> dict:
     return {"HTTP_AUTHORIZATION": f"Token {Token.objects.get_or_create(user=user)[0].key}"}
 
 
-def test_a_structure_posts_a_request_and_reads_the_ranking(client_35, structure, structure_user, make_substitute, monday):
+def test_a_structure_posts_a_request_and_reads_the_ranking(
+    client_35, structure, structure_user, make_substitute, monday
+):
     anna = make_substitute("Anna")
     far = make_substitute("Loïc", commune="22278")
     body = {
@@ -24,10 +27,14 @@ def test_a_structure_posts_a_request_and_reads_the_ranking(client_35, structure,
         "children_present": 12,
         "staff_present": 1,
     }
-    response = client_35.post("/api/v1/remplacement/requests/", body, content_type="application/json", **auth(structure_user))
+    response = client_35.post(
+        "/api/v1/remplacement/requests/", body, content_type="application/json", **auth(structure_user)
+    )
     assert response.status_code == 201, response.content
     created = response.json()
-    assert created["state"] == "open" and created["ratio_gap"] == 1 and len(created["slots"]) == 1
+    assert created["state"] == "open"
+    assert created["ratio_gap"] == 1
+    assert len(created["slots"]) == 1
     ranking = client_35.get(f"/api/v1/remplacement/requests/{created['id']}/candidates/", **auth(structure_user)).json()
     assert [c["substitute"] for c in ranking["candidates"]] == [anna.pk]
     assert ranking["excluded"][0]["substitute"] == far.pk
@@ -35,7 +42,7 @@ def test_a_structure_posts_a_request_and_reads_the_ranking(client_35, structure,
 
 
 def test_bad_input_gets_400_with_french_errors_and_nothing_saved(client_35, structure, structure_user):
-    yesterday = (dt.date.today() - dt.timedelta(days=1)).isoformat()
+    yesterday = (timezone.localdate() - dt.timedelta(days=1)).isoformat()
     body = {
         "structure": structure.pk,
         "qualification": "licorne",
@@ -43,7 +50,9 @@ def test_bad_input_gets_400_with_french_errors_and_nothing_saved(client_35, stru
         "children_present": 12,
         "staff_present": 1,
     }
-    response = client_35.post("/api/v1/remplacement/requests/", body, content_type="application/json", **auth(structure_user))
+    response = client_35.post(
+        "/api/v1/remplacement/requests/", body, content_type="application/json", **auth(structure_user)
+    )
     assert response.status_code == 400
     errors = response.json()
     assert errors["qualification"] == ["Qualification inconnue : « licorne »."]
@@ -63,9 +72,11 @@ def test_offers_are_accepted_through_the_api_and_a_late_one_gets_409(
     offer_a = Offer.objects.get(substitute=anna)
     offer_b = Offer.objects.get(substitute=bea)
     won = client_35.post(f"/api/v1/remplacement/offers/{offer_a.pk}/accept/", **auth(anna.user))
-    assert won.status_code == 200 and won.json()["status"] == "accepted"
+    assert won.status_code == 200
+    assert won.json()["status"] == "accepted"
     late = client_35.post(f"/api/v1/remplacement/offers/{offer_b.pk}/accept/", **auth(bea.user))
-    assert late.status_code == 409 and "pourvue" in late.json()["detail"]
+    assert late.status_code == 409
+    assert "pourvue" in late.json()["detail"]
     # Someone else's offer is not even visible.
     assert client_35.post(f"/api/v1/remplacement/offers/{offer_a.pk}/decline/", **auth(bea.user)).status_code == 404
 
@@ -81,14 +92,16 @@ def test_availability_read_replace_and_exceptions(client_35, make_substitute, mo
         content_type="application/json",
         **headers,
     )
-    assert replaced.status_code == 200 and replaced.json()["weekly"] == [{"weekday": 2, "start": "08:00:00", "end": "18:00:00"}]
+    assert replaced.status_code == 200
+    assert replaced.json()["weekly"] == [{"weekday": 2, "start": "08:00:00", "end": "18:00:00"}]
     bad = client_35.put(
         "/api/v1/remplacement/availability/weekly/",
         {"weekly": [{"weekday": 2, "start": "18:00", "end": "08:00"}]},
         content_type="application/json",
         **headers,
     )
-    assert bad.status_code == 400 and "doit suivre le début" in bad.json()["rules"][0]
+    assert bad.status_code == 400
+    assert "doit suivre le début" in bad.json()["rules"][0]
     added = client_35.post(
         "/api/v1/remplacement/availability/exceptions/",
         {"date": monday.isoformat(), "kind": "unavailable"},

@@ -20,7 +20,8 @@ from tests.plugins.remplacement.conftest import BRUZ, RENNES, WEEKDAYS_8_19, nex
 
 def _ics(message) -> Calendar:
     (name, content, mimetype), *_ = message.attachments
-    assert name == "mission.ics" and mimetype.startswith("text/calendar")
+    assert name == "mission.ics"
+    assert mimetype.startswith("text/calendar")
     return Calendar.from_ical(content)
 
 
@@ -33,14 +34,16 @@ def test_offers_go_out_in_waves_best_ranked_first(
     with django_capture_on_commit_callbacks(execute=True):
         request = make_request(dispatch=True)
     request.refresh_from_db()
-    assert request.state == RequestState.OFFERED and request.waves_sent == 1
+    assert request.state == RequestState.OFFERED
+    assert request.waves_sent == 1
     first_wave = set(request.offers.values_list("substitute_id", flat=True))
     assert first_wave == {subs[0].pk, subs[1].pk}  # the two nearest
     # Each offer is an e-mail with the mission as a tentative calendar event.
     offer_mails = [m for m in mail.outbox if m.subject.startswith("Mission proposée")]
     assert len(offer_mails) == 2
     event = _ics(offer_mails[0]).walk("VEVENT")[0]
-    assert str(event["status"]) == "TENTATIVE" and "Les Petits Loups" in str(event["summary"])
+    assert str(event["status"]) == "TENTATIVE"
+    assert "Les Petits Loups" in str(event["summary"])
     # The next wave is scheduled after the delay, not sent.
     scheduled = HUEY.scheduled()
     assert [t.args[1:] for t in scheduled] == [(request.pk, 2)]
@@ -75,7 +78,8 @@ def test_structure_picks_among_volunteers(
     with django_capture_on_commit_callbacks(execute=True):
         services.offer_confirm(offer=offers[bea.pk], actor=structure_user)
     request.refresh_from_db()
-    assert request.state == RequestState.FILLED and request.substitute == bea
+    assert request.state == RequestState.FILLED
+    assert request.substitute == bea
     statuses = dict(request.offers.values_list("substitute_id", "status"))
     assert statuses == {anna.pk: "filled_by_other", bea.pk: "accepted", cloe.pk: "filled_by_other"}
     assert Assignment.objects.filter(request=request, substitute=bea).count() == 1
@@ -94,7 +98,7 @@ def test_first_to_accept_wins_and_the_next_one_is_told(make_request, make_substi
     request = make_request()
     offers = {o.substitute_id: o for o in services.offer_wave_send(request_id=request.pk, wave=1)}
     services.offer_accept(offer=offers[bea.pk], actor=bea.user)
-    with pytest.raises(services.MissionUnavailable, match="vient d'être pourvue"):
+    with pytest.raises(services.MissionUnavailableError, match="vient d'être pourvue"):
         services.offer_accept(offer=offers[anna.pk], actor=anna.user)
     request.refresh_from_db()
     assert request.substitute == bea
@@ -137,7 +141,9 @@ def test_fifty_concurrent_acceptances_make_exactly_one_winner(scratch_territory,
                 territory=scratch_territory, pole="remplacement", settings={"dispatch_policy": "first_accept"}
             )
             coordinator = user_create(email="coord@example.org", groups=["pole_coordinator"], send_welcome=False)
-            structure = Structure.objects.create(name="Crèche Concurrence", kind="creche", commune="Rennes", commune_insee=RENNES)
+            structure = Structure.objects.create(
+                name="Crèche Concurrence", kind="creche", commune="Rennes", commune_insee=RENNES
+            )
             users = []
             for n in range(contenders):
                 user = user_create(email=f"r{n}@example.org", send_welcome=False)
@@ -170,7 +176,7 @@ def test_fifty_concurrent_acceptances_make_exactly_one_winner(scratch_territory,
                     try:
                         services.offer_accept(offer=offer, actor=offer.substitute.user)
                         outcome = "won"
-                    except services.MissionUnavailable:
+                    except services.MissionUnavailableError:
                         outcome = "late"
                     with lock:
                         results.append(outcome)
@@ -187,7 +193,8 @@ def test_fifty_concurrent_acceptances_make_exactly_one_winner(scratch_territory,
             assert request.state == RequestState.FILLED
             assert Assignment.objects.filter(request=request).values("substitute_id").distinct().count() == 1
             statuses = list(Offer.objects.filter(request=request).values_list("status", flat=True))
-            assert statuses.count("accepted") == 1 and statuses.count("filled_by_other") == contenders - 1
+            assert statuses.count("accepted") == 1
+            assert statuses.count("filled_by_other") == contenders - 1
             assert get_user_model().objects.filter(pk=request.substitute.user_id).exists()
         finally:
             connection.set_schema_to_public()

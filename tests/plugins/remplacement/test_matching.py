@@ -20,7 +20,8 @@ def reasons(request, substitute):
 
 def test_communes_come_from_the_official_list_with_coordinates():
     rennes, brieuc = commune_get(RENNES), commune_get(SAINT_BRIEUC)
-    assert rennes.name == "Rennes" and brieuc.name == "Saint-Brieuc"
+    assert rennes.name == "Rennes"
+    assert brieuc.name == "Saint-Brieuc"
     assert 85 < distance_km(rennes.latitude, rennes.longitude, brieuc.latitude, brieuc.longitude) < 100
     assert commune_get("99999") is None
 
@@ -53,7 +54,9 @@ def test_availability_must_cover_every_slot(make_request, make_substitute, monda
         ]
     )
     why = reasons(request, mornings)
-    assert len(why) == 1 and why[0].startswith("Pas disponible le mardi") and "de 08:00 à 14:00" in why[0]
+    assert len(why) == 1
+    assert why[0].startswith("Pas disponible le mardi")
+    assert "de 08:00 à 14:00" in why[0]
 
 
 def test_dated_exceptions_remove_or_add_availability(make_request, make_substitute, monday):
@@ -77,14 +80,17 @@ def test_travel_distance_within_what_each_accepts(make_request, make_substitute)
     request = make_request()
     assert ranked_ids(request) == [far_ok.pk]
     why = reasons(request, far_no)
-    assert len(why) == 1 and why[0].startswith("Trop loin : 6") and "au-delà des 30 km acceptés" in why[0]
+    assert len(why) == 1
+    assert why[0].startswith("Trop loin : 6")
+    assert "au-delà des 30 km acceptés" in why[0]
 
 
 def test_weekly_hour_limit(make_request, make_substitute, monday):
     short = make_substitute("Inès", max_hours_week=8)
     request = make_request()  # 9 hours
     why = reasons(request, short)
-    assert len(why) == 1 and why[0].startswith("Plafond hebdomadaire dépassé")
+    assert len(why) == 1
+    assert why[0].startswith("Plafond hebdomadaire dépassé")
     assert "0 h déjà prévues + 9 h > 8 h" in why[0]
 
 
@@ -96,7 +102,8 @@ def test_monthly_hour_limit_counts_missions_already_booked(make_request, make_su
     # The next week: the weekly limit is not involved, the monthly one is.
     second = make_request(slots=[{"date": day + dt.timedelta(days=7), "start": "08:00", "end": "12:00"}])
     why = reasons(second, anna)
-    assert len(why) == 1 and why[0].startswith("Plafond mensuel dépassé")
+    assert len(why) == 1
+    assert why[0].startswith("Plafond mensuel dépassé")
     assert "9 h déjà prévues + 4 h > 12 h" in why[0]
 
 
@@ -111,7 +118,9 @@ def test_no_overlap_with_a_booked_mission(make_request, make_substitute, make_st
     assert anna.pk in ranked_ids(later)  # the same day, after the first mission: fine
 
 
-def test_minimum_rest_between_missions_is_a_pole_setting(make_request, make_substitute, book, monday, set_pole_settings):
+def test_minimum_rest_between_missions_is_a_pole_setting(
+    make_request, make_substitute, book, monday, set_pole_settings
+):
     anna = make_substitute("Anna", rules=[{"weekday": d, "start": "06:00", "end": "22:00"} for d in range(5)])
     evening = make_request(slots=[{"date": monday, "start": "13:00", "end": "21:00"}])
     book(evening, anna)

@@ -69,7 +69,9 @@ def test_fast_and_explained_rankings_agree(seed):
             slots.append(SlotSpec(start, start + dt.timedelta(hours=rng.choice([3, 4, 8]))))
         declined = frozenset(rng.sample([s.id for s in data.substitutes], 3))
         specs.append(
-            RequestSpec(r, 7, 47.6 + rng.random(), -2.3 + rng.random() * 1.4, rng.choice([1, 2, 3]), "bebes", slots, declined)
+            RequestSpec(
+                r, 7, 47.6 + rng.random(), -2.3 + rng.random() * 1.4, rng.choice([1, 2, 3]), "bebes", slots, declined
+            )
         )
     first, last = horizon_of(specs)
     index = PoolIndex(data, first, last, MatchingParams(min_rest_hours=rng.choice([9, 11])))

@@ -11,9 +11,11 @@ from tenants.models import TerritoryPole
 
 def test_login_page_and_anonymous_redirect(client_35):
     response = client_35.get("/remplacement/offres/")
-    assert response.status_code == 302 and response["Location"].startswith("/remplacement/connexion/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/remplacement/connexion/")
     page = client_35.get("/remplacement/connexion/")
-    assert page.status_code == 200 and "Connexion au pôle remplacement" in page.content.decode()
+    assert page.status_code == 200
+    assert "Connexion au pôle remplacement" in page.content.decode()
 
 
 def test_a_substitute_sees_an_offer_and_accepts_it(client_35, make_request, make_substitute, set_pole_settings):
@@ -23,11 +25,13 @@ def test_a_substitute_sees_an_offer_and_accepts_it(client_35, make_request, make
     offer = services.offer_wave_send(request_id=request.pk, wave=1)[0]
     client_35.force_login(anna.user)
     page = client_35.get("/remplacement/", follow=True).content.decode()
-    assert "Les Petits Loups" in page and "Accepter la mission du" in page
+    assert "Les Petits Loups" in page
+    assert "Accepter la mission du" in page
     response = client_35.post(f"/remplacement/offres/{offer.pk}/reponse/", {"answer": "accept"}, follow=True)
     assert "la mission est à vous" in response.content.decode()
     request.refresh_from_db()
-    assert request.state == RequestState.FILLED and request.substitute == anna
+    assert request.state == RequestState.FILLED
+    assert request.substitute == anna
 
 
 def test_a_substitute_updates_the_weekly_pattern_with_clear_errors(client_35, make_substitute):
@@ -82,7 +86,8 @@ def test_a_structure_posts_a_need_and_picks_a_volunteer(client_35, structure, st
     request = ReplacementRequest.objects.get()
     assert response["Location"] == f"/remplacement/structure/demandes/{request.pk}/"
     detail = client_35.get(response["Location"]).content.decode()
-    assert "il manque 1 professionnel·le" in detail and "Anna" in detail
+    assert "il manque 1 professionnel·le" in detail
+    assert "Anna" in detail
     offer = services.offer_wave_send(request_id=request.pk, wave=1)[0]
     services.offer_accept(offer=offer, actor=anna.user)  # structure_picks: a volunteer
     detail = client_35.get(f"/remplacement/structure/demandes/{request.pk}/").content.decode()
@@ -92,7 +97,7 @@ def test_a_structure_posts_a_need_and_picks_a_volunteer(client_35, structure, st
     assert offer.status == Offer.Status.ACCEPTED
 
 
-def test_the_coordinators_board_shows_the_coming_days(
+def test_the_coordinators_board_shows_the_coming_days(  # noqa: PLR0917  (pytest fixtures)
     client_35, coordinator, make_request, make_substitute, monday, django_capture_on_commit_callbacks
 ):
     make_substitute("Anna")
@@ -102,7 +107,9 @@ def test_the_coordinators_board_shows_the_coming_days(
         services.offer_wave_send(request_id=offered.pk, wave=1)
     client_35.force_login(coordinator)
     page = client_35.get("/remplacement/tableau/?jours=31").content.decode()
-    assert "Ouvertes (1)" in page and "Proposées (1)" in page and "Pourvues (0)" in page
+    assert "Ouvertes (1)" in page
+    assert "Proposées (1)" in page
+    assert "Pourvues (0)" in page
     assert f"/remplacement/structure/demandes/{open_one.pk}/" in page
     assert [m.subject for m in mail.outbox] == ["Mission proposée : Les Petits Loups (Rennes)"]
 
