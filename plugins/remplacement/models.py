@@ -56,22 +56,6 @@ class Qualification(models.Model):
         return self.label
 
 
-class StructureMember(models.Model):
-    """Links an account to the structure it acts for in the pole's portal (a minimal link, until the core's
-    directory has memberships of its own)."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="remplacement_structures")
-    structure = models.ForeignKey("core.Structure", on_delete=models.CASCADE, related_name="remplacement_members")
-
-    class Meta:
-        verbose_name = _("membre d'une structure (remplacement)")
-        verbose_name_plural = _("membres des structures (remplacement)")
-        constraints = [models.UniqueConstraint(fields=["user", "structure"], name="remplacement_member_unique")]
-
-    def __str__(self) -> str:
-        return f"{self.user} · {self.structure}"
-
-
 class Substitute(models.Model):
     """A person of the pool of substitutes, linked to an account of the territory."""
 
@@ -225,6 +209,14 @@ class ReplacementRequest(ConcurrentTransitionMixin, models.Model):
     )
     notes = models.TextField(_("précisions"), blank=True)
     state = FSMField(_("état"), default=RequestState.OPEN, choices=RequestState.choices, protected=True, db_index=True)
+    case = models.OneToOneField(
+        "core.Case",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="remplacement_request",
+        verbose_name=_("dossier"),
+    )
     substitute = models.ForeignKey(
         Substitute,
         null=True,
@@ -418,32 +410,6 @@ class TimesheetLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.started_at:%d/%m/%Y %H:%M}-{self.ended_at:%H:%M}"
-
-
-class PoolApplication(models.Model):
-    """An application to join the pool (a case of `remplacement-candidature` once the engine runs it)."""
-
-    class Status(models.TextChoices):
-        SUBMITTED = "submitted", _("Reçue")
-        DOCUMENTS_CHECKED = "documents_checked", _("Pièces vérifiées")
-        ACCEPTED = "accepted", _("Acceptée")
-        REFUSED = "refused", _("Refusée")
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pool_applications")
-    status = models.CharField(_("statut"), max_length=20, choices=Status.choices, default=Status.SUBMITTED)
-    data = models.JSONField(_("candidature"), default=dict)
-    substitute = models.OneToOneField(
-        Substitute, null=True, blank=True, on_delete=models.SET_NULL, related_name="application"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    decided_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("candidature au vivier")
-        verbose_name_plural = _("candidatures au vivier")
-
-    def __str__(self) -> str:
-        return f"{self.user} ({self.status})"
 
 
 class RequestEvent(models.Model):

@@ -9,8 +9,9 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from icalendar import Calendar, Event
 
+from core.models import StructureMembership
 from plugins.remplacement.matching import local_zone
-from plugins.remplacement.models import Offer, ReplacementRequest, StructureMember
+from plugins.remplacement.models import Offer, ReplacementRequest
 
 ICS_TYPE = "text/calendar; charset=utf-8; method={method}"
 
@@ -74,7 +75,7 @@ def _send(*, to: list[str], subject: str, body: str, ics: bytes | None = None, m
 
 
 def structure_recipients(request: ReplacementRequest) -> list[str]:
-    members = StructureMember.objects.filter(structure=request.structure).values_list("user__email", flat=True)
+    members = StructureMembership.objects.filter(structure=request.structure).values_list("user__email", flat=True)
     return [request.structure.email, *members]
 
 

@@ -14,7 +14,7 @@ from django.db import connection
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
-from core.models import Structure
+from core.models import Structure, StructureMembership
 from core.roles import user_roles
 from plugins.remplacement.communes import commune_get
 from plugins.remplacement.matching import (
@@ -38,7 +38,6 @@ from plugins.remplacement.models import (
     ReplacementRequest,
     RequestSlot,
     RequestState,
-    StructureMember,
     Substitute,
     Timesheet,
 )
@@ -71,7 +70,7 @@ def structures_of(user) -> QuerySet[Structure]:
     if not getattr(user, "is_authenticated", False):
         return Structure.objects.none()
     return Structure.objects.filter(
-        pk__in=StructureMember.objects.filter(user=user).values("structure_id"), is_active=True
+        pk__in=StructureMembership.objects.filter(user=user).values("structure_id"), is_active=True
     )
 
 

@@ -19,8 +19,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from core.models import Structure
-from plugins.remplacement import selectors
+from core.models import Structure, StructureMembership
+from plugins.remplacement import cases, selectors
 from plugins.remplacement.communes import commune_get
 from plugins.remplacement.matching import local_zone
 from plugins.remplacement.models import (
@@ -30,13 +30,11 @@ from plugins.remplacement.models import (
     AvailabilityException,
     AvailabilityRule,
     Offer,
-    PoolApplication,
     Qualification,
     ReplacementRequest,
     RequestEvent,
     RequestSlot,
     RequestState,
-    StructureMember,
     Substitute,
     SubstituteQualification,
     Timesheet,
@@ -91,10 +89,11 @@ def _fmt_time(value: dt.time) -> str:
 
 # --- Structures' accounts -----------------------------------------------------------------------------------
 @transaction.atomic
-def structure_member_add(*, structure: Structure, user, actor=None) -> StructureMember:
-    """Let an account post and follow the structure's requests (gives it the `structure_member` role)."""
+def structure_member_add(*, structure: Structure, user, actor=None) -> StructureMembership:
+    """Let an account post and follow the structure's requests (the core's membership, and the
+    `structure_member` role)."""
     _require_coordinator(actor)
-    member, _ = StructureMember.objects.get_or_create(structure=structure, user=user)
+    member, _ = StructureMembership.objects.get_or_create(structure=structure, user=user)
     user.groups.add(Group.objects.get_or_create(name="structure_member")[0])
     return member
 
@@ -414,7 +413,22 @@ def request_create(
         created_by=actor if _is_user(actor) else None,
     )
     RequestSlot.objects.bulk_create([RequestSlot(request=request, starts_at=s, ends_at=e) for s, e in parsed])
-    _event(request, "created", actor, slots=len(parsed), hours=str(request.total_hours))
+    zone = local_zone()
+    request.case = cases.case_for_request_open(
+        request=request,
+        slots=[
+            {
+                "date": s.astimezone(zone).date().isoformat(),
+                "start": f"{s.astimezone(zone):%H:%M}",
+                "end": f"{e.astimezone(zone):%H:%M}",
+            }
+            for s, e in parsed
+        ],
+        actor=actor,
+    )
+    if request.case is not None:
+        request.save(update_fields=["case"])
+    _event(request, "created", actor, slots=len(parsed), hours=str(request.total_hours), case=request.case_id)
     if dispatch:
         request_dispatch_start(request=request, actor=actor)
     return request
@@ -471,6 +485,7 @@ def offer_wave_send(*, request_id: int, wave: int) -> list[Offer]:
         request.mark_offered()
     request.waves_sent = wave
     request.save()
+    cases.case_follow(request=request, actor=None)
     _event(request, "wave_sent", None, wave=wave, offers=len(offers))
     tasks = _tasks()
     tasks.offers_notify.enqueue_on_commit([o.pk for o in offers])
@@ -564,6 +579,7 @@ def _request_fill(*, offer_id: int, actor) -> Offer:
         request.substitute_id = offer.substitute_id
         request.filled_at = now
         request.save()
+        cases.case_follow(request=request, actor=actor)
         Assignment.objects.bulk_create(
             [
                 Assignment(
@@ -598,6 +614,7 @@ def request_cancel(*, request: ReplacementRequest, actor, reason: str = "") -> R
     was_filled = request.state == RequestState.FILLED
     request.mark_cancelled()
     request.save()
+    cases.case_follow(request=request, actor=actor, comment=reason)
     request.assignments.all().delete()
     notified = list(
         request.offers.filter(
@@ -622,6 +639,7 @@ def requests_expire(*, now: dt.datetime | None = None) -> int:
     ):
         request.mark_unfilled()
         request.save()
+        cases.case_follow(request=request, actor=None)
         request.offers.filter(status__in=[Offer.Status.SENT, Offer.Status.VOLUNTEERED]).update(
             status=Offer.Status.WITHDRAWN
         )
@@ -637,6 +655,7 @@ def request_unfilled(*, request: ReplacementRequest, actor) -> ReplacementReques
     request = ReplacementRequest.objects.select_for_update().get(pk=request.pk)
     request.mark_unfilled()
     request.save()
+    cases.case_follow(request=request, actor=actor)
     request.offers.filter(status__in=[Offer.Status.SENT, Offer.Status.VOLUNTEERED]).update(
         status=Offer.Status.WITHDRAWN
     )
@@ -716,6 +735,7 @@ def timesheet_submit(
     if request.state == RequestState.FILLED:
         request.mark_done()
         request.save()
+        cases.case_follow(request=request, actor=actor)
     _event(request, "timesheet_submitted", actor, hours=str(hours))
     _tasks().timesheet_submitted_notify.enqueue_on_commit(sheet.pk)
     return sheet
@@ -740,6 +760,7 @@ def timesheet_validate(*, timesheet: Timesheet, actor, approve: bool = True, com
     if approve:
         request.mark_timesheet_validated()
         request.save()
+        cases.case_follow(request=request, actor=actor)
     _event(request, "timesheet_validated" if approve else "timesheet_rejected", actor, comment=comment)
     return timesheet
 
@@ -755,6 +776,7 @@ def requests_bill(*, year: int, month: int, actor) -> int:
     ):
         request.mark_billed()
         request.save()
+        cases.case_follow(request=request, actor=actor)
         _event(request, "billed", actor, month=f"{year}-{month:02d}")
         count += 1
     return count
@@ -766,69 +788,12 @@ def request_bill(*, request: ReplacementRequest, actor) -> ReplacementRequest:
     request = ReplacementRequest.objects.select_for_update().get(pk=request.pk)
     request.mark_billed()
     request.save()
+    cases.case_follow(request=request, actor=actor)
     _event(request, "billed", actor)
     return request
 
 
-# --- Joining the pool ---------------------------------------------------------------------------------------
-@transaction.atomic
-def pool_application_submit(*, user, data: Mapping[str, Any], actor=None) -> PoolApplication:
-    """An application to join the pool (`data`: commune, qualifications, limits). Checked now, so that
-    acceptance cannot fail later on a typo."""
-    if Substitute.objects.filter(user=user).exists():
-        raise ValidationError("Vous faites déjà partie du vivier.")
-    _commune_or_error(str(data.get("home_commune_insee", "")))
-    _qualifications_or_error(data.get("qualifications") or [])
-    if not data.get("qualifications"):
-        raise ValidationError({"qualifications": "Indiquez au moins un diplôme."})
-    _limits_check(data)
-    return PoolApplication.objects.create(user=user, data=dict(data))
-
-
-@transaction.atomic
-def pool_application_documents_checked(*, application: PoolApplication, actor) -> PoolApplication:
-    _require_coordinator(actor)
-    if application.status != PoolApplication.Status.SUBMITTED:
-        raise ValidationError("Cette candidature n'attend pas de vérification.")
-    application.status = PoolApplication.Status.DOCUMENTS_CHECKED
-    application.save(update_fields=["status"])
-    return application
-
-
-@transaction.atomic
-def pool_application_decide(*, application: PoolApplication, accept: bool, actor) -> PoolApplication:
-    """Accept (creates the substitute, or reactivates them) or refuse an application."""
-    _require_coordinator(actor)
-    application = PoolApplication.objects.select_for_update().get(pk=application.pk)
-    if application.status in (PoolApplication.Status.ACCEPTED, PoolApplication.Status.REFUSED):
-        raise ValidationError("Cette candidature a déjà été tranchée.")
-    if accept and application.status != PoolApplication.Status.DOCUMENTS_CHECKED:
-        raise ValidationError("Vérifiez les pièces avant d'accepter la candidature.")
-    if accept:
-        data = application.data
-        existing = Substitute.objects.filter(user=application.user).first()
-        if existing is not None:
-            existing.is_active = True
-            existing.save(update_fields=["is_active"])
-            application.substitute = existing
-        else:
-            application.substitute = substitute_create(
-                user=application.user,
-                home_commune_insee=data["home_commune_insee"],
-                qualifications=list(data["qualifications"]),
-                max_distance_km=int(data.get("max_distance_km", 25)),
-                max_hours_week=int(data.get("max_hours_week", 35)),
-                max_hours_month=int(data.get("max_hours_month", 151)),
-                phone=str(data.get("phone", "")),
-                preferred_age_groups=list(data.get("preferred_age_groups") or []),
-                actor=None,
-            )
-    application.status = PoolApplication.Status.ACCEPTED if accept else PoolApplication.Status.REFUSED
-    application.decided_at = timezone.now()
-    application.save()
-    return application
-
-
+# --- Joining the pool (a `remplacement-candidature` case) ---
 @transaction.atomic
 def substitute_from_application(*, data: Mapping[str, Any], actor) -> Substitute:
     """Create (or reactivate) the substitute of an accepted application (`remplacement-candidature` case
