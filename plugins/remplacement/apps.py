@@ -14,4 +14,13 @@ class RemplacementConfig(PoleConfig):
         "Un vivier de professionnels qualifiés pour remplacer au pied levé un membre de l'équipe absent et "
         "maintenir le taux d'encadrement."
     )
-    default_settings = {"dispatch_policy": "structure_picks", "wave_size": 10, "wave_delay_minutes": 15}
+    # Per-territory overrides live in tenants.TerritoryPole.settings (see the pole's README).
+    default_settings = {
+        "dispatch_policy": "structure_picks",  # or "first_accept"
+        "wave_size": 10,  # offers of the first wave; each next wave is twice as wide
+        "wave_delay_minutes": 15,  # between waves (a third of it for an urgent request)
+        "max_waves": 5,
+        "min_rest_hours": 11,  # between a mission and a slot on another day
+        "proximity_scale_km": 40,  # proximity score falls to 0 at this distance
+        "weights": {"proximity": 0.5, "fairness": 0.35, "preference": 0.15},
+    }
