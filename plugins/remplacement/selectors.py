@@ -239,8 +239,7 @@ def requests_rank_all(requests: QuerySet[ReplacementRequest]) -> dict[int, Ranki
     specs = request_specs_load(requests)
     if not specs:
         return {}
-    index = pool_index_for(specs)
-    return {spec.request_id: index.rank(spec) for spec in specs}
+    return pool_index_for(specs).rank_many(specs)
 
 
 # --- Lists for the portals and the API -----------------------------------------------------------------------

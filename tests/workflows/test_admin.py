@@ -45,9 +45,9 @@ def test_an_invalid_definition_is_explained_not_published(admin_client, tenant):
     broken = fixture_text("simple.yaml").replace("kind: initial", "kind: normal")
     page = admin_client.post("/admin/workflows/importer/", {"source": broken, "publish": "on"}).content.decode()
     assert "Aucun état initial" in page
-    assert not WorkflowDefinition.objects.exists()
+    assert not WorkflowDefinition.objects.filter(code="essai-simple").exists()
     admin_client.post("/admin/workflows/importer/", {"source": broken})
-    draft = WorkflowVersion.objects.get()
+    draft = WorkflowVersion.objects.get(definition__code="essai-simple")
     assert "Aucun état initial" in admin_client.get(f"/admin/workflows/version/{draft.pk}/publier/").content.decode()
     admin_client.post(f"/admin/workflows/version/{draft.pk}/publier/")
     draft.refresh_from_db()
