@@ -199,7 +199,7 @@ def _rank_all() -> tuple[float, dict[str, float], dict]:
     profiler = cProfile.Profile() if PROFILE else None
     if profiler:
         profiler.enable()
-    rankings = index.rank_many(specs)
+    rankings = {spec.request_id: index.rank(spec) for spec in specs}
     timings["rank"] = time.perf_counter() - t
     if profiler:
         profiler.disable()

@@ -239,7 +239,8 @@ def requests_rank_all(requests: QuerySet[ReplacementRequest]) -> dict[int, Ranki
     specs = request_specs_load(requests)
     if not specs:
         return {}
-    return pool_index_for(specs).rank_many(specs)
+    index = pool_index_for(specs)
+    return {spec.request_id: index.rank(spec) for spec in specs}
 
 
 # --- Lists for the portals and the API -----------------------------------------------------------------------
