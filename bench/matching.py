@@ -15,6 +15,7 @@ Last line: requests=<n> substitutes=<n> rank_s=<seconds> winners=<count>
 import argparse
 import cProfile
 import datetime as dt
+import os
 import pstats
 import random
 import threading
@@ -185,6 +186,7 @@ def _fill(rng: random.Random, n_subs: int, n_requests: int, days: int) -> None:
 
 def _rank_all() -> tuple[float, dict[str, float], dict]:
     timings = {}
+    cpu_started = time.process_time()
     started = time.perf_counter()
     specs = selectors.request_specs_load(ReplacementRequest.objects.filter(state__in=ACTIVE_REQUEST_STATES))
     timings["requests"] = time.perf_counter() - started
@@ -201,6 +203,7 @@ def _rank_all() -> tuple[float, dict[str, float], dict]:
         profiler.enable()
     rankings = {spec.request_id: index.rank(spec) for spec in specs}
     timings["rank"] = time.perf_counter() - t
+    timings["cpu_this_process"] = time.process_time() - cpu_started
     if profiler:
         profiler.disable()
         pstats.Stats(profiler).sort_stats("tottime").print_stats(10)
@@ -282,6 +285,8 @@ def main() -> None:
         rank_s, timings, rankings = _rank_all()
         eligible = [len(r) for r in rankings.values()]
         print("rank: " + " ".join(f"{k}={v:.3f}s" for k, v in timings.items()))
+        load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+        print(f"machine: load average {load} on {os.cpu_count()} cores")
         print(
             f"rank: {len(rankings)} requests ranked, eligible per request: median "
             f"{sorted(eligible)[len(eligible) // 2]}, none for {sum(1 for e in eligible if e == 0)}"
