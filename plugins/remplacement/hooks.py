@@ -46,3 +46,10 @@ def api_routes() -> list[tuple[str, Any, str]]:
     from plugins.remplacement.api.views import ROUTES
 
     return ROUTES
+
+
+@hookimpl
+def demo_seed(territory) -> None:
+    from plugins.remplacement.demo import demo_seed as seed
+
+    seed()

@@ -13,7 +13,7 @@ from core.plugins import results_by_pole
 from core.services.cases import case_open, transition_apply
 from core.services.workflows import workflows_sync
 from plugins.remplacement import services
-from plugins.remplacement.models import Offer, RequestState, Substitute
+from plugins.remplacement.models import Offer, ReplacementRequest, RequestState, Substitute
 from workflows.exceptions import WrongState
 from workflows.serialization import yaml_to_spec
 from workflows.validation import spec_validate
@@ -152,3 +152,19 @@ def test_requests_run_without_cases_where_the_workflow_is_not_published(make_req
     request = make_request(slots=[{"date": monday + dt.timedelta(days=1), "start": "08:00", "end": "12:00"}])
     assert request.case is None
     assert not Case.objects.filter(remplacement_request=request).exists()
+
+
+def test_demo_seed_fills_a_pool_and_a_few_needs_idempotently(make_structure, django_capture_on_commit_callbacks):
+    from core.plugins import plugin_manager
+
+    make_structure("Les P'tits Loups", commune_insee="35012", commune="Bain-de-Bretagne")
+    make_structure("Pirouette", commune_insee="35238", commune="Rennes")
+    impl = next(i for i in plugin_manager().hook.demo_seed.get_hookimpls() if i.plugin_name == "remplacement")
+    with django_capture_on_commit_callbacks(execute=True):
+        impl.function(territory=None)
+    assert Substitute.objects.count() == 8
+    requests = ReplacementRequest.objects.all()
+    assert requests.count() == 2
+    assert all(r.waves_sent == 1 for r in requests)  # dispatch started: offers went out
+    impl.function(territory=None)
+    assert (Substitute.objects.count(), ReplacementRequest.objects.count()) == (8, 2)
