@@ -23,35 +23,6 @@ api_v1 = [
     *pole_urlpatterns(),
 ]
 
-
-def _pole_routes() -> list:
-    """The poles' `api_routes`, each answering 404 in a territory where its pole is switched off."""
-    import functools
-
-    from django.http import Http404
-    from rest_framework.routers import SimpleRouter
-
-    from core.plugins import disabled_poles, plugin_manager
-
-    patterns = []
-    for impl in plugin_manager().hook.api_routes.get_hookimpls():
-        router = SimpleRouter()
-        for prefix, viewset, basename in impl.function() or []:
-            router.register(prefix, viewset, basename=basename)
-        for pattern in router.urls:
-
-            def guarded(request, *args, _view=pattern.callback, _pole=impl.plugin_name, **kwargs):
-                if _pole in disabled_poles(getattr(request, "tenant", None)):
-                    raise Http404
-                return _view(request, *args, **kwargs)
-
-            pattern.callback = functools.wraps(pattern.callback)(guarded)
-            patterns.append(pattern)
-    return patterns
-
-
-api_v1 += _pole_routes()
-
 urlpatterns = [
     path("v1/", include((api_v1, "v1"))),
     path("schema/", SpectacularAPIView.as_view(urlconf="core.urls"), name="api-schema"),
