@@ -7,59 +7,71 @@
 - `remplacement/availability/`: the substitute's own weekly pattern (GET, PUT) and dated exceptions (POST,
   DELETE `exceptions/<id>/`).
 
-Errors: 400 with French messages per field (nothing saved), 403 when the person may not, 409 when the
-mission was filled or cancelled meanwhile.
+Errors are the platform's problem details (`core.api.errors`): 422 with French messages per field (nothing
+saved), 403 when the person may not, 409 when the mission was filled or cancelled meanwhile.
 """
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.api.errors import Problem
 from core.models import Structure
 from plugins.remplacement import selectors, services
 from plugins.remplacement.api import serializers as s
-from plugins.remplacement.models import AvailabilityException, Offer, Substitute
+from plugins.remplacement.models import AvailabilityException, Offer, ReplacementRequest, Substitute
 
 
 class ServiceErrorsMixin:
-    """Django's ValidationError from a service → 400 (409 when the mission is gone)."""
+    """A mission filled or cancelled meanwhile → 409; the services' other ValidationErrors become the
+    platform's 422 problem details (core.api.errors)."""
 
     def handle_exception(self, exc):
         if isinstance(exc, services.MissionUnavailableError):
-            return Response({"detail": exc.messages[0]}, status=status.HTTP_409_CONFLICT)
-        if isinstance(exc, DjangoValidationError):
-            body = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
-            return Response(body, status=status.HTTP_400_BAD_REQUEST)
+            exc = Problem(exc.messages[0], status_code=status.HTTP_409_CONFLICT, slug="mission-unavailable")
         return super().handle_exception(exc)
 
 
+@extend_schema_view(
+    list=extend_schema(summary="Lister les demandes de remplacement"),
+    retrieve=extend_schema(summary="Lire une demande de remplacement"),
+)
 class RequestViewSet(ServiceErrorsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = s.RequestSerializer
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # OpenAPI generation: no user
+            return ReplacementRequest.objects.none()
         states = self.request.query_params.getlist("state") or None
         return selectors.request_list(user=self.request.user, states=states)
 
-    @extend_schema(request=s.RequestCreateSerializer, responses={201: s.RequestSerializer}, summary="Poster un besoin")
+    @extend_schema(
+        request=s.RequestCreateSerializer,
+        responses={201: s.RequestSerializer},
+        summary="Créer une demande de remplacement",
+    )
     def create(self, request: Request) -> Response:
         data = s.RequestCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         structure = Structure.objects.filter(pk=values.pop("structure")).first()
         if structure is None:
-            return Response({"structure": ["Structure inconnue."]}, status=status.HTTP_400_BAD_REQUEST)
+            raise Problem(
+                "Structure inconnue.", status_code=422, errors=[{"field": "structure", "detail": "Structure inconnue."}]
+            )
         created = services.request_create(structure=structure, actor=request.user, **values)
         return Response(s.RequestSerializer(created).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=s.CancelSerializer, responses=s.RequestSerializer, summary="Annuler une demande")
+    @extend_schema(
+        request=s.CancelSerializer, responses=s.RequestSerializer, summary="Annuler une demande de remplacement"
+    )
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk=None) -> Response:
         data = s.CancelSerializer(data=request.data)
@@ -67,7 +79,10 @@ class RequestViewSet(ServiceErrorsMixin, mixins.ListModelMixin, mixins.RetrieveM
         cancelled = services.request_cancel(request=self.get_object(), actor=request.user, **data.validated_data)
         return Response(s.RequestSerializer(cancelled).data)
 
-    @extend_schema(responses=s.RankingSerializer, summary="Remplaçants possibles, classés, et raisons des exclusions")
+    @extend_schema(
+        responses=s.RankingSerializer,
+        summary="Lister les remplaçant·es possibles, classé·es, et les raisons des exclusions",
+    )
     @action(detail=True, methods=["get"])
     def candidates(self, request: Request, pk=None) -> Response:
         ranking = selectors.request_ranking(self.get_object(), explain=True)
@@ -87,10 +102,16 @@ class RequestViewSet(ServiceErrorsMixin, mixins.ListModelMixin, mixins.RetrieveM
         return Response(s.RankingSerializer(body).data)
 
 
+@extend_schema_view(
+    list=extend_schema(summary="Lister les propositions de mission"),
+    retrieve=extend_schema(summary="Lire une proposition de mission"),
+)
 class OfferViewSet(ServiceErrorsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = s.OfferSerializer
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # OpenAPI generation: no user
+            return Offer.objects.none()
         user = self.request.user
         qs = Offer.objects.select_related(
             "substitute__user", "request__structure", "request__qualification", "request__substitute__user"
@@ -116,7 +137,7 @@ class OfferViewSet(ServiceErrorsMixin, mixins.ListModelMixin, mixins.RetrieveMod
     def decline(self, request: Request, pk=None) -> Response:
         return self._answer(services.offer_decline, request)
 
-    @extend_schema(request=None, responses=s.OfferSerializer, summary="Retenir ce volontaire (structure)")
+    @extend_schema(request=None, responses=s.OfferSerializer, summary="Retenir ce ou cette volontaire (structure)")
     @action(detail=True, methods=["post"])
     def confirm(self, request: Request, pk=None) -> Response:
         return self._answer(services.offer_confirm, request)
@@ -138,11 +159,11 @@ class AvailabilityViewSet(ServiceErrorsMixin, viewsets.ViewSet):
             {"weekly": substitute.availability_rules.all(), "exceptions": substitute.availability_exceptions.all()}
         ).data
 
-    @extend_schema(responses=s.AvailabilitySerializer, summary="Mes disponibilités")
+    @extend_schema(responses=s.AvailabilitySerializer, summary="Lire mes disponibilités")
     def list(self, request: Request) -> Response:
         return Response(self._body(self._substitute(request)))
 
-    @extend_schema(request=s.WeeklySerializer, responses=s.AvailabilitySerializer, summary="Remplacer ma semaine type")
+    @extend_schema(request=s.WeeklySerializer, responses=s.AvailabilitySerializer, summary="Modifier ma semaine type")
     @action(detail=False, methods=["put"])
     def weekly(self, request: Request) -> Response:
         substitute = self._substitute(request)
@@ -156,7 +177,9 @@ class AvailabilityViewSet(ServiceErrorsMixin, viewsets.ViewSet):
         return Response(self._body(substitute))
 
     @extend_schema(
-        request=s.ExceptionSerializer, responses={201: s.ExceptionSerializer}, summary="Ajouter une exception"
+        request=s.ExceptionSerializer,
+        responses={201: s.ExceptionSerializer},
+        summary="Ajouter une exception de disponibilité",
     )
     @action(detail=False, methods=["post"])
     def exceptions(self, request: Request) -> Response:
@@ -174,7 +197,7 @@ class AvailabilityViewSet(ServiceErrorsMixin, viewsets.ViewSet):
         )
         return Response(s.ExceptionSerializer(created).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses={204: None}, summary="Supprimer une exception")
+    @extend_schema(request=None, responses={204: None}, summary="Supprimer une exception de disponibilité")
     @action(detail=False, methods=["delete"], url_path=r"exceptions/(?P<exception_id>\d+)")
     def exception_delete(self, request: Request, exception_id: str) -> Response:
         substitute = self._substitute(request)

@@ -19,6 +19,7 @@ METHODS = {"get", "post", "put", "patch", "delete"}
 FRENCH_VERBS = {
     "Lister", "Lire", "Créer", "Modifier", "Supprimer", "Décrire", "S'abonner", "Envoyer", "Historique",
     "Ouvrir", "Appliquer", "Télécharger", "Ajouter", "Déposer", "Schéma",
+    "Annuler", "Accepter", "Décliner", "Retenir",  # the remplacement pole's offers and requests
 }  # fmt: skip
 
 

@@ -4,15 +4,16 @@ import datetime as dt
 
 import pytest
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
+from core.api.services import api_token_create
 from plugins.remplacement import services
 from plugins.remplacement.models import Offer, ReplacementRequest
 from tenants.models import TerritoryPole
 
 
 def auth(user) -> dict:
-    return {"HTTP_AUTHORIZATION": f"Token {Token.objects.get_or_create(user=user)[0].key}"}
+    _, raw = api_token_create(user=user, name="jeton de test", scope="read_write")
+    return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
 
 
 def test_a_structure_posts_a_request_and_reads_the_ranking(
@@ -53,10 +54,11 @@ def test_bad_input_gets_400_with_french_errors_and_nothing_saved(client_35, stru
     response = client_35.post(
         "/api/v1/remplacement/requests/", body, content_type="application/json", **auth(structure_user)
     )
-    assert response.status_code == 400
-    errors = response.json()
-    assert errors["qualification"] == ["Qualification inconnue : « licorne »."]
-    assert "déjà passé" in errors["slots"][0]
+    assert response.status_code == 422
+    assert response["Content-Type"].startswith("application/problem+json")
+    errors = response.json()["errors"]
+    assert {"field": "qualification", "detail": "Qualification inconnue : « licorne ».", "code": "invalid"} in errors
+    assert any(e["field"] == "slots" and "déjà passé" in e["detail"] for e in errors)
     assert not ReplacementRequest.objects.exists()
 
 
@@ -100,8 +102,8 @@ def test_availability_read_replace_and_exceptions(client_35, make_substitute, mo
         content_type="application/json",
         **headers,
     )
-    assert bad.status_code == 400
-    assert "doit suivre le début" in bad.json()["rules"][0]
+    assert bad.status_code == 422
+    assert "doit suivre le début" in bad.json()["errors"][0]["detail"]
     added = client_35.post(
         "/api/v1/remplacement/availability/exceptions/",
         {"date": monday.isoformat(), "kind": "unavailable"},
