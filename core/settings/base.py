@@ -333,3 +333,19 @@ LOGGING = {
 # blocks it anyway).
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
 CSRF_FAILURE_VIEW = "core.api.views.csrf_failure"  # a problem (JSON) under /api/, Django's page elsewhere
+
+# --- Public site: pages cached per territory and shared by every web worker (cms.cache) ----------------------
+CACHES["cms"] = {
+    **CACHES["default"],
+    **(
+        {}
+        if REDIS_URL
+        else {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache" / "cms"),
+            "OPTIONS": {"MAX_ENTRIES": 20000},
+        }
+    ),
+}
+PPE_PAGE_CACHE_SECONDS = env_int("PPE_PAGE_CACHE_SECONDS", 3600)
+MIDDLEWARE += ["cms.cache.PageCacheMiddleware"]
