@@ -137,3 +137,11 @@ def pytest_runtest_makereport(item, call):
     report = yield
     setattr(item, f"rep_{report.when}", report)
     return report
+
+
+@pytest.fixture(autouse=True)
+def _page_cache_cleared():
+    """Tests roll their writes back, but not the public site's page cache (cms.cache): empty it first."""
+    from django.core.cache import caches
+
+    caches["cms"].clear()
