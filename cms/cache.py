@@ -76,7 +76,7 @@ def page_cache_purge_for(*, schema_name: str) -> None:
 
 def _eligible(request: HttpRequest) -> bool:
     return (
-        request.method in ("GET", "HEAD")
+        request.method == "GET"
         and connection.schema_name != get_public_schema_name()
         and not request.path.startswith(SKIPPED_PREFIXES)
         # editors (signed in) see fresh pages and Wagtail's user bar

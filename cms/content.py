@@ -375,3 +375,22 @@ DEMO_NEWS = [
         ],
     ),
 ]
+
+REQUEST_INTRO = (
+    "<p>Votre structure (crèche, multi-accueil, halte-garderie) a besoin d'aide en comptabilité, paie, "
+    "ressources humaines, gouvernance ou financements ? Décrivez votre situation : la plateforme vous "
+    "recontacte pour un diagnostic complet de vos besoins et de vos compétences, puis vous propose des "
+    "services réalisés par des opérateurs de l'économie sociale et solidaire du territoire.</p>"
+)
+
+REQUEST_PRIVACY_NOTICE = (
+    "<p>Les informations de ce formulaire sont destinées à l'équipe de la plateforme du territoire et, pour la "
+    "réalisation d'un service, à l'opérateur qui en sera chargé. Elles servent uniquement à traiter votre "
+    "demande et sont conservées trois ans après notre dernier échange. Vous pouvez y accéder, les rectifier, "
+    "les faire effacer ou retirer votre consentement à tout moment.</p>"
+)
+
+REQUEST_THANKS = (
+    "<p>Un courriel de confirmation vous a été envoyé. L'équipe de la plateforme étudie votre demande et vous "
+    "recontacte dans les prochains jours ouvrés.</p>"
+)

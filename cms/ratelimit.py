@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import time
 
+from django.conf import settings
 from django.core.cache import caches
 from django.http import HttpRequest
 
@@ -16,9 +17,12 @@ from cms.cache import CACHE_ALIAS
 
 
 def client_address(request: HttpRequest) -> str:
-    """The client's address as the web server saw it (REMOTE_ADDR; behind a reverse proxy, have the proxy
-    set it, e.g. gunicorn's `--forwarded-allow-ips` with the proxy's address)."""
-    return request.META.get("REMOTE_ADDR") or "unknown"
+    """The client's address: REMOTE_ADDR, or behind a reverse proxy the request header it sets, named by
+    `PPE_CLIENT_IP_HEADER` (e.g. `HTTP_X_REAL_IP`; for `HTTP_X_FORWARDED_FOR`, the last address, the one the
+    proxy appended)."""
+    header = getattr(settings, "PPE_CLIENT_IP_HEADER", "REMOTE_ADDR")
+    value = request.META.get(header) or request.META.get("REMOTE_ADDR") or "unknown"
+    return value.split(",")[-1].strip()
 
 
 def rate_limit_hit(*, scope: str, ident: str, limit: int, window_seconds: int) -> bool:

@@ -41,6 +41,10 @@ def main_menu(context: dict) -> dict[str, Any]:
             items.append(
                 {"title": "Accueil" if item.pk == home.pk else item.title, "url": item.url, "current": current}
             )
+        request_page = Page.objects.live().child_of(home).filter(slug=REQUEST_PAGE_SLUG, show_in_menus=False).first()
+        if request_page is not None:  # the call to action closes the menu
+            current = "page" if page is not None and page.pk == request_page.pk else None
+            items.append({"title": request_page.title, "url": request_page.url, "current": current, "cta": True})
     return {"items": items}
 
 

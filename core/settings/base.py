@@ -349,3 +349,7 @@ CACHES["cms"] = {
 }
 PPE_PAGE_CACHE_SECONDS = env_int("PPE_PAGE_CACHE_SECONDS", 3600)
 MIDDLEWARE += ["cms.cache.PageCacheMiddleware"]
+# Anti-abuse limit of the public request form: submissions per client address and hour, per territory.
+PPE_REQUEST_FORM_LIMIT_PER_HOUR = env_int("PPE_REQUEST_FORM_LIMIT_PER_HOUR", 10)
+# Behind a reverse proxy, the request header that carries the client's address (e.g. HTTP_X_REAL_IP).
+PPE_CLIENT_IP_HEADER = env_str("PPE_CLIENT_IP_HEADER", "REMOTE_ADDR")
