@@ -20,6 +20,7 @@ from wagtail.models import Page
 from cms import selectors
 from cms.blocks import BodyBlock, KeyFiguresBlock, ValueBlock
 from cms.cache import mark_cacheable
+from cms.forms import RequestFormPageAdminForm
 from core.models import CatalogueService
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "NewsArticlePage",
     "NewsIndexPage",
     "OperatorDirectoryPage",
+    "RequestFormPage",
     "ServicePage",
     "SitePage",
     "ValueBlock",
@@ -77,6 +79,7 @@ class HomePage(SitePage):
         "cms.ContactPage",
         "cms.LegalPage",
         "cms.ContentPage",
+        "cms.RequestFormPage",
     ]
     max_count_per_parent = 1
 
@@ -358,3 +361,51 @@ class ContentPage(SitePage):
 
     class Meta:
         verbose_name = _("page de contenu")
+
+
+#: The workflow a new request form page opens: the support pole's request for help.
+DEFAULT_REQUEST_WORKFLOW = "support-accompagnement"
+
+
+class RequestFormPage(SitePage):
+    """The public request form: it renders the opening form of a workflow (the support pole's by default) and
+    opens a case with it. Admins change the form in the workflow editor, without code. Never cached."""
+
+    intro = RichTextField(_("introduction"), blank=True, features=_SIMPLE_FEATURES)
+    workflow_code = models.CharField(
+        _("type de dossier ouvert"),
+        max_length=80,
+        default=DEFAULT_REQUEST_WORKFLOW,
+        help_text=_("Le workflow publié dont le formulaire d'ouverture est proposé au public."),
+    )
+    privacy_notice = RichTextField(
+        _("information sur les données personnelles"),
+        features=_SIMPLE_FEATURES,
+        help_text=_("Affichée au-dessus de la case de consentement."),
+    )
+    thank_you = RichTextField(
+        _("message de remerciement"), blank=True, features=_SIMPLE_FEATURES, help_text=_("Affiché après l'envoi.")
+    )
+
+    base_form_class = RequestFormPageAdminForm
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("intro"),
+        FieldPanel("privacy_notice"),
+        FieldPanel("thank_you"),
+    ]
+    settings_panels = [FieldPanel("workflow_code"), *Page.settings_panels]
+    parent_page_types = ["cms.HomePage"]
+    subpage_types: list[str] = []
+    max_count_per_parent = 1
+
+    class Meta:
+        verbose_name = _("formulaire de demande")
+
+    def cache_allows(self, request: HttpRequest) -> bool:
+        return False  # a CSRF token, the visitor's answers and errors
+
+    def serve(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        from cms.views import request_form_serve
+
+        return request_form_serve(self, request)

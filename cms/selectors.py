@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
@@ -12,6 +13,7 @@ from core.plugins import active_poles
 
 #: Slug of the public request form page (service pages link to it with `?service=<code>`).
 REQUEST_PAGE_SLUG = "demande"
+PRIVACY_PAGE_SLUG = "donnees-personnelles"
 
 
 def active_pole_codes() -> set[str]:
@@ -73,3 +75,53 @@ def request_url(*, service: CatalogueService) -> str | None:
     if page is None:
         return None
     return f"{page.url}?service={service.code}"
+
+
+@dataclass(frozen=True)
+class RequestForm:
+    """The opening form of a published workflow, as the engine defines it, and a Django form to render it."""
+
+    workflow: str
+    name: str
+    version_id: int
+    spec: Any
+    form_class: type
+
+
+def request_form_get(*, workflow: str) -> RequestForm | None:
+    """The opening form of the published version of `workflow`; None when there is none."""
+    from workflows.engine import compiled_version
+    from workflows.forms import django_form_class
+    from workflows.selectors import workflow_published_version
+
+    version = workflow_published_version(code=workflow)
+    if version is None:
+        return None
+    compiled = compiled_version(version.pk)
+    spec = compiled.forms.get(compiled.open_form) if compiled.open_form else None
+    if spec is None:
+        return None
+    return RequestForm(
+        workflow=workflow, name=compiled.name, version_id=version.pk, spec=spec, form_class=django_form_class(spec)
+    )
+
+
+def request_form_check(*, request_form: RequestForm, data: dict, files: dict | None = None) -> dict:
+    """Validate a submission against the opening form without opening anything (FormInvalid otherwise)."""
+    from django.utils import timezone
+
+    from workflows.engine import compiled_version
+    from workflows.forms import form_validate
+
+    compiled = compiled_version(request_form.version_id)
+    return form_validate(
+        request_form.spec,
+        data=data,
+        files=files,
+        context={"actor": {"roles": [], "id": None}, "today": timezone.localdate().isoformat()},
+        functions=compiled.functions,
+    )
+
+
+def privacy_page_get() -> Page | None:
+    return Page.objects.live().filter(slug=PRIVACY_PAGE_SLUG).order_by("depth").first()

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.db import transaction
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import connection, transaction
 from wagtail.models import Page, Site
 
 from cms import content
@@ -21,10 +23,15 @@ from cms.models import (
     NewsArticlePage,
     NewsIndexPage,
     OperatorDirectoryPage,
+    RequestFormPage,
     ServicePage,
 )
-from cms.selectors import catalogue_service_list
+from cms.selectors import REQUEST_PAGE_SLUG, catalogue_service_list
+from cms.tasks import request_acknowledgement_send
+from core.models import Case
+from core.services.cases import case_open
 from tenants.models import Territory
+from workflows.engine import compiled_version
 
 
 def _home_title(territory: Territory) -> str:
@@ -140,6 +147,16 @@ def site_pages_ensure(*, territory: Territory) -> HomePage:
         intro=content.CONTACT_INTRO,
         search_description="Joindre l'équipe de la plateforme.",
     )
+    _child_ensure(
+        home,
+        RequestFormPage,
+        REQUEST_PAGE_SLUG,
+        title="Demander un accompagnement",
+        intro=content.REQUEST_INTRO,
+        privacy_notice=content.REQUEST_PRIVACY_NOTICE,
+        thank_you=content.REQUEST_THANKS,
+        search_description="Le formulaire de demande d'accompagnement d'une structure d'accueil.",
+    )
     _child_ensure(home, LegalPage, "mentions-legales", title="Mentions légales", body=content.LEGAL_NOTICE)
     _child_ensure(home, LegalPage, "donnees-personnelles", title="Données personnelles", body=content.PRIVACY_NOTICE)
     page_cache_purge()
@@ -194,3 +211,51 @@ def demo_pages_ensure(*, territory: Territory) -> HomePage:
         contact.save_revision().publish()
     page_cache_purge()
     return home
+
+
+# --- The public request form ---------------------------------------------------------------------------------
+
+
+def request_submit(*, workflow: str, data: dict, files: dict | None = None) -> Case:
+    """Open a case of `workflow` from the public request form (anonymous, channel « public »), and e-mail its
+    acknowledgement once the transaction commits. Raises the engine's FormInvalid (French messages)."""
+    with transaction.atomic():
+        case = case_open(workflow=workflow, data=data, files=files, actor=None, channel="public")
+        request_acknowledgement_send.enqueue_on_commit(case.pk)
+    return case
+
+
+def _requester_email(case: Case) -> str | None:
+    """The first e-mail field of the case's opening form that holds an address."""
+    compiled = compiled_version(case.workflow_version_id)
+    spec = compiled.forms.get(compiled.open_form) if compiled.open_form else None
+    for field in spec.input_fields() if spec is not None else []:
+        if field.type == "email" and case.data.get(field.code):
+            return str(case.data[field.code])
+    return None
+
+
+def request_acknowledge(*, case: Case) -> bool:
+    """E-mail the person who sent a request its case reference. False when the form had no e-mail address."""
+    address = _requester_email(case)
+    if address is None:
+        return False
+    territory = connection.tenant
+    domain = getattr(territory, "primary_domain", None) or "localhost"
+    compiled = compiled_version(case.workflow_version_id)
+    send_mail(
+        subject=f"Votre demande {case.reference} a bien été reçue — Plateforme Petite Enfance {territory.name}",
+        message=(
+            "Bonjour,\n\n"
+            f"Nous avons bien reçu votre demande « {compiled.name} ». Elle porte la référence {case.reference} : "
+            "rappelez-la dans vos échanges avec la plateforme.\n\n"
+            "La suite : l'équipe de la plateforme étudie votre demande et vous recontacte pour réaliser un "
+            "diagnostic de vos besoins et de vos compétences, puis vous proposer des services adaptés, réalisés "
+            "par des opérateurs de l'économie sociale et solidaire du territoire.\n\n"
+            f"Vos données personnelles : http://{domain}/donnees-personnelles/\n\n"
+            f"L'équipe de la Plateforme Petite Enfance — {territory.name}"
+        ),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[address],
+    )
+    return True

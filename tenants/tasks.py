@@ -18,6 +18,8 @@ from huey.contrib.djhuey import HUEY, db_periodic_task, db_task
 
 @HUEY.pre_execute()
 def _reset_schema(task: Any) -> None:
+    if HUEY.immediate:  # the task runs inline, on its caller's connection: tenant_context restores its schema
+        return
     connection.set_schema_to_public()
 
 

@@ -110,3 +110,66 @@ def test_the_directory_of_territories_is_accessible(http_server, page, demo_terr
     assert page.get_by_role("link", name=territory.name).count() == 1
     assert blocking_violations(page) == []
     page.shot("annuaire")
+
+
+@pytest.fixture
+def form_territory(demo_territory, django_db_blocker):
+    """The demo territory whose request form opens the test workflow (tests/cms/fixtures)."""
+    from pathlib import Path
+
+    from cms.models import RequestFormPage
+    from workflows.services import workflow_import
+
+    territory, _pages = demo_territory
+    source = (Path(__file__).parent / "fixtures" / "demande-publique.yaml").read_text(encoding="utf-8")
+    with django_db_blocker.unblock(), schema_context(territory.schema_name):
+        workflow_import(source=source, publish=True)
+        page = RequestFormPage.objects.get()
+        page.workflow_code = "essai-demande-publique"
+        page.save_revision().publish()
+    connection.set_schema_to_public()
+    return territory
+
+
+@pytest.mark.browser
+def test_a_visitor_sends_the_request_form_and_the_case_is_opened(http_server, page, form_territory, django_db_blocker):
+    from core.models import Case
+
+    territory = form_territory
+    page.goto(http_server.url_for(territory, "/services/support-paie/"))
+    page.get_by_role("link", name="Demander « Gestion de la paie »").click()
+    page.wait_for_load_state()
+    assert page.get_by_label("Paie").is_checked()
+    assert blocking_violations(page) == []
+    page.shot("formulaire")
+
+    # sent half-filled: the errors are listed, linked and tied to their fields
+    page.get_by_label("Nom de la structure").fill("Ribambelle")
+    page.get_by_label("Courriel").fill("pas-une-adresse")
+    page.get_by_role("button", name="Envoyer ma demande").click()
+    page.wait_for_load_state()
+    assert page.title().startswith("Erreur : ")
+    summary = page.get_by_role("alert")
+    assert "erreurs" in summary.inner_text()
+    assert page.get_by_label("Courriel").get_attribute("aria-invalid") == "true"
+    assert blocking_violations(page) == []
+    page.shot("formulaire-erreurs")
+
+    page.get_by_label("Code postal").fill("35520")
+    page.get_by_label("Nom et prénom").fill("Jeanne Leroy")
+    page.get_by_label("Courriel").fill("direction@ribambelle.example.org")
+    page.get_by_label("Décrivez votre situation").fill("Notre directrice part en congé : nous avons besoin d'aide.")
+    page.get_by_label("J'accepte que les informations").check()
+    page.get_by_role("button", name="Envoyer ma demande").click()
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == "Merci, votre demande est enregistrée"
+    reference = page.locator(".reference strong").inner_text()
+    assert blocking_violations(page) == []
+    page.shot("merci")
+
+    with django_db_blocker.unblock(), schema_context(territory.schema_name):
+        case = Case.objects.get(reference=reference)
+        assert case.channel == "public"
+        assert case.data["structure_name"] == "Ribambelle"
+        assert case.data["needs"] == ["paie"]
+    connection.set_schema_to_public()
