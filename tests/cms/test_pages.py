@@ -8,12 +8,11 @@ from datetime import date
 import pytest
 
 from cms.models import (
-    CatalogueIndexPage,
     CharterPage,
-    ContentPage,
     KeyFiguresPage,
     NewsArticlePage,
     NewsIndexPage,
+    RequestFormPage,
     ServicePage,
 )
 from cms.services import demo_pages_ensure
@@ -98,18 +97,15 @@ def test_service_page_links_to_the_request_form_with_its_service(demo_pages, cli
     service = CatalogueService.objects.get(code="support-paie")
     page = ServicePage.objects.get(service=service)
     body = text(client_35.get(page.url))
-    assert "Le formulaire de demande n'est pas encore ouvert" in body
-    # a live page with the slug `demande` is the request form
-    home = CatalogueIndexPage.objects.get().get_parent()
-    request_page = ContentPage(title="Demander un accompagnement", slug="demande")
-    home.add_child(instance=request_page)
-    request_page.save_revision().publish()
-
-    body = text(client_35.get(page.url))
     assert "Gestion de la paie" in body
     assert 'href="/demande/?service=support-paie"' in body
     assert "GEDES Paie & RH" in body  # the operator carrying it out (demo directory)
     assert "Rennes, Vitré, Fougères, Janzé" in body  # the operator's area
+
+    RequestFormPage.objects.get().unpublish()
+    body = text(client_35.get(page.url))
+    assert "/demande/" not in body
+    assert "Le formulaire de demande n'est pas encore ouvert" in body
 
 
 def test_operator_directory_shows_services_and_area_and_filters_by_service(tenant, client_35):
