@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
-from wagtail.models import Page, Site
+from wagtail.models import Page, PageViewRestriction, Site
 from wagtail.signals import page_published, page_slug_changed, page_unpublished, post_page_move
 
 from cms.cache import page_cache_purge, page_cache_purge_for
@@ -29,6 +29,8 @@ def purge_on_page_delete(sender: Any, instance: Any, **kwargs: Any) -> None:
 
 
 @receiver(post_save, sender=Site, dispatch_uid="cms.purge.site")
+@receiver(post_save, sender=PageViewRestriction, dispatch_uid="cms.purge.restriction")
+@receiver(post_delete, sender=PageViewRestriction, dispatch_uid="cms.purge.restriction_removed")
 @receiver(post_save, sender=CatalogueService, dispatch_uid="cms.purge.service")
 @receiver(post_delete, sender=CatalogueService, dispatch_uid="cms.purge.service_deleted")
 @receiver(post_save, sender=Operator, dispatch_uid="cms.purge.operator")

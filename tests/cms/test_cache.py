@@ -99,3 +99,16 @@ def test_signed_in_editors_always_get_a_fresh_page(territory_admin, client_35):
     response = get(client_35, "/charte/")
     assert HEADER not in response
     assert "wagtail-userbar" in response.content.decode() or "userbar" in response.content.decode()
+
+
+def test_restricting_a_page_purges_it_from_the_cache(tenant, client_35):
+    from wagtail.models import PageViewRestriction
+
+    get(client_35, "/charte/")
+    assert get(client_35, "/charte/")[HEADER] == "hit"
+    PageViewRestriction.objects.create(
+        page=CharterPage.objects.get(), restriction_type=PageViewRestriction.PASSWORD, password="secret-du-bureau"
+    )
+    response = client_35.get("/charte/")
+    assert HEADER not in response
+    assert "Primauté de la personne" not in response.content.decode()
