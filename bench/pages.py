@@ -113,9 +113,7 @@ def main() -> None:
     territory, _credentials = demo_setup()
     host = territory.primary_domain
     env = {**os.environ, "DEBUG": "false", "HUEY_IMMEDIATE": "true"}
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
-    )
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
     port = _free_port()
     gunicorn = Path(sys.executable).with_name("gunicorn")
     server = subprocess.Popen(
