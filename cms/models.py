@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page
+from wagtail.search import index
 
 from cms import selectors
 from cms.blocks import BodyBlock, KeyFiguresBlock, ValueBlock
@@ -70,6 +71,7 @@ class HomePage(SitePage):
     body = StreamField(BodyBlock(), verbose_name=_("contenu"), blank=True)
 
     content_panels = [*Page.content_panels, FieldPanel("intro"), FieldPanel("body")]
+    search_fields = [*Page.search_fields, index.SearchField("intro"), index.SearchField("body")]
     subpage_types = [
         "cms.CharterPage",
         "cms.CatalogueIndexPage",
@@ -108,6 +110,7 @@ class CharterPage(SitePage):
     )
 
     content_panels = [*Page.content_panels, FieldPanel("intro"), FieldPanel("values"), FieldPanel("adaptation")]
+    search_fields = [*Page.search_fields, index.SearchField("intro"), index.SearchField("values")]
     parent_page_types = ["cms.HomePage"]
     subpage_types: list[str] = []
     max_count_per_parent = 1
@@ -122,6 +125,7 @@ class CatalogueIndexPage(SitePage):
     intro = RichTextField(_("introduction"), blank=True, features=_SIMPLE_FEATURES)
 
     content_panels = [*Page.content_panels, FieldPanel("intro")]
+    search_fields = [*Page.search_fields, index.SearchField("intro")]
     parent_page_types = ["cms.HomePage"]
     subpage_types = ["cms.ServicePage"]
     max_count_per_parent = 1
@@ -182,6 +186,7 @@ class ServicePage(SitePage):
         FieldPanel("intro"),
         FieldPanel("body"),
     ]
+    search_fields = [*Page.search_fields, index.SearchField("intro"), index.SearchField("body")]
     parent_page_types = ["cms.CatalogueIndexPage"]
     subpage_types: list[str] = []
 
@@ -241,6 +246,7 @@ class KeyFiguresPage(SitePage):
     body = StreamField(KeyFiguresBlock(), verbose_name=_("chiffres et graphiques"), blank=True)
 
     content_panels = [*Page.content_panels, FieldPanel("intro"), FieldPanel("body")]
+    search_fields = [*Page.search_fields, index.SearchField("intro"), index.SearchField("body")]
     parent_page_types = ["cms.HomePage"]
     subpage_types: list[str] = []
     max_count_per_parent = 1
@@ -288,6 +294,7 @@ class NewsArticlePage(SitePage):
     body = StreamField(BodyBlock(), verbose_name=_("contenu"), blank=True)
 
     content_panels = [*Page.content_panels, FieldPanel("date"), FieldPanel("intro"), FieldPanel("body")]
+    search_fields = [*Page.search_fields, index.SearchField("intro"), index.SearchField("body")]
     parent_page_types = ["cms.NewsIndexPage"]
     subpage_types: list[str] = []
 
@@ -322,6 +329,7 @@ class ContactPage(SitePage):
         ),
         FieldPanel("body"),
     ]
+    search_fields = [*Page.search_fields, index.SearchField("intro"), index.SearchField("body")]
     parent_page_types = ["cms.HomePage"]
     subpage_types: list[str] = []
     max_count_per_parent = 1
@@ -342,6 +350,7 @@ class LegalPage(SitePage):
     last_updated = models.DateField(_("dernière mise à jour"), null=True, blank=True)
 
     content_panels = [*Page.content_panels, FieldPanel("body"), FieldPanel("last_updated")]
+    search_fields = [*Page.search_fields, index.SearchField("body")]
     parent_page_types = ["cms.HomePage"]
     subpage_types: list[str] = []
 
@@ -357,6 +366,7 @@ class ContentPage(SitePage):
     body = StreamField(BodyBlock(), verbose_name=_("contenu"), blank=True)
 
     content_panels = [*Page.content_panels, FieldPanel("intro"), FieldPanel("body")]
+    search_fields = [*Page.search_fields, index.SearchField("intro"), index.SearchField("body")]
     subpage_types = ["cms.ContentPage"]
 
     class Meta:

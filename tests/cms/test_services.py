@@ -85,3 +85,10 @@ def test_demo_pages_ensure_builds_the_demo_content_once(tenant):
     assert ContactPage.objects.get().email == "contact@ille-et-vilaine.localhost"
     assert [block.block_type for block in HomePage.objects.get().body] == ["heading", "paragraph"]
     assert "Réso-solidaire" in str(HomePage.objects.get().body)
+
+
+def test_admins_find_pages_by_their_content(tenant):
+    demo_pages_ensure(territory=tenant)
+    found = Page.objects.live().search("Réso-solidaire")
+    assert HomePage.objects.get().pk in {page.pk for page in found}
+    assert ServicePage.objects.live().search("bulletins de salaire").count() >= 1
