@@ -1,4 +1,4 @@
-"""The CMS as an always-on internal plugin: it builds each territory's first pages."""
+"""The CMS as an always-on internal plugin: it builds each territory's first pages and the demo's content."""
 
 from __future__ import annotations
 
@@ -8,16 +8,16 @@ from tenants.models import Territory
 
 @hookimpl
 def territory_provisioned(territory: Territory, source: Territory | None, sample_data: bool) -> None:
-    from cms.services import home_ensure, home_retitle
+    from cms.services import home_retitle, site_pages_ensure
 
     if source is None:
-        home_ensure(territory=territory)
+        site_pages_ensure(territory=territory)
     else:
         home_retitle(territory=territory)
 
 
 @hookimpl
 def demo_seed(territory: Territory) -> None:
-    from cms.services import home_ensure
+    from cms.services import demo_pages_ensure
 
-    home_ensure(territory=territory)
+    demo_pages_ensure(territory=territory)

@@ -137,3 +137,29 @@ def pytest_runtest_makereport(item, call):
     report = yield
     setattr(item, f"rep_{report.when}", report)
     return report
+
+
+@pytest.fixture(autouse=True)
+def _page_cache_cleared():
+    """Tests roll their writes back, but not the public site's page cache (cms.cache): empty it first."""
+    from django.core.cache import caches
+
+    caches["cms"].clear()
+
+
+def _test_database_always_set_up() -> None:
+    """pytest-django sets up the test database only when a collected test asks for `db`: a run of browser or
+    live-server tests alone (which commit through `django_db_blocker` instead) would otherwise use the
+    development database. Always set up the default database."""
+    import pytest_django.fixtures as pytest_django_fixtures
+
+    collected = pytest_django_fixtures._get_databases_for_setup
+
+    def with_default(items):
+        aliases, serialized = collected(items)
+        return {*aliases, "default"}, serialized
+
+    pytest_django_fixtures._get_databases_for_setup = with_default
+
+
+_test_database_always_set_up()

@@ -333,3 +333,23 @@ LOGGING = {
 # blocks it anyway).
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
 CSRF_FAILURE_VIEW = "core.api.views.csrf_failure"  # a problem (JSON) under /api/, Django's page elsewhere
+
+# --- Public site: pages cached per territory and shared by every web worker (cms.cache) ----------------------
+CACHES["cms"] = {
+    **CACHES["default"],
+    **(
+        {}
+        if REDIS_URL
+        else {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache" / "cms"),
+            "OPTIONS": {"MAX_ENTRIES": 20000},
+        }
+    ),
+}
+PPE_PAGE_CACHE_SECONDS = env_int("PPE_PAGE_CACHE_SECONDS", 3600)
+MIDDLEWARE += ["cms.cache.PageCacheMiddleware"]
+# Anti-abuse limit of the public request form: submissions per client address and hour, per territory.
+PPE_REQUEST_FORM_LIMIT_PER_HOUR = env_int("PPE_REQUEST_FORM_LIMIT_PER_HOUR", 10)
+# Behind a reverse proxy, the request header that carries the client's address (e.g. HTTP_X_REAL_IP).
+PPE_CLIENT_IP_HEADER = env_str("PPE_CLIENT_IP_HEADER", "REMOTE_ADDR")

@@ -15,3 +15,6 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 PPE_WEBHOOKS_ALLOW_PRIVATE_NETWORKS = True  # the tests' receivers listen on 127.0.0.1
 AXES_FAILURE_LIMIT = 3
+# The page cache of the test runs, shared by the test process and its server processes, apart from dev's.
+if CACHES["cms"]["BACKEND"].endswith("FileBasedCache"):
+    CACHES["cms"]["LOCATION"] = str(VAR_DIR / "test-cache" / "cms")
