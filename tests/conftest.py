@@ -163,3 +163,43 @@ def _test_database_always_set_up() -> None:
 
 
 _test_database_always_set_up()
+
+
+# The test database is reused between runs (fast), but the template territory and the test territories are
+# provisioned once in it: when what provisioning creates changes (migrations, shipped workflows, site pages,
+# provisioning code), a stale database would test yesterday's territories. Recreate it then.
+_PROVISIONING_INPUTS = (
+    "*/migrations/*.py",
+    "plugins/*/migrations/*.py",
+    "plugins/*/workflows/*.yaml",
+    "plugins/*/hooks.py",
+    "cms/content.py",
+    "cms/services.py",
+    "cms/hooks.py",
+    "core/receivers.py",
+    "core/services/*.py",
+    "tenants/services.py",
+)
+
+
+def _provisioning_fingerprint(root) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    for pattern in _PROVISIONING_INPUTS:
+        for path in sorted(root.glob(pattern)):
+            digest.update(str(path.relative_to(root)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def pytest_configure(config):
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    stamp = root / "var" / "test-db-fingerprint"
+    fingerprint = _provisioning_fingerprint(root)
+    if not stamp.exists() or stamp.read_text() != fingerprint:
+        config.option.create_db = True
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        stamp.write_text(fingerprint)
