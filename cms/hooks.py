@@ -21,3 +21,10 @@ def demo_seed(territory: Territory) -> None:
     from cms.services import demo_pages_ensure
 
     demo_pages_ensure(territory=territory)
+
+
+@hookimpl
+def kit_sections() -> list:
+    from cms.kit import CMS_SECTIONS
+
+    return CMS_SECTIONS

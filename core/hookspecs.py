@@ -10,6 +10,7 @@ Rules of the house:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -126,4 +127,51 @@ def demo_seed(territory: Territory) -> None:
 
     Called by `manage.py demo_setup` in the territory's schema, after the core's directory (networks,
     structures, operators) exists.
+    """
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Territory kit: the parts of a territory's configuration (clone, export/import, drift against the template)
+# ------------------------------------------------------------------------------------------------------------
+
+# A section's configuration: items keyed by a stable identity (a code, a page path), each a mapping of fields
+# to YAML-friendly values (str, int, float, bool, None, lists and mappings of those).
+KitItems = dict[str, dict[str, Any]]
+# Files that travel with a section, by a path relative to the section (`images/original_images/logo.png`).
+KitFiles = dict[str, bytes]
+
+
+@dataclass(frozen=True)
+class KitSection:
+    """One part of a territory's configuration, as the kit, the clone and the drift report see it.
+
+    - `code` names the section in the archive (`sections/<code>.yaml`) and must be unique; `label` is French.
+    - `version` is the format of this section's items; an archive written with another version is refused.
+    - `export()` returns `(items, files)` for the current schema; it must be deterministic, so that
+      exporting an unchanged territory twice gives equal items.
+    - `apply(items, files)` makes the current schema's configuration of this section exactly `items`
+      (create, update, delete), inside the caller's transaction; `files` holds at least every file that
+      `items` refer to. The drift merge calls it with merged items.
+    - `models` are the models (`app_label.ModelName`) whose rows are configuration: a clone keeps their
+      rows and empties every other table of the schema (cases, people, directory), so a model that is not
+      declared by some section never crosses to a new territory.
+    - `order`: sections are applied in ascending order (files before the pages that show them).
+    """
+
+    code: str
+    label: str
+    version: int
+    export: Callable[[], tuple[KitItems, KitFiles]]
+    apply: Callable[[KitItems, KitFiles], None]
+    models: tuple[str, ...] = ()
+    order: int = 100
+
+
+@hookspec
+def kit_sections() -> list[KitSection]:
+    """The configuration sections this plugin owns (its pages, workflows, settings...), as `KitSection`s.
+
+    Called, in the territory's schema, when a territory is cloned (to know which rows are configuration),
+    when its kit is exported or imported, and when its drift from its template is computed or merged. The
+    core's own sections (catalogue, pole settings, roles and groups) are not returned by any plugin.
     """

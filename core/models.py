@@ -389,3 +389,23 @@ class CaseAttachment(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class KitSnapshot(models.Model):
+    """The configuration of the territory this one was cloned from, as it was then (the base of the
+    three-way merge with its template). Rewritten item by item as template updates are pulled."""
+
+    source_schema = models.CharField(_("schéma source"), max_length=63)
+    source_name = models.CharField(_("territoire source"), max_length=100)
+    taken_at = models.DateTimeField(_("pris le"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("mis à jour le"), auto_now=True)
+    sections = models.JSONField(
+        _("configuration"), default=dict, help_text="{section code: {item key: {field: value}}}"
+    )
+
+    class Meta:
+        verbose_name = _("instantané de la configuration d'origine")
+        verbose_name_plural = _("instantanés de la configuration d'origine")
+
+    def __str__(self) -> str:
+        return f"{self.source_name} ({self.taken_at:%d/%m/%Y})"

@@ -20,6 +20,17 @@ def on_territory_provisioned(sender, territory, source, sample_data, **kwargs):
         roles_ensure()
         catalogue_sync()
         workflows_sync()
+    else:  # a clone: keep the source's configuration only, and remember it as the base of later merges
+        from core.services.clone import territory_configuration_keep
+        from core.services.kit import kit_snapshot_record
+
+        territory_configuration_keep(source_schema=source.schema_name)
+        kit_snapshot_record(source=source)
+        if sample_data:
+            from core.services.demo import directory_seed
+
+            directory_seed()
+            hooks(territory).demo_seed(territory=territory)
     if source is not None:  # cloned: the source territory's API clients are not this one's
         from core.api.services import api_credentials_drop
 

@@ -6,6 +6,8 @@ import logging
 import re
 import time
 import unicodedata
+from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -75,6 +77,17 @@ def template_ensure() -> Territory:
     return territory
 
 
+# Steps of a clone, in order, for progress bars (command, admin).
+CLONE_STEPS = (
+    "Vérification de la demande",
+    "Copie du schéma du modèle",
+    "Domaine, pôles et site",
+    "Configuration du territoire (données personnelles retirées)",
+)
+
+ProgressCallback = Callable[[int, int, str], None]
+
+
 def territory_create(
     *,
     code: str,
@@ -88,6 +101,31 @@ def territory_create(
 
     Raises ValidationError (French messages, keyed by field) on bad input; nothing is written then.
     """
+    return territory_clone(code=code, name=name, slug=slug, domain=domain, source=source, sample_data=sample_data)
+
+
+def territory_clone(
+    *,
+    code: str,
+    name: str,
+    slug: str | None = None,
+    domain: str | None = None,
+    source: Territory | None = None,
+    sample_data: bool = False,
+    actor: Any = None,
+    progress: ProgressCallback | None = None,
+) -> Territory:
+    """Create a territory as a copy of `source`'s configuration (the template by default).
+
+    The source's schema is cloned; the receivers of `territory_provisioned` then keep its configuration only
+    (workflows, forms, catalogue, pages, roles and groups) and remove its cases, people and directory, unless
+    `sample_data` asks for sample data on top. The source's pole switches and settings are copied.
+    `progress(step, total, label)` is called before each step of `CLONE_STEPS`.
+    Raises ValidationError (French messages, keyed by field) on bad input; nothing is written then.
+    """
+    report = progress or (lambda step, total, label: None)
+    total = len(CLONE_STEPS)
+    report(1, total, CLONE_STEPS[0])
     code = (code or "").strip().upper()
     name = (name or "").strip()
     slug = slugify(slug or _ascii(name))
@@ -109,25 +147,38 @@ def territory_create(
         errors["slug"] = f"L'identifiant « {slug} » est déjà pris."
     if Domain.objects.filter(domain=domain).exists():
         errors["domain"] = f"Le domaine « {domain} » est déjà utilisé."
+    if source is not None and source.schema_name == get_public_schema_name():
+        errors["source"] = "Le schéma public ne peut pas servir de modèle."
     if errors:
         raise ValidationError(errors)
 
     source = source or template_ensure()
     if not schema_exists(source.schema_name):
         raise ValidationError({"source": f"Le schéma modèle « {source.schema_name} » est introuvable."})
+    started = time.perf_counter()
     with transaction.atomic():
+        report(2, total, CLONE_STEPS[1])
         territory = Territory(schema_name=schema_name_for(code), name=name, code=code, slug=slug, cloned_from=source)
         territory.clone_source_schema = source.schema_name
         territory.save(verbosity=0)
+        report(3, total, CLONE_STEPS[2])
         Domain.objects.create(domain=domain, tenant=territory, is_primary=True)
-        for pole in TerritoryPole.objects.filter(territory=source):
-            TerritoryPole.objects.create(
-                territory=territory, pole=pole.pole, enabled=pole.enabled, settings=pole.settings
-            )
+        TerritoryPole.objects.bulk_create(
+            TerritoryPole(territory=territory, pole=pole.pole, enabled=pole.enabled, settings=pole.settings)
+            for pole in TerritoryPole.objects.filter(territory=source)
+        )
         _site_configure(territory, domain)
+        report(4, total, CLONE_STEPS[3])
         with schema_context(territory.schema_name):
             territory_provisioned.send(sender=Territory, territory=territory, source=source, sample_data=sample_data)
     connection.set_schema_to_public()
+    logger.info(
+        "Territory %s cloned from %s in %.2f s (actor: %s)",
+        territory.schema_name,
+        source.schema_name,
+        time.perf_counter() - started,
+        getattr(actor, "username", actor),
+    )
     return territory
 
 

@@ -1,0 +1,133 @@
+"""A cloned territory keeps its source's configuration only: every table that no kit section declares as
+configuration (cases, people, accounts, the directory of structures and operators, logs) is emptied."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from dataclasses import dataclass, field
+
+from django.apps import apps
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection, models, transaction
+
+from core.kit.sections import FRAMEWORK_MODELS, kit_sections_all
+from tenants.media import tenant_media_root
+
+logger = logging.getLogger("ppe.core")
+
+# Kept tables that point at any object through a content type: rows about emptied models are removed.
+_GENERIC_REFERENCES = {
+    "wagtailsearch.IndexEntry": ("content_type",),
+    "wagtailcore.ReferenceIndex": ("content_type", "to_content_type"),
+    "taggit.TaggedItem": ("content_type",),
+    "wagtailcore.Revision": ("base_content_type",),
+}
+
+
+@dataclass
+class ConfigurationKeepReport:
+    kept: list[str] = field(default_factory=list)
+    emptied: list[str] = field(default_factory=list)
+    files_copied: int = 0
+
+
+def _tenant_models() -> list[type[models.Model]]:
+    tenant_apps = set(settings.TENANT_APPS)
+    return [
+        model
+        for model in apps.get_models(include_auto_created=True)
+        if model._meta.app_config.name in tenant_apps and model._meta.managed and not model._meta.proxy
+    ]
+
+
+def configuration_models() -> set[type[models.Model]]:
+    """The models whose rows are configuration: the framework's, those the kit sections declare, their
+    multi-table children (page types) and the many-to-many tables between two of them."""
+    labels = set(FRAMEWORK_MODELS)
+    for section in kit_sections_all():
+        labels.update(section.models)
+    declared = {apps.get_model(label) for label in labels}
+    kept = set()
+    for model in _tenant_models():
+        if model in declared or any(parent in declared for parent in model._meta.get_parent_list()):
+            kept.add(model)
+    for model in _tenant_models():
+        if model._meta.auto_created:
+            targets = {f.related_model for f in model._meta.concrete_fields if f.is_relation}
+            if targets and targets <= kept:
+                kept.add(model)
+    return kept
+
+
+def _quote(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+@transaction.atomic
+def territory_configuration_keep(*, source_schema: str) -> ConfigurationKeepReport:
+    """Empty, in the current (freshly cloned) schema, every table that is not configuration, and copy the
+    media files the kept rows refer to from the source territory's media folder.
+
+    References from configuration to removed rows (a page's owner, an image's uploader) are set to NULL; a
+    non-nullable one is a modelling error and raises ImproperlyConfigured.
+    """
+    report = ConfigurationKeepReport()
+    models_all = _tenant_models()
+    kept = configuration_models()
+    emptied = [model for model in models_all if model not in kept]
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        statements = []
+        for model in kept:
+            for fk in model._meta.local_concrete_fields:
+                if not fk.is_relation or fk.related_model in kept:
+                    continue
+                if not fk.null:
+                    raise ImproperlyConfigured(
+                        f"{model._meta.label}.{fk.name} is configuration that requires "
+                        f"{fk.related_model._meta.label}, which no kit section declares."
+                    )
+                table, column = _quote(model._meta.db_table), _quote(fk.column)
+                statements.append(f"UPDATE {table} SET {column} = NULL WHERE {column} IS NOT NULL")  # noqa: S608 (model metadata)
+        from django.contrib.contenttypes.models import ContentType
+
+        emptied_types = [ContentType.objects.get_for_model(model, for_concrete_model=False).pk for model in emptied]
+        for label, columns in _GENERIC_REFERENCES.items():
+            model = apps.get_model(label)
+            if model in kept and emptied_types:
+                ids = ", ".join(str(pk) for pk in emptied_types)
+                for column in columns:
+                    column_name = _quote(model._meta.get_field(column).column)
+                    table = _quote(model._meta.db_table)
+                    statements.append(f"DELETE FROM {table} WHERE {column_name} IN ({ids})")  # noqa: S608 (ints)
+        statements.extend(f"DELETE FROM {_quote(model._meta.db_table)}" for model in emptied)  # noqa: S608
+        cursor.execute(";\n".join(statements))
+    report.kept = sorted(model._meta.label for model in kept)
+    report.emptied = sorted(model._meta.label for model in emptied)
+    report.files_copied = _media_copy(kept, source_schema)
+    return report
+
+
+def _media_copy(kept: set[type[models.Model]], source_schema: str) -> int:
+    """Copy (hard-link when possible) the files of kept rows from the source's media folder."""
+    source_root = tenant_media_root(source_schema)
+    target_root = tenant_media_root(connection.schema_name)
+    copied = 0
+    for model in kept:
+        file_fields = [f for f in model._meta.local_concrete_fields if isinstance(f, models.FileField)]
+        for file_field in file_fields:
+            for name in model._default_manager.exclude(**{file_field.name: ""}).values_list(file_field.name, flat=True):
+                source = source_root / name
+                target = target_root / name
+                if not source.is_file() or target.exists():
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    os.link(source, target)
+                except OSError:
+                    shutil.copy2(source, target)
+                copied += 1
+    return copied
