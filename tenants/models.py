@@ -68,6 +68,7 @@ class Territory(TenantMixin):
         migrations that exist on disk, they are applied for real (faking them would leave tables missing,
         DESIGN fact 2).
         """
+        from django.db import connection
         from django_tenants.clone import CloneSchema
         from django_tenants.utils import get_creation_fakes_migrations, schema_exists
 
@@ -78,15 +79,17 @@ class Territory(TenantMixin):
             return super().create_schema(check_if_exists=check_if_exists, sync_schema=sync_schema, verbosity=verbosity)
         if check_if_exists and schema_exists(self.schema_name):
             return False
-        CloneSchema().clone_schema(base_schema, self.schema_name, self.clone_mode)
+        from tenants.schema_clone import schema_clone
+
+        connection.set_schema_to_public()
+        if not schema_clone(base_schema, self.schema_name):
+            CloneSchema().clone_schema(base_schema, self.schema_name, self.clone_mode)
         if migrations_missing(self.schema_name):
             from django.core.management import call_command
 
             call_command(
                 "migrate_schemas", tenant=True, schema_name=self.schema_name, interactive=False, verbosity=verbosity
             )
-        from django.db import connection
-
         connection.set_schema_to_public()
         return True
 

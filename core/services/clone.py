@@ -94,7 +94,13 @@ def territory_configuration_keep(*, source_schema: str) -> ConfigurationKeepRepo
                 statements.append(f"UPDATE {table} SET {column} = NULL WHERE {column} IS NOT NULL")  # noqa: S608 (model metadata)
         from django.contrib.contenttypes.models import ContentType
 
-        emptied_types = [ContentType.objects.get_for_model(model, for_concrete_model=False).pk for model in emptied]
+        # Read from this schema (ContentType's process-wide cache is not per territory).
+        wanted = {(model._meta.app_label, model._meta.model_name) for model in emptied}
+        emptied_types = [
+            pk
+            for pk, app_label, name in ContentType.objects.values_list("pk", "app_label", "model")
+            if (app_label, name) in wanted
+        ]
         for label, columns in _GENERIC_REFERENCES.items():
             model = apps.get_model(label)
             if model in kept and emptied_types:

@@ -45,6 +45,8 @@ def test_territory_clone_keeps_configuration_and_no_personal_data(territory):
         from wagtail.models import Page
 
         assert Page.objects.filter(slug="charte").exists()
+        home = Page.objects.get(depth=2).specific
+        assert home.title == home.get_latest_revision_as_object().title == "Plateforme Petite Enfance — Finistère"
         snapshot = KitSnapshot.objects.get()
         assert snapshot.source_schema == territory.schema_name
         assert snapshot.sections["catalogue"]["support-paie"]["title"] == "Paie (version bretonne)"

@@ -1,0 +1,47 @@
+"""python manage.py kit_import kit.tar.gz --territory 56   |   --code 56 --name Morbihan (creates it first)"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from core.kit.archive import KitError
+from core.management.commands.kit_export import territory_by_code
+from core.services.kit import kit_import
+from tenants.services import territory_clone
+
+
+class Command(BaseCommand):
+    help = (
+        "Importe un kit de territoire : la configuration du territoire devient celle du kit. Un kit endommagé "
+        "ou d'une autre version est refusé et rien ne change."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("archive", help="Le kit (tar.gz) à importer.")
+        parser.add_argument("--territory", help="Territoire existant qui reçoit le kit (code ou identifiant).")
+        parser.add_argument("--code", help="Code d'un nouveau territoire à créer pour ce kit.")
+        parser.add_argument("--name", help="Nom du nouveau territoire.")
+
+    def handle(self, *args, **options):
+        path = Path(options["archive"])
+        if not path.is_file():
+            raise CommandError(f"Fichier introuvable : {path}")
+        if bool(options["territory"]) == bool(options["code"]):
+            raise CommandError("Indiquez soit --territory (territoire existant), soit --code et --name (nouveau).")
+        try:
+            with transaction.atomic():
+                if options["territory"]:
+                    territory = territory_by_code(options["territory"])
+                else:
+                    territory = territory_clone(code=options["code"], name=options["name"] or "")
+                report = kit_import(territory=territory, archive=path.read_bytes())
+        except KitError as exc:
+            raise CommandError(str(exc)) from None
+        except ValidationError as exc:
+            raise CommandError("; ".join(" ".join(errs) for errs in exc.message_dict.values())) from None
+        summary = ", ".join(f"{code} : {count}" for code, count in report.sections.items())
+        self.stdout.write(self.style.SUCCESS(f"Kit importé dans « {territory.name} » ({summary})."))

@@ -1,0 +1,69 @@
+"""python manage.py territory_clone --from 35 --code 56 --name "Morbihan" [--sample-data]"""
+
+from __future__ import annotations
+
+import time
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from tenants.models import Territory
+from tenants.services import territory_clone
+
+BAR_WIDTH = 30
+
+
+class Command(BaseCommand):
+    help = (
+        "Clone la configuration d'un territoire (workflows, formulaires, catalogue, pages, rôles, réglages des "
+        "pôles) dans un nouveau territoire, sans dossiers ni données personnelles."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--from",
+            dest="source",
+            default="",
+            help="Code du territoire à cloner, ou « modele » pour le modèle (par défaut : le modèle).",
+        )
+        parser.add_argument("--code", required=True, help="Code du département du nouveau territoire (ex. : 56).")
+        parser.add_argument("--name", required=True, help="Nom du nouveau territoire.")
+        parser.add_argument("--slug", help="Identifiant (par défaut, tiré du nom).")
+        parser.add_argument("--domain", help="Nom d'hôte (par défaut <identifiant>.localhost).")
+        parser.add_argument(
+            "--sample-data", action="store_true", help="Ajouter des données d'exemple (structures, opérateurs)."
+        )
+
+    def _progress(self, step: int, total: int, label: str) -> None:
+        done = BAR_WIDTH * (step - 1) // total
+        self.stdout.write(f"[{'#' * done}{'.' * (BAR_WIDTH - done)}] {step}/{total} {label}…")
+
+    def handle(self, *args, **options):
+        source = None
+        wanted = (options["source"] or "").strip()
+        if wanted and wanted.lower() not in ("modele", "template"):
+            source = Territory.objects.filter(code=wanted.upper()).first()
+            if source is None:
+                raise CommandError(f"Territoire source inconnu : {wanted}")
+        started = time.perf_counter()
+        try:
+            territory = territory_clone(
+                code=options["code"],
+                name=options["name"],
+                slug=options["slug"],
+                domain=options["domain"],
+                source=source,
+                sample_data=options["sample_data"],
+                progress=self._progress,
+            )
+        except ValidationError as exc:
+            messages = "; ".join(f"{field} : {' '.join(errs)}" for field, errs in exc.message_dict.items())
+            raise CommandError(messages) from None
+        elapsed = time.perf_counter() - started
+        self.stdout.write(f"[{'#' * BAR_WIDTH}] terminé")
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Territoire « {territory.name} » ({territory.code}) cloné depuis « {territory.cloned_from} » en "
+                f"{elapsed:.2f} s — schéma {territory.schema_name}, hôte http://{territory.primary_domain}:8000/"
+            )
+        )
