@@ -171,7 +171,10 @@ class KitSection:
 def kit_sections() -> list[KitSection]:
     """The configuration sections this plugin owns (its pages, workflows, settings...), as `KitSection`s.
 
-    Called, in the territory's schema, when a territory is cloned (to know which rows are configuration),
-    when its kit is exported or imported, and when its drift from its template is computed or merged. The
-    core's own sections (catalogue, pole settings, roles and groups) are not returned by any plugin.
+    Called when a territory is cloned (to know which rows are configuration), when its kit is exported or
+    imported, and when its drift from its template is computed or merged; the section functions then run in
+    that territory's schema. Unlike other hooks it is called for every installed plugin, poles switched off
+    in the territory included: their configuration stays the territory's while they are off (the switch
+    itself travels in the core's `poles` section). The core's own sections (catalogue, pole settings, roles
+    and groups) are not returned by any plugin.
     """

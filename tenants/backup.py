@@ -245,6 +245,7 @@ def territory_restore(
     identity, in schema `dep_<code>`, when the original one is taken in this installation. Raises
     ValidationError when the target is taken and BackupError when the archive is unreadable; nothing is
     left behind then."""
+    connection.set_schema_to_public()
     manifest, dump, media = _read(archive)
     target = _restore_target(manifest, code, slug, domain)
     schema = target["schema"]

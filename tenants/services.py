@@ -125,6 +125,7 @@ def territory_clone(
     """
     report = progress or (lambda step, total, label: None)
     total = len(CLONE_STEPS)
+    connection.set_schema_to_public()  # territories are created from the public schema
     report(1, total, CLONE_STEPS[0])
     code = (code or "").strip().upper()
     name = (name or "").strip()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import connection
 
 from core.hookspecs import KitFiles, KitItems, KitSection
@@ -132,14 +130,16 @@ CORE_SECTIONS = (
 )
 
 
-def kit_sections_all(territory: Any | None = None) -> list[KitSection]:
-    """The core's sections and those the active plugins contribute (`kit_sections` hook), by `order`.
+def kit_sections_all() -> list[KitSection]:
+    """The core's sections and those every installed plugin contributes (`kit_sections` hook), by `order`.
 
-    Raises ValueError when two sections share a code (a programming error of a plugin)."""
-    from core.plugins import hooks
+    Poles switched off in a territory are asked too: their configuration stays the territory's while they
+    are off (the switch itself travels in the `poles` section). Raises ValueError when two sections share a
+    code (a programming error of a plugin)."""
+    from core.plugins import plugin_manager
 
     sections = list(CORE_SECTIONS)
-    for contributed in hooks(territory).kit_sections():
+    for contributed in plugin_manager().hook.kit_sections():
         sections.extend(contributed or [])
     codes = [section.code for section in sections]
     duplicates = sorted({code for code in codes if codes.count(code) > 1})

@@ -66,7 +66,7 @@ def _drift(territory: Territory, with_files: bool) -> tuple[TerritoryDrift, dict
             raise ValidationError(
                 {"territory": "Aucune configuration d'origine n'a été enregistrée pour ce territoire."}
             )
-        sections = kit_sections_all(territory)
+        sections = kit_sections_all()
         ours, _ = configuration_export(with_files=False)
     drift = TerritoryDrift(
         territory=territory, template=template, snapshot=snapshot, labels={s.code: s.label for s in sections}
@@ -135,7 +135,7 @@ def territory_drift_merge(
             else:
                 section_base[item.key] = item.theirs
             touched.add(item.section)
-        for section in kit_sections_all(territory):
+        for section in kit_sections_all():
             if section.code in touched:
                 section.apply(ours[section.code], theirs_files.get(section.code, {}))
         snapshot = KitSnapshot.objects.get(pk=drift.snapshot.pk)

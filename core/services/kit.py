@@ -33,7 +33,7 @@ def configuration_export(*, with_files: bool = True) -> tuple[dict[str, KitItems
 def kit_export(*, territory: Territory) -> bytes:
     """The kit archive of a territory's configuration (no cases, no people, no directory)."""
     with schema_context(territory.schema_name):
-        sections = kit_sections_all(territory)
+        sections = kit_sections_all()
         items, files = configuration_export()
         kit = Kit(
             source={"name": territory.name, "code": territory.code, "schema": territory.schema_name},
@@ -56,7 +56,7 @@ def kit_import(*, territory: Territory, archive: bytes, actor: Any = None) -> Ki
     section raises KitError (French) and nothing changes.
     """
     with schema_context(territory.schema_name):
-        sections = kit_sections_all(territory)
+        sections = kit_sections_all()
         kit = kit_read(archive, sections)
         report = KitImportReport(source=kit.source)
         with transaction.atomic():
