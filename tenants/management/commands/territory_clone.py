@@ -33,6 +33,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--sample-data", action="store_true", help="Ajouter des données d'exemple (structures, opérateurs)."
         )
+        parser.add_argument("--port", default="8000", help="Port du serveur, pour l'adresse affichée.")
 
     def _progress(self, step: int, total: int, label: str) -> None:
         done = BAR_WIDTH * (step - 1) // total
@@ -64,6 +65,6 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Territoire « {territory.name} » ({territory.code}) cloné depuis « {territory.cloned_from} » en "
-                f"{elapsed:.2f} s — schéma {territory.schema_name}, hôte http://{territory.primary_domain}:8000/"
+                f"{elapsed:.2f} s — schéma {territory.schema_name}, hôte http://{territory.primary_domain}:{options['port']}/"
             )
         )

@@ -21,6 +21,7 @@ class Command(BaseCommand):
         parser.add_argument("--code", help="Restaurer sous ce code de département (schéma dep_<code>).")
         parser.add_argument("--slug", help="Identifiant du territoire restauré.")
         parser.add_argument("--domain", help="Nom d'hôte du territoire restauré.")
+        parser.add_argument("--port", default="8000", help="Port du serveur, pour l'adresse affichée.")
 
     def handle(self, *args, **options):
         path = Path(options["archive"])
@@ -37,6 +38,6 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Territoire « {territory.name} » restauré — schéma {territory.schema_name}, "
-                f"hôte http://{territory.primary_domain}:8000/"
+                f"hôte http://{territory.primary_domain}:{options['port']}/"
             )
         )
