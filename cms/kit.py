@@ -49,14 +49,11 @@ def pages_export() -> tuple[KitItems, KitFiles]:
     home = _home()
     items: KitItems = {}
     pages = Page.objects.filter(path__startswith=home.path).order_by("path").specific()
-    keys = {page.pk: _key(page, home) for page in pages}
+    keys = {page.path: _key(page, home) for page in pages}
     for page in pages:
-        parent_path = page.path[: -Page.steplen]
         item: dict[str, Any] = {
             "type": page._meta.label_lower,
-            "parent": None
-            if page.pk == home.pk
-            else next(k for pk, k in keys.items() if _path(pk, pages) == parent_path),
+            "parent": None if page.pk == home.pk else keys[page.path[: -Page.steplen]],
             "position": int(page.path[-Page.steplen :], 36) if page.pk != home.pk else 0,
         }
         item.update({name: _plain(getattr(page, name)) for name in _PAGE_FIELDS})
@@ -65,15 +62,8 @@ def pages_export() -> tuple[KitItems, KitFiles]:
                 item[own.name] = list(own.get_prep_value(getattr(page, own.name)))
             else:
                 item[own.name] = _plain(own.value_from_object(page))
-        items[keys[page.pk]] = item
+        items[keys[page.path]] = item
     return items, {}
-
-
-def _path(pk: int, pages) -> str:
-    for page in pages:
-        if page.pk == pk:
-            return page.path
-    return ""
 
 
 def _assign(page: Page, item: dict[str, Any]) -> None:

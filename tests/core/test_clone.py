@@ -6,7 +6,7 @@ from django.db import connection
 from django_tenants.utils import schema_context
 
 from core.models import CatalogueService, KitSnapshot, Network, Operator, Structure
-from core.services.clone import configuration_models
+from core.services.clone import _tenant_models, configuration_models
 from core.services.users import user_create
 from tenants.models import TerritoryPole
 from tenants.services import territory_clone
@@ -50,6 +50,9 @@ def test_territory_clone_keeps_configuration_and_no_personal_data(territory):
         snapshot = KitSnapshot.objects.get()
         assert snapshot.source_schema == territory.schema_name
         assert snapshot.sections["catalogue"]["support-paie"]["title"] == "Paie (version bretonne)"
+        for model in _tenant_models():
+            if model not in configuration_models() and model is not KitSnapshot:  # its own, new snapshot
+                assert not model._default_manager.exists(), f"{model._meta.label} crossed to the clone"
     pole = TerritoryPole.objects.get(territory=clone, pole="remplacement")
     assert (pole.enabled, pole.settings) == (False, {"delai": 3})
     connection.set_schema_to_public()
