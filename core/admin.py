@@ -12,7 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 
 from core.kit.archive import KitError
-from core.services.drift import territory_drift_get, territory_drift_merge
+from core.services.drift import drift_resolutions, drift_rows, territory_drift_get, territory_drift_merge
 from core.services.kit import kit_export, kit_import
 from tenants.admin import TerritoryAdmin
 from tenants.models import Territory
@@ -82,12 +82,7 @@ class TerritoryKitAdmin(TerritoryAdmin):
             self.message_user(request, " ".join(exc.messages), messages.WARNING)
             return redirect("admin:tenants_territory_change", territory.pk)
         if request.method == "POST":
-            pull = set(request.POST.getlist("pull"))
-            resolutions = {
-                item.ident: request.POST[f"resolve:{item.ident}"]
-                for item in drift.conflicts
-                if request.POST.get(f"resolve:{item.ident}") in ("ours", "theirs")
-            }
+            pull, resolutions = drift_resolutions(drift, request.POST)
             try:
                 report = territory_drift_merge(
                     territory=territory, pull=pull, resolutions=resolutions, actor=request.user
@@ -102,35 +97,12 @@ class TerritoryKitAdmin(TerritoryAdmin):
                     messages.SUCCESS,
                 )
             return redirect("admin:tenants_territory_drift", territory.pk)
-        rows = [
-            {
-                "item": item,
-                "label": drift.labels.get(item.section, item.section),
-                "fields": [
-                    {
-                        "name": name,
-                        "base": (item.base or {}).get(name),
-                        "ours": (item.ours or {}).get(name),
-                        "theirs": (item.theirs or {}).get(name),
-                    }
-                    for name in (
-                        item.conflict_fields
-                        if item.conflict_fields != ["*"]
-                        else sorted(set(item.ours or {}) | set(item.theirs or {}))
-                    )
-                    or sorted(set(item.theirs_fields) | set(item.ours_fields))
-                ],
-            }
-            for item in drift.items
-        ]
         context = self._context(
             request,
             territory,
             f"Écarts de « {territory.name} » avec « {drift.template.name} »",
             drift=drift,
-            updates=[row for row in rows if row["item"].status == "update"],
-            conflicts=[row for row in rows if row["item"].status == "conflict"],
-            local=[row for row in rows if row["item"].status == "local"],
+            **drift_rows(drift),
         )
         return TemplateResponse(request, "admin/tenants/territory/drift.html", context)
 

@@ -149,3 +149,43 @@ def territory_drift_merge(
         report.kept,
     )
     return report
+
+
+def _fields(item: ItemDrift) -> list[dict[str, Any]]:
+    if item.conflict_fields == ["*"]:
+        names = sorted(set(item.ours or {}) | set(item.theirs or {}))
+    else:
+        names = item.conflict_fields or sorted(set(item.theirs_fields) | set(item.ours_fields))
+    return [
+        {
+            "name": name,
+            "base": (item.base or {}).get(name),
+            "ours": (item.ours or {}).get(name),
+            "theirs": (item.theirs or {}).get(name),
+        }
+        for name in names
+    ]
+
+
+def drift_rows(drift: TerritoryDrift) -> dict[str, list[dict[str, Any]]]:
+    """The drift as rows for a screen: `updates`, `conflicts` and `local`, each row an item with its fields
+    (base, territory, template values)."""
+    rows = {"updates": [], "conflicts": [], "local": []}
+    by_status = {UPDATE: "updates", CONFLICT: "conflicts", LOCAL: "local"}
+    for item in drift.items:
+        rows[by_status[item.status]].append(
+            {"item": item, "label": drift.labels.get(item.section, item.section), "fields": _fields(item)}
+        )
+    return rows
+
+
+def drift_resolutions(drift: TerritoryDrift, data: Any) -> tuple[set[str], dict[str, str]]:
+    """The updates to pull and the conflicts settled in a submitted drift form (`pull` checkboxes,
+    `resolve:<ident>` radio buttons)."""
+    pull = set(data.getlist("pull"))
+    resolutions = {
+        item.ident: data[f"resolve:{item.ident}"]
+        for item in drift.conflicts
+        if data.get(f"resolve:{item.ident}") in CHOICES
+    }
+    return pull, resolutions

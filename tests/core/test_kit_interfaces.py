@@ -92,3 +92,32 @@ def test_admin_kit_export_and_import(territory, other_territory, platform_admin,
     assert _title(other_territory, "support-paie") == "Paie bretonne"
     change = public_client.get(f"/plateforme/admin/tenants/territory/{other_territory.pk}/change/").content.decode()
     assert "Écarts avec le modèle" in change
+
+
+def test_wagtail_drift_report_in_the_territory_admin(territory):
+    from django.test import Client
+
+    clone = territory_clone(source=territory, code="29", name="Finistère")
+    _retitle(territory, "support-rh", "RH (modèle)")
+    _retitle(clone, "support-rh", "RH (Finistère)")
+    _retitle(territory, "support-paie", "Paie (modèle)")
+    client = Client(HTTP_HOST=clone.primary_domain)
+    with schema_context(clone.schema_name):
+        User = get_user_model()
+        admin = User.objects.create_superuser("admin29", "a@example.org", "motdepasse-29-admin")
+        editor = User.objects.create_user("redac29", "r@example.org", "motdepasse-29-redac", is_staff=True)
+        client.force_login(editor)
+        assert client.get("/admin/ecarts-avec-le-modele/").status_code in (302, 403)
+        client.force_login(admin)
+    page = client.get("/admin/ecarts-avec-le-modele/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Conflits à trancher (1)" in html
+    assert "Mises à jour du modèle (1)" in html
+    response = client.post(
+        "/admin/ecarts-avec-le-modele/", {"pull": ["catalogue:support-paie"], "resolve:catalogue:support-rh": "ours"}
+    )
+    assert response.status_code == 302
+    assert _title(clone, "support-paie") == "Paie (modèle)"
+    assert _title(clone, "support-rh") == "RH (Finistère)"
+    assert "Conflits à trancher (0)" in client.get("/admin/ecarts-avec-le-modele/").content.decode()
