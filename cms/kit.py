@@ -5,36 +5,46 @@ from __future__ import annotations
 
 import hashlib
 import io
-from datetime import date, datetime
-from decimal import Decimal
+import json
 from typing import Any
 
 from django.core.files.base import ContentFile
-from django.db import connection, models
+from django.db import connection
 from PIL import Image as PILImage
 from wagtail.fields import StreamField
 from wagtail.models import Collection, Page, Site
 
 from core.hookspecs import KitFiles, KitItems, KitSection
 
-_PAGE_FIELDS = ("title", "slug", "seo_title", "search_description", "show_in_menus", "live")
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
-
-
-def _own_fields(page_class: type[Page]) -> list[models.Field]:
-    """The concrete fields a page type adds to Wagtail's Page (its content)."""
-    return [
-        f
-        for f in page_class._meta.concrete_fields
-        if f.model is not Page and not f.primary_key and not (f.is_relation and f.related_model is Page)
-    ]
+# Wagtail's bookkeeping of a page (tree, revisions, locks, dates, translation): not its content.
+_NOT_CONTENT = frozenset(
+    {
+        "pk",
+        "path",
+        "depth",
+        "numchild",
+        "url_path",
+        "content_type",
+        "owner",
+        "locked",
+        "locked_at",
+        "locked_by",
+        "latest_revision",
+        "latest_revision_created_at",
+        "live_revision",
+        "first_published_at",
+        "last_published_at",
+        "has_unpublished_changes",
+        "draft_title",
+        "translation_key",
+        "locale",
+        "alias_of",
+        "expired",
+        "go_live_at",
+        "expire_at",
+        "wagtail_admin_comments",
+    }
+)
 
 
 def _home() -> Page:
@@ -45,37 +55,67 @@ def _key(page: Page, home: Page) -> str:
     return "/" + page.url_path[len(home.url_path) :] if page.pk != home.pk else "/"
 
 
+def _child_relations(page: Page) -> dict[str, str]:
+    """The page's child relations (InlinePanel orderables), by accessor, with their parental key's name."""
+    from modelcluster.models import get_all_child_relations
+
+    return {rel.get_accessor_name(): rel.field.name for rel in get_all_child_relations(page)}
+
+
+def _streamfields(page: Page) -> set[str]:
+    return {f.name for f in page._meta.concrete_fields if isinstance(f, StreamField)}
+
+
+def _content(page: Page) -> dict[str, Any]:
+    """The page's content as Wagtail serialises it for revisions, without bookkeeping; StreamFields as JSON
+    structures (readable in YAML), child rows without their ids."""
+    data = page.serializable_data()
+    children = _child_relations(page)
+    streams = _streamfields(page)
+    content: dict[str, Any] = {}
+    for name, raw in data.items():
+        if name in _NOT_CONTENT:
+            continue
+        value = raw
+        if name in streams and isinstance(raw, str):
+            value = json.loads(raw) if raw else []
+        elif name in children and isinstance(raw, list):
+            value = [{k: v for k, v in row.items() if k not in ("pk", "id", children[name])} for row in raw]
+        content[name] = value
+    return content
+
+
 def pages_export() -> tuple[KitItems, KitFiles]:
     home = _home()
     items: KitItems = {}
-    pages = Page.objects.filter(path__startswith=home.path).order_by("path").specific()
+    pages = list(Page.objects.filter(path__startswith=home.path).order_by("path").specific())
     keys = {page.path: _key(page, home) for page in pages}
+    positions: dict[str, int] = {}
     for page in pages:
-        item: dict[str, Any] = {
+        parent_path = page.path[: -Page.steplen]
+        position = positions.get(parent_path, 0)
+        positions[parent_path] = position + 1
+        items[keys[page.path]] = {
             "type": page._meta.label_lower,
-            "parent": None if page.pk == home.pk else keys[page.path[: -Page.steplen]],
-            "position": int(page.path[-Page.steplen :], 36) if page.pk != home.pk else 0,
+            "parent": None if page.pk == home.pk else keys[parent_path],
+            "position": 0 if page.pk == home.pk else position,
+            **_content(page),
         }
-        item.update({name: _plain(getattr(page, name)) for name in _PAGE_FIELDS})
-        for own in _own_fields(type(page)):
-            if isinstance(own, StreamField):
-                item[own.name] = list(own.get_prep_value(getattr(page, own.name)))
-            else:
-                item[own.name] = _plain(own.value_from_object(page))
-        items[keys[page.path]] = item
     return items, {}
 
 
-def _assign(page: Page, item: dict[str, Any]) -> None:
-    for name in _PAGE_FIELDS:
-        if name in item and name != "live":
-            setattr(page, name, item[name] if item[name] is not None else "")
-    for own in _own_fields(type(page)):
-        if own.name in item:
-            value = item[own.name]
-            setattr(
-                page, own.attname if own.is_relation else own.name, own.to_python(value) if value is not None else None
-            )
+def _publish(page: Page, item: dict[str, Any]) -> None:
+    """Give the page the item's content as a new revision, published when the item is live."""
+    content = page.serializable_data()
+    streams = _streamfields(page)
+    for name, value in item.items():
+        if name in ("type", "parent", "position"):
+            continue
+        content[name] = json.dumps(value) if name in streams and not isinstance(value, str) else value
+    updated = page.with_content_json(content)
+    revision = updated.save_revision()
+    if item.get("live", True):
+        revision.publish()
 
 
 def pages_apply(items: KitItems, files: KitFiles) -> None:
@@ -99,16 +139,10 @@ def pages_apply(items: KitItems, files: KitFiles) -> None:
             page = by_key[key].specific
             if type(page) is not page_class:  # the home page changes type: not supported by Wagtail's tree
                 raise ValueError(f"La page d'accueil est de type {page._meta.label_lower}, pas {item['type']}.")
-            _assign(page, item)
         else:
-            parent = by_key[item["parent"]]
-            page = page_class()
-            _assign(page, item)
-            parent.add_child(instance=page)
-            home = _home() if key == "/" else home
-        revision = page.save_revision()
-        if item.get("live", True):
-            revision.publish()
+            page = page_class(title=item.get("title") or key, slug=item.get("slug") or key.strip("/"), live=False)
+            by_key[item["parent"]].specific.add_child(instance=page)
+        _publish(page, item)
         by_key[key] = Page.objects.get(pk=page.pk)
 
 
