@@ -155,3 +155,19 @@ def test_kit_sections_hook_contributes_the_cms_sections(tenant):
     codes = [section.code for section in kit_sections_all()]
     assert codes.index("roles") < codes.index("media") < codes.index("pages")
     assert {"catalogue", "poles", "roles", "media", "pages"} <= set(codes)
+
+
+def test_kit_import_recreates_a_missing_page_and_removes_an_extra_one(territory, other_territory):
+    from cms.models import CharterPage
+
+    _customise(territory)
+    archive = kit_export(territory=territory)
+    with schema_context(other_territory.schema_name):
+        CharterPage.objects.get().delete()
+    kit_import(territory=other_territory, archive=archive)
+    with schema_context(other_territory.schema_name):
+        charter = CharterPage.objects.get()
+        assert charter.live
+        assert charter.intro == "<p>Notre charte, adaptée au Finistère.</p>"
+        assert charter.values[0].value["title"] == "Coopération"
+    assert _configuration(other_territory)[0]["pages"] == _configuration(territory)[0]["pages"]
