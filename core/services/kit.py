@@ -63,7 +63,16 @@ def kit_import(*, territory: Territory, archive: bytes, actor: Any = None) -> Ki
             for section in sections:
                 if section.code not in kit.sections:
                     continue
-                section.apply(kit.sections[section.code], kit.files.get(section.code, {}))
+                try:
+                    section.apply(kit.sections[section.code], kit.files.get(section.code, {}))
+                except KitError:
+                    raise
+                except Exception as exc:  # the section refused its items: nothing of the kit stays
+                    logger.exception("Kit section %s failed in %s", section.code, territory.schema_name)
+                    raise KitError(
+                        f"La section « {section.label} » du kit n'a pas pu être importée : {exc}. "
+                        "Rien n'a été modifié."
+                    ) from exc
                 report.sections[section.code] = len(kit.sections[section.code])
     logger.info(
         "Kit from %s imported into %s by %s: %s",

@@ -146,7 +146,7 @@ def test_a_failing_section_rolls_the_whole_import_back(territory, other_territor
 
     sections = [s if s.code != "pages" else type(s)(**{**s.__dict__, "apply": broken}) for s in cms.kit.CMS_SECTIONS]
     monkeypatch.setattr(cms.kit, "CMS_SECTIONS", sections)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(KitError, match=r"« Pages du site.*panne\. Rien n'a été modifié"):
         kit_import(territory=other_territory, archive=archive)
     assert _configuration(other_territory) == before
 
