@@ -70,8 +70,7 @@ def kit_import(*, territory: Territory, archive: bytes, actor: Any = None) -> Ki
                 except Exception as exc:  # the section refused its items: nothing of the kit stays
                     logger.exception("Kit section %s failed in %s", section.code, territory.schema_name)
                     raise KitError(
-                        f"La section « {section.label} » du kit n'a pas pu être importée : {exc}. "
-                        "Rien n'a été modifié."
+                        f"La section « {section.label} » du kit n'a pas pu être importée : {exc}. Rien n'a été modifié."
                     ) from exc
                 report.sections[section.code] = len(kit.sections[section.code])
     logger.info(

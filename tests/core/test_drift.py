@@ -55,9 +55,7 @@ def test_drift_merge_pulls_chosen_updates_and_keeps_local_changes(territory, clo
     _edit_service(territory.schema_name, "support-gouvernance", summary="Résumé du modèle")
     _edit_service(clone.schema_name, "support-gouvernance", title="Gouvernance (Finistère)")
     _edit_service(territory.schema_name, "support-gestion-budgetaire", title="Budget (modèle)")
-    report = territory_drift_merge(
-        territory=clone, pull={"catalogue:support-rh", "catalogue:support-gouvernance"}
-    )
+    report = territory_drift_merge(territory=clone, pull={"catalogue:support-rh", "catalogue:support-gouvernance"})
     assert sorted(report.pulled) == ["catalogue:support-gouvernance", "catalogue:support-rh"]
     assert _service(clone.schema_name, "support-rh").summary == "RH, nouvelle offre"
     assert _service(clone.schema_name, "support-paie").title == "Paie (Finistère)"
