@@ -233,6 +233,9 @@ def main() -> None:
     call_command("migrate_schemas", shared=True, verbosity=0)
     template_ensure()
     call_command("migrate_schemas", tenant=True, verbosity=0)  # keep the template current
+    for stale in Territory.objects.filter(slug__startswith="bench-"):  # left by an interrupted run
+        stale.delete(force_drop=True)
+    _bench_app_remove(list(Territory.objects.values_list("schema_name", flat=True)))
     departements = _departements()
     assert len(departements) == 101, len(departements)
     departements = departements[: args.limit]
