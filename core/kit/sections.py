@@ -1,7 +1,11 @@
-"""The core's own kit sections (catalogue, pole settings, roles and groups) and the list of all sections."""
+"""The core's own kit sections (catalogue, pole settings, roles and groups, reference lists, workflows and forms)
+and the list of all sections."""
 
 from __future__ import annotations
 
+import json
+
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 
 from core.hookspecs import KitFiles, KitItems, KitSection
@@ -100,6 +104,97 @@ def roles_apply(items: KitItems, files: KitFiles) -> None:
         group.permissions.set([by_key[key] for key in wanted if key in by_key])
 
 
+# --- Workflows and forms (the engine's `ppe-workflow/1` format), and the reference lists they use ----------
+_WORKFLOW_FORMAT = "ppe-workflow/1"
+
+
+def _plain(value):
+    """JSON-friendly copy (YAML-dumpable, comparable after a round trip)."""
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+
+
+def workflows_export() -> tuple[KitItems, KitFiles]:
+    """Each workflow's published version (its latest draft when none is published), as the engine exports it;
+    one field per top-level key (name, forms, states, transitions...) so that a merge works key by key."""
+    from workflows.models import WorkflowDefinition, WorkflowVersion
+    from workflows.serialization import version_spec
+
+    items: KitItems = {}
+    for definition in WorkflowDefinition.objects.order_by("code"):
+        versions = definition.versions.order_by("-number")
+        version = versions.filter(status=WorkflowVersion.Status.PUBLISHED).first() or versions.first()
+        if version is None:
+            continue
+        spec = _plain(version_spec(version))
+        item = {key: value for key, value in spec.items() if key not in ("format", "code")}
+        item["published"] = version.status == WorkflowVersion.Status.PUBLISHED
+        # The engine's bookkeeping of the pole's shipped file: a later pole upgrade behaves as at the source.
+        item["shipped_checksum"] = definition.shipped_checksum
+        item["shipped_spec_checksum"] = definition.shipped_spec_checksum
+        items[definition.code] = item
+    return items, {}
+
+
+def workflows_apply(items: KitItems, files: KitFiles) -> None:
+    """A workflow whose definition differs gets a new version (published when the kit's is), imported by the
+    engine; the running cases keep their version. A workflow the kit does not have is left as it is: cases
+    may still run on it."""
+    from workflows.models import WorkflowDefinition
+    from workflows.services import workflow_import
+
+    bookkeeping = ("published", "shipped_checksum", "shipped_spec_checksum")
+    current, _ = workflows_export()
+    for code, item in items.items():
+        if current.get(code) == item:
+            continue
+        spec = {"format": _WORKFLOW_FORMAT, "code": code, **{k: v for k, v in item.items() if k not in bookkeeping}}
+        definition_now = {k: v for k, v in (current.get(code) or {}).items() if k not in bookkeeping}
+        if definition_now != {k: v for k, v in item.items() if k not in bookkeeping}:
+            workflow_import(source=spec, publish=bool(item.get("published", True)))
+        WorkflowDefinition.objects.filter(code=code).update(
+            shipped_checksum=item.get("shipped_checksum") or "",
+            shipped_spec_checksum=item.get("shipped_spec_checksum") or "",
+        )
+
+
+def reference_lists_export() -> tuple[KitItems, KitFiles]:
+    from workflows.models import ReferenceList
+
+    items: KitItems = {}
+    for ref_list in ReferenceList.objects.prefetch_related("items").order_by("code"):
+        entries = sorted(ref_list.items.all(), key=lambda entry: (entry.position, entry.pk))
+        items[ref_list.code] = {
+            "name": ref_list.name,
+            "items": [
+                {"value": e.value, "label": e.label, "is_active": e.is_active, "position": e.position} for e in entries
+            ],
+        }
+    return items, {}
+
+
+def reference_lists_apply(items: KitItems, files: KitFiles) -> None:
+    from workflows.models import ReferenceItem, ReferenceList
+
+    current, _ = reference_lists_export()
+    for code, item in items.items():
+        if current.get(code) == item:
+            continue
+        ref_list, _ = ReferenceList.objects.update_or_create(code=code, defaults={"name": item.get("name", code)})
+        wanted = {entry["value"]: entry for entry in item.get("items") or []}
+        ref_list.items.exclude(value__in=list(wanted)).delete()
+        for value, entry in wanted.items():
+            ReferenceItem.objects.update_or_create(
+                list=ref_list,
+                value=value,
+                defaults={
+                    "label": entry.get("label", value),
+                    "is_active": bool(entry.get("is_active", True)),
+                    "position": int(entry.get("position", 0)),
+                },
+            )
+    # A list the kit does not have stays: workflow fields and cases may refer to it.
+
+
 CORE_SECTIONS = (
     KitSection(
         code="catalogue",
@@ -126,6 +221,31 @@ CORE_SECTIONS = (
         apply=roles_apply,
         models=("auth.Group",),
         order=5,
+    ),
+    KitSection(
+        code="reference_lists",
+        label="Listes de référence des formulaires",
+        version=1,
+        export=reference_lists_export,
+        apply=reference_lists_apply,
+        models=("workflows.ReferenceList", "workflows.ReferenceItem"),
+        order=25,
+    ),
+    KitSection(
+        code="workflows",
+        label="Workflows et formulaires",
+        version=1,
+        export=workflows_export,
+        apply=workflows_apply,
+        models=(
+            "workflows.WorkflowDefinition",
+            "workflows.WorkflowVersion",
+            "workflows.State",
+            "workflows.FormDefinition",
+            "workflows.Transition",
+            "workflows.FieldDefinition",
+        ),
+        order=50,
     ),
 )
 

@@ -79,8 +79,8 @@ def territory_configuration_keep(*, source_schema: str) -> ConfigurationKeepRepo
     kept = configuration_models()
     emptied = [model for model in models_all if model not in kept]
     with connection.cursor() as cursor:
-        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-        statements = []
+        statements, guarded = _guarded_tables_empty(cursor, emptied)
+        statements.append("SET CONSTRAINTS ALL DEFERRED")
         for model in kept:
             for fk in model._meta.local_concrete_fields:
                 if not fk.is_relation or fk.related_model in kept:
@@ -109,12 +109,39 @@ def territory_configuration_keep(*, source_schema: str) -> ConfigurationKeepRepo
                     column_name = _quote(model._meta.get_field(column).column)
                     table = _quote(model._meta.db_table)
                     statements.append(f"DELETE FROM {table} WHERE {column_name} IN ({ids})")  # noqa: S608 (ints)
-        statements.extend(f"DELETE FROM {_quote(model._meta.db_table)}" for model in emptied)  # noqa: S608
+        statements.extend(
+            f"DELETE FROM {_quote(model._meta.db_table)}"  # noqa: S608
+            for model in emptied
+            if model._meta.db_table not in guarded
+        )
         cursor.execute(";\n".join(statements))
     report.kept = sorted(model._meta.label for model in kept)
     report.emptied = sorted(model._meta.label for model in emptied)
     report.files_copied = _media_copy(kept, source_schema)
     return report
+
+
+def _guarded_tables_empty(cursor, emptied: list[type[models.Model]]) -> tuple[list[str], set[str]]:
+    """Statements that empty the tables whose own triggers refuse deletes (the append-only case history):
+    this schema was copied a moment ago in this transaction, so its copy of another territory's history is
+    removed with the triggers switched off for the statement. Pending deferred checks of the copied rows
+    run first (ALTER TABLE refuses a table with pending trigger events)."""
+    cursor.execute(
+        "SELECT DISTINCT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND NOT t.tgisinternal",
+        [connection.schema_name],
+    )
+    with_triggers = {row[0] for row in cursor.fetchall()}
+    guarded = {model._meta.db_table for model in emptied} & with_triggers
+    statements = ["SET CONSTRAINTS ALL IMMEDIATE"] if guarded else []
+    for table in sorted(guarded):
+        quoted = _quote(table)
+        statements += [
+            f"ALTER TABLE {quoted} DISABLE TRIGGER USER",
+            f"DELETE FROM {quoted}",  # noqa: S608
+            f"ALTER TABLE {quoted} ENABLE TRIGGER USER",
+        ]
+    return statements, guarded
 
 
 def _media_copy(kept: set[type[models.Model]], source_schema: str) -> int:
