@@ -11,18 +11,12 @@ from __future__ import annotations
 
 import io
 import logging
-import os
-import re
-import shutil
-import subprocess
 import tarfile
 import tempfile
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import yaml
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django_tenants.utils import schema_exists
@@ -30,65 +24,23 @@ from django_tenants.utils import schema_exists
 from tenants.media import tenant_media_root
 from tenants.migrations_state import migrations_missing
 from tenants.models import DEPARTEMENT_CODE, Domain, Territory, TerritoryPole
+from tenants.postgres import PostgresToolError, pg_args, pg_bin, pg_run, rename_schema_sql
 
 logger = logging.getLogger("ppe.tenants")
+
+BackupError = PostgresToolError  # a backup that cannot be made or restored (French message)
 
 FORMAT = "ppe-backup/1"
 MANIFEST = "backup.yaml"
 DUMP = "schema.dump"
 
 
-class BackupError(Exception):
-    """A backup that cannot be made or restored; the message is French."""
-
-
-def _pg_bin(name: str) -> str:
-    """A PostgreSQL client program: PPE_PG_BIN_DIR, else the embedded server's, else the PATH's."""
-    candidates = []
-    if os.environ.get("PPE_PG_BIN_DIR"):
-        candidates.append(Path(os.environ["PPE_PG_BIN_DIR"]) / name)
-    try:
-        import pgserver
-
-        candidates.append(Path(pgserver.__file__).parent / "pginstall" / "bin" / name)
-    except ImportError:  # pragma: no cover - pgserver is a dependency
-        pass
-    for candidate in candidates:
-        if candidate.is_file():
-            return str(candidate)
-    found = shutil.which(name)
-    if not found:
-        raise BackupError(f"Programme PostgreSQL introuvable : {name} (réglez PPE_PG_BIN_DIR).")
-    return found
-
-
-def _pg_args() -> tuple[list[str], dict[str, str]]:
-    db = settings.DATABASES["default"]
-    args = ["--dbname", db["NAME"]]
-    if db.get("HOST"):
-        args += ["--host", str(db["HOST"])]
-    if db.get("PORT"):
-        args += ["--port", str(db["PORT"])]
-    if db.get("USER"):
-        args += ["--username", str(db["USER"])]
-    env = {**os.environ, "PGPASSWORD": str(db.get("PASSWORD") or "")}
-    return args, env
-
-
-def _run(command: list[str], env: dict[str, str], stdin: bytes | None = None) -> bytes:
-    result = subprocess.run(command, input=stdin, env=env, capture_output=True, check=False)  # noqa: S603 (own argv)
-    if result.returncode != 0:
-        message = result.stderr.decode(errors="replace").strip().splitlines()
-        raise BackupError(f"{Path(command[0]).name} a échoué : {message[-1] if message else result.returncode}")
-    return result.stdout
-
-
 def territory_backup(*, territory: Territory, actor: Any = None) -> bytes:
     """The backup archive of a territory (its committed data: run it outside a transaction that wrote to it)."""
     if territory.schema_name == "public" or not schema_exists(territory.schema_name):
         raise BackupError(f"Le schéma du territoire « {territory} » est introuvable.")
-    args, env = _pg_args()
-    dump = _run([_pg_bin("pg_dump"), *args, "--format=custom", "--no-owner", f"--schema={territory.schema_name}"], env)
+    args, env = pg_args()
+    dump = pg_run([pg_bin("pg_dump"), *args, "--format=custom", "--no-owner", f"--schema={territory.schema_name}"], env)
     manifest = {
         "format": FORMAT,
         "created_at": datetime.now(tz=UTC).isoformat(timespec="seconds"),
@@ -146,24 +98,6 @@ def _read(archive: bytes) -> tuple[dict[str, Any], bytes, dict[str, bytes]]:
     return manifest, members[DUMP], media
 
 
-def _rename_schema_sql(sql: str, old: str, new: str) -> str:
-    """Rewrite a plain SQL dump of schema `old` into schema `new`, leaving COPY data rows untouched."""
-    # Only qualified names (`old.table`, `'old.seq'`, `"old".x`) and `SCHEMA old`: a column that happens to
-    # be called like the schema stays as it is.
-    name = re.escape(old)
-    pattern = re.compile(rf'(?<![\w$]){name}(?="?\.)|(?<=SCHEMA ){name}(?![\w$])')
-    out, in_copy = [], False
-    for line in sql.splitlines(keepends=True):
-        if in_copy:
-            in_copy = line.rstrip("\n") != "\\."
-            out.append(line)
-            continue
-        if line.startswith("COPY ") and line.rstrip().endswith("FROM stdin;"):
-            in_copy = True
-        out.append(pattern.sub(new, line))
-    return "".join(out)
-
-
 def _restore_target(manifest: dict[str, Any], code: str | None, slug: str | None, domain: str | None) -> dict[str, Any]:
     """Where a backup goes in this installation; ValidationError (French) when that is taken."""
     from tenants.services import schema_name_for
@@ -195,15 +129,15 @@ def _restore_target(manifest: dict[str, Any], code: str | None, slug: str | None
 
 
 def _restore_schema(dump: bytes, old_schema: str, schema: str) -> None:
-    args, env = _pg_args()
+    args, env = pg_args()
     with tempfile.NamedTemporaryFile(suffix=".dump") as handle:
         handle.write(dump)
         handle.flush()
-        sql = _run([_pg_bin("pg_restore"), "--no-owner", "--file=-", handle.name], env).decode()
+        sql = pg_run([pg_bin("pg_restore"), "--no-owner", "--file=-", handle.name], env).decode()
     if schema != old_schema:
-        sql = _rename_schema_sql(sql, old_schema, schema)
-    psql = [_pg_bin("psql"), *args, "--quiet", "-v", "ON_ERROR_STOP=1", "--single-transaction", "--file=-"]
-    _run(psql, env, sql.encode())
+        sql = rename_schema_sql(sql, old_schema, schema)
+    psql = [pg_bin("psql"), *args, "--quiet", "-v", "ON_ERROR_STOP=1", "--single-transaction", "--file=-"]
+    pg_run(psql, env, sql.encode())
 
 
 def _restore_rows(manifest: dict[str, Any], target: dict[str, Any], domain: str | None) -> Territory:

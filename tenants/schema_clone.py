@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 
-from tenants.backup import BackupError, _pg_args, _pg_bin, _rename_schema_sql, _run
+from tenants.postgres import PostgresToolError, pg_args, pg_bin, pg_run, rename_schema_sql
 
 logger = logging.getLogger("ppe.tenants")
 
@@ -44,9 +44,9 @@ def _fingerprint(source: str) -> str:
 
 
 def _dump(source: str, section: str) -> str:
-    args, env = _pg_args()
+    args, env = pg_args()
     options = ["--schema-only", "--no-owner", "--no-privileges", "--no-comments", f"--section={section}"]
-    sql = _run([_pg_bin("pg_dump"), *args, *options, f"--schema={source}"], env).decode()
+    sql = pg_run([pg_bin("pg_dump"), *args, *options, f"--schema={source}"], env).decode()
     return "".join(line for line in sql.splitlines(keepends=True) if not _SESSION_LINE.match(line))
 
 
@@ -75,7 +75,7 @@ def schema_clone(source: str, target: str) -> bool:
     when pg_dump is not available."""
     try:
         script = _script(source)
-    except BackupError as exc:
+    except PostgresToolError as exc:
         logger.warning("Fast schema clone unavailable (%s); using django-tenants' clone_schema", exc)
         return False
     quoted_source, quoted_target = f'"{source}"', f'"{target}"'
@@ -89,10 +89,10 @@ def schema_clone(source: str, target: str) -> bool:
     ]
     sql = "\n".join(
         [
-            _rename_schema_sql(script.pre_data, source, target),
+            rename_schema_sql(script.pre_data, source, target),
             ";\n".join(copies) + ";",
             ";\n".join(sequences) + (";" if sequences else ""),
-            _rename_schema_sql(script.post_data, source, target),
+            rename_schema_sql(script.post_data, source, target),
         ]
     )
     with connection.cursor() as cursor:

@@ -8,9 +8,10 @@ from django.core.management import call_command
 from django.db import connection
 from django_tenants.utils import schema_context
 
-from tenants.backup import BackupError, _rename_schema_sql, territory_backup, territory_restore
+from tenants.backup import BackupError, territory_backup, territory_restore
 from tenants.media import tenant_media_root
 from tenants.models import Domain, Territory, TerritoryPole
+from tenants.postgres import rename_schema_sql
 
 KEY_TABLES = ("auth_user", "core_structure", "core_catalogueservice", "wagtailcore_page", "wagtailcore_revision")
 
@@ -108,7 +109,7 @@ def test_schema_rename_leaves_copied_data_alone():
         "COPY dep_35.t (id, note) FROM stdin;\n1\tvoir dep_35.t\n\\.\nALTER TABLE ONLY dep_35.t ADD x;\n"
         "CREATE TABLE dep_350.t ();\n"
     )
-    renamed = _rename_schema_sql(sql, "dep_35", "dep_89")
+    renamed = rename_schema_sql(sql, "dep_35", "dep_89")
     assert "CREATE SCHEMA dep_89;" in renamed
     assert "nextval('dep_89.t_id_seq'" in renamed
     assert "COPY dep_89.t (id, note)" in renamed

@@ -42,7 +42,7 @@ def test_without_pg_dump_the_clone_falls_back_to_django_tenants(test_territories
     def missing(name):
         raise BackupError("pg_dump introuvable")
 
-    monkeypatch.setattr(schema_clone, "_pg_bin", missing)
+    monkeypatch.setattr(schema_clone, "pg_bin", missing)
     monkeypatch.setattr(schema_clone, "_cache", {})
     territory = territory_create(code="29", name="Finistère")
     assert _tables(territory.schema_name) == _tables("template")
