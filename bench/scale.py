@@ -5,7 +5,10 @@ Usage: python bench/scale.py [--requests N] [--processes P] [--limit N]
 Runs on its own database (`ppe_bench`, on the embedded PostgreSQL unless DATABASE_URL is set), creates the 101
 départements (names and codes from django-localflavor), adds a throwaway app whose second migration adds a
 field to a table in every territory (generated in a temporary folder, never in the project's apps), and drops
-everything it made at the end.
+everything it made at the end. Latency: p50 of the best of 5 rounds, in a fresh connection, of the first
+territory's home page and API (the case list when it exists, else /api/v1/territory/); the 1-territory reference
+is the mean of the measures taken before the 100 others are created and after they are dropped, since the load
+of a shared machine drifts during a run; the ratio is the worse of the two pages.
 Last line: territories=101 clone_s=<median> migrate_all_s=<n> latency_ratio=<p50 at 101 / p50 at 1>
 """
 
