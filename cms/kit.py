@@ -14,6 +14,7 @@ from PIL import Image as PILImage
 from wagtail.fields import StreamField
 from wagtail.models import Collection, Page, Site
 
+from cms.cache import page_cache_purge
 from core.hookspecs import KitFiles, KitItems, KitSection
 
 # Wagtail's bookkeeping of a page (tree, revisions, locks, dates, translation): not its content.
@@ -144,6 +145,7 @@ def pages_apply(items: KitItems, files: KitFiles) -> None:
             by_key[item["parent"]].specific.add_child(instance=page)
         _publish(page, item)
         by_key[key] = Page.objects.get(pk=page.pk)
+    page_cache_purge()  # the public site shows the new pages at once
 
 
 # --- Images and documents -----------------------------------------------------------------------------------
