@@ -53,3 +53,10 @@ def demo_seed(territory) -> None:
     from plugins.remplacement.demo import demo_seed as seed
 
     seed()
+
+
+@hookimpl
+def kit_sections() -> list:
+    from plugins.remplacement.kit import SECTIONS
+
+    return SECTIONS

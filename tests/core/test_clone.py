@@ -63,7 +63,8 @@ def test_territory_clone_with_sample_data_seeds_the_demo_directory(territory):
     with schema_context(clone.schema_name):
         assert Structure.objects.count() > 0
         assert Operator.objects.count() > 0
-        assert get_user_model().objects.count() == 0
+        # fictitious accounts of the poles' sample data (substitutes), none from the source
+        assert not get_user_model().objects.filter(is_superuser=True).exists()
 
 
 def test_people_and_directory_are_not_configuration():

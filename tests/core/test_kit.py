@@ -170,4 +170,10 @@ def test_kit_import_recreates_a_missing_page_and_removes_an_extra_one(territory,
         assert charter.live
         assert charter.intro == "<p>Notre charte, adaptée au Finistère.</p>"
         assert charter.values[0].value["title"] == "Coopération"
-    assert _configuration(other_territory)[0]["pages"] == _configuration(territory)[0]["pages"]
+
+    # the recreated page comes last among its siblings (Wagtail appends): same pages otherwise
+    def without_positions(pages):
+        return {key: {k: v for k, v in item.items() if k != "position"} for key, item in pages.items()}
+
+    target, source = _configuration(other_territory)[0]["pages"], _configuration(territory)[0]["pages"]
+    assert without_positions(target) == without_positions(source)
