@@ -156,3 +156,34 @@ class StructurePartnershipsView(WagtailAdminTemplateMixin, TemplateView):
                 messages.success(request, "Le nouveau partenariat a été enregistré.")
                 return redirect("ppe_structure_partnerships", pk=self.structure.pk)
         return self.render_to_response(self.get_context_data(form=form))
+
+
+def pole_admin_guard(pole: str, urlpatterns: list) -> list:
+    """Make a pole's admin screens answer 404 in a territory that switched the pole off."""
+    from functools import wraps
+
+    from django.http import Http404
+
+    from core.plugins import pole_enabled
+
+    def guard(view):
+        @wraps(view)
+        def guarded(request, *args, **kwargs):
+            if not pole_enabled(pole):
+                raise Http404("Ce pôle n'est pas activé sur ce territoire.")
+            return view(request, *args, **kwargs)
+
+        return guarded
+
+    for pattern in urlpatterns:
+        if hasattr(pattern, "callback"):
+            pattern.callback = guard(pattern.callback)
+        else:  # an include(): guard its patterns too
+            pole_admin_guard(pole, pattern.url_patterns)
+    return urlpatterns
+
+
+def pole_menu_shown(pole: str) -> bool:
+    from core.plugins import pole_enabled
+
+    return pole_enabled(pole)

@@ -1,7 +1,12 @@
 """pluggy hook implementations of the support pole (thin: they delegate to the pole's modules)."""
 
+from pathlib import Path
+from typing import Any
+
 from core.hookspecs import CatalogueServiceSpec
 from core.plugins import hookimpl
+
+WORKFLOWS = Path(__file__).resolve().parent / "workflows"
 
 
 @hookimpl
@@ -48,3 +53,30 @@ def catalogue_services() -> list[CatalogueServiceSpec]:
             summary="Rencontres entre directions et équipes pour valoriser et partager les pratiques.",
         ),
     ]
+
+
+@hookimpl
+def pole_workflows() -> list[str]:
+    return [str(path) for path in sorted(WORKFLOWS.glob("*.yaml"))]
+
+
+@hookimpl
+def territory_provisioned(territory: Any, source: Any, sample_data: bool) -> None:
+    from plugins.support.services import support_seed
+
+    if source is None:  # the template, built by migrations: seed the shipped rules and templates
+        support_seed()
+
+
+@hookimpl
+def demo_seed(territory: Any) -> None:
+    from plugins.support.services import support_seed
+
+    support_seed()
+
+
+@hookimpl
+def api_routes() -> list[tuple[str, Any, str]]:
+    from plugins.support.api.views import ProposalRuleViewSet
+
+    return [("support/proposal-rules", ProposalRuleViewSet, "support-proposal-rules")]
