@@ -1,7 +1,12 @@
 """pluggy hook implementations of the développement pole."""
 
+from pathlib import Path
+from typing import Any
+
 from core.hookspecs import CatalogueServiceSpec
 from core.plugins import hookimpl
+
+WORKFLOWS = Path(__file__).resolve().parent / "workflows"
 
 
 @hookimpl
@@ -30,3 +35,23 @@ def catalogue_services() -> list[CatalogueServiceSpec]:
             summary="Articuler le projet de la structure avec l'évolution de son environnement.",
         ),
     ]
+
+
+@hookimpl
+def pole_workflows() -> list[str]:
+    return [str(path) for path in sorted(WORKFLOWS.glob("*.yaml"))]
+
+
+@hookimpl
+def territory_provisioned(territory: Any, source: Any, sample_data: bool) -> None:
+    from plugins.developpement.services import developpement_seed
+
+    if source is None:  # the template, built by migrations: seed the shipped deliberation templates
+        developpement_seed()
+
+
+@hookimpl
+def demo_seed(territory: Any) -> None:
+    from plugins.developpement.services import developpement_seed
+
+    developpement_seed()

@@ -83,7 +83,7 @@ class ConventionTemplate(models.Model):
         return self.title
 
     def clean(self) -> None:
-        from plugins.support.documents import template_check
+        from core.documents import template_check
 
         try:
             template_check(self.body)

@@ -1,5 +1,5 @@
-"""Conventions as PDF: an admin's template (rich text with Django template syntax) rendered in a sandbox with
-the case's data, then laid out by reportlab (pure Python, installs from PyPI alone).
+"""Documents from admins' templates (conventions, deliberations): rendered in a sandbox with a case's data,
+then laid out as PDF by reportlab (pure Python, installs from PyPI alone).
 
 The sandbox: a template engine of its own with no loader and no tag library, only the tags listed in
 ALLOWED_TAGS, autoescaping on, and a context of plain dicts and strings (never a model instance), so a
@@ -38,7 +38,7 @@ def template_check(source: str) -> None:
     """Refuse a template using a tag outside ALLOWED_TAGS or that does not compile (French message)."""
     for tag in _TAG.findall(source or ""):
         if tag not in ALLOWED_TAGS:
-            raise ValidationError(f"La balise « {{% {tag} %}} » n'est pas autorisée dans un modèle de convention.")
+            raise ValidationError(f"La balise « {{% {tag} %}} » n'est pas autorisée dans un modèle de document.")
     try:
         SANDBOX.from_string(expand_db_html(source or ""))
     except TemplateSyntaxError as exc:

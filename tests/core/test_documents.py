@@ -1,4 +1,4 @@
-"""Conventions: admins' templates rendered in a sandbox, then laid out as PDF."""
+"""Documents from admins' templates: rendered in a sandbox, then laid out as PDF."""
 
 import base64
 import re
@@ -7,7 +7,7 @@ import zlib
 import pytest
 from django.core.exceptions import ValidationError
 
-from plugins.support.documents import convention_pdf, template_check, template_render
+from core.documents import convention_pdf, template_check, template_render
 
 
 def pdf_text(pdf: bytes) -> str:
