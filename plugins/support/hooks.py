@@ -80,3 +80,34 @@ def api_routes() -> list[tuple[str, Any, str]]:
     from plugins.support.api.views import ProposalRuleViewSet
 
     return [("support/proposal-rules", ProposalRuleViewSet, "support-proposal-rules")]
+
+
+@hookimpl
+def guard_functions() -> dict[str, Any]:
+    from plugins.support.guards import GUARDS
+
+    return dict(GUARDS)
+
+
+def _diagnostic_score(case: Any, event: Any) -> None:
+    from plugins.support.tasks import support_diagnostic_score_task
+
+    support_diagnostic_score_task.enqueue(case.pk)
+
+
+def _conventions_generate(case: Any, event: Any) -> None:
+    from plugins.support.tasks import support_conventions_generate_task
+
+    support_conventions_generate_task.enqueue(case.pk)
+
+
+@hookimpl
+def transition_actions() -> dict[str, Any]:
+    return {"support_diagnostic_score": _diagnostic_score, "support_conventions_generate": _conventions_generate}
+
+
+@hookimpl
+def diagnostic_proposals(case: Any, profile: dict[str, Any]) -> list[dict[str, Any]]:
+    from plugins.support.selectors import proposals_from_rules
+
+    return proposals_from_rules(case=case, profile=profile)
