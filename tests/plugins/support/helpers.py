@@ -10,6 +10,7 @@ from tests.workflows.helpers import person
 
 __all__ = [
     "DEMANDE",
+    "admin_access",
     "answers",
     "coordinator",
     "operator_paie",
@@ -57,9 +58,17 @@ def answers(default: str = "3", **overrides: str) -> dict[str, str]:
     return data
 
 
+def admin_access(user):
+    """Wagtail's admin needs `wagtailadmin.access_admin` (granting it to role groups is not this pole's job)."""
+    from django.contrib.auth.models import Permission
+
+    user.user_permissions.add(Permission.objects.get(codename="access_admin"))
+    return user
+
+
 @pytest.fixture
 def coordinator(tenant):
-    return person("pole_coordinator")
+    return admin_access(person("pole_coordinator"))
 
 
 @pytest.fixture
