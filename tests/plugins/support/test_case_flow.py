@@ -58,7 +58,9 @@ def test_federation_membership_changes_the_proposals(
     assert DiagnosticProfile.objects.get(case=case).federation == "ADMR"
 
 
-def test_a_volunteer_run_structure_gets_hr_support_sooner(support_case, coordinator, django_capture_on_commit_callbacks):
+def test_a_volunteer_run_structure_gets_hr_support_sooner(
+    support_case, coordinator, django_capture_on_commit_callbacks
+):
     case = to_proposals(support_case, coordinator, django_capture_on_commit_callbacks,
                         diag_rh_1="1", diag_rh_2="2", diag_rh_3="3", diag_professionalisation="1")  # fmt: skip
     assert DiagnosticProfile.objects.get(case=case).axes["rh"] == 67
