@@ -106,8 +106,8 @@ def html_blocks(html: str) -> list[tuple[str, str]]:
     return parser.blocks
 
 
-def convention_pdf(*, title: str, html: str, signatories: list[tuple[str, str, str]]) -> bytes:
-    """A convention's PDF: its title, its rendered text, and a signature block per party
+def document_pdf(*, title: str, html: str, signatories: list[tuple[str, str, str]]) -> bytes:
+    """A document's PDF (convention, deliberation): title, rendered text, a signature block per party
     (`(party, name, signed_on or "")`)."""
     styles = getSampleStyleSheet()
     body = ParagraphStyle("body", parent=styles["BodyText"], fontName="Helvetica", fontSize=10.5, leading=14)

@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from core.documents import convention_pdf, template_render
+from core.documents import document_pdf, template_render
 from core.models import Case, CaseEvent, Operator
 from core.plugins import pole_settings, results_by_pole
 from core.services.catalogue import catalogue_service_list
@@ -208,7 +208,7 @@ def conventions_generate(*, case: Case, actor: Any = None) -> list[Convention]:
             continue
         html = template_render(template.body, _convention_context(case, services, operator))
         counterparty = operator.name if operator else structure_name
-        pdf = convention_pdf(
+        pdf = document_pdf(
             title=template.title,
             html=html,
             signatories=[("Pour la plateforme", pole_settings("support")["platform_name"], ""),

@@ -7,7 +7,7 @@ import zlib
 import pytest
 from django.core.exceptions import ValidationError
 
-from core.documents import convention_pdf, template_check, template_render
+from core.documents import document_pdf, template_check, template_render
 
 
 def pdf_text(pdf: bytes) -> str:
@@ -51,7 +51,7 @@ def test_the_sandbox_refuses_tags_outside_its_list_and_broken_templates(source, 
 
 
 def test_the_pdf_holds_the_text_and_the_signature_block():
-    pdf = convention_pdf(
+    pdf = document_pdf(
         title="Convention d'accompagnement",
         html="<h2>Article 1</h2><p>Entre <b>la plateforme</b> et la crèche.</p><ul><li>Paie</li></ul>",
         signatories=[
