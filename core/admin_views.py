@@ -60,6 +60,7 @@ class PoleSettingsView(WagtailAdminTemplateMixin, TemplateView):
     """Switch the territory's poles on and off and edit each pole's settings (platform admins only)."""
 
     template_name = "core/admin/poles.html"
+    breadcrumbs_items = []  # the page title is the header
     page_title = "Pôles du territoire"
     header_icon = "cogs"
 
@@ -112,7 +113,7 @@ class PoleSettingsView(WagtailAdminTemplateMixin, TemplateView):
 class PartnershipForm(forms.Form):
     kind = forms.ChoiceField(label="Type de partenariat", choices=MunicipalityPartnership.Kind.choices)
     municipality = forms.CharField(label="Collectivité", max_length=150)
-    start_date = forms.DateField(label="Début", widget=forms.DateInput(attrs={"type": "date"}))
+    start_date = forms.DateField(label="Début", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     annual_amount = forms.DecimalField(label="Montant annuel (€)", required=False, min_value=0, decimal_places=2)
     places_purchased = forms.IntegerField(label="Places achetées", required=False, min_value=0)
     notes = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 3}))
@@ -122,6 +123,7 @@ class StructurePartnershipsView(WagtailAdminTemplateMixin, TemplateView):
     """A structure's partnership with its municipality: its history, and a form to record a new period."""
 
     template_name = "core/admin/partnerships.html"
+    breadcrumbs_items = []  # the page title is the header
     header_icon = "doc-full"
 
     def dispatch(self, request, *args, **kwargs):

@@ -23,6 +23,14 @@ STAFF = frozenset({Role.PLATFORM_ADMIN, Role.POLE_COORDINATOR, Role.CASE_WORKER}
 WORKFLOWS = ("dev-reponse-commune", "dev-sieg")
 
 
+def _form_errors(form: forms.Form) -> dict[str, list[str]]:
+    """A form's errors keyed by what the person reads: « Label : message »."""
+    return {
+        name: [f"{form.fields[name].label} : {message}" if name in form.fields else message for message in errors]
+        for name, errors in form.errors.items()
+    }
+
+
 class StaffOnly:
     def dispatch(self, request, *args, **kwargs):
         if not user_roles(request.user) & STAFF:
@@ -31,7 +39,7 @@ class StaffOnly:
 
 
 class MeetingForm(forms.Form):
-    held_on = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}))
+    held_on = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     place = forms.CharField(label="Lieu", max_length=200, required=False)
     participants = forms.CharField(label="Participants (un par ligne)", widget=forms.Textarea(attrs={"rows": 3}))
     minutes = forms.CharField(label="Compte rendu", widget=forms.Textarea(attrs={"rows": 4}))
@@ -39,6 +47,7 @@ class MeetingForm(forms.Form):
 
 class DevelopmentCaseView(StaffOnly, WagtailAdminTemplateMixin, TemplateView):
     template_name = "developpement/admin/case.html"
+    breadcrumbs_items = []  # the page title is the header
     header_icon = "pick"
 
     def setup(self, request, *args, **kwargs):
@@ -70,7 +79,7 @@ class DevelopmentCaseView(StaffOnly, WagtailAdminTemplateMixin, TemplateView):
             elif action == "meeting":
                 form = MeetingForm(request.POST)
                 if not form.is_valid():
-                    raise ValidationError({k: list(v) for k, v in form.errors.items()})
+                    raise ValidationError(_form_errors(form))
                 services.meeting_record(case=self.case, actor=request.user, **form.cleaned_data)
                 messages.success(request, "Réunion enregistrée.")
             elif action == "deliberations":

@@ -35,6 +35,14 @@ from workflows.forms import django_form_class
 STAFF = frozenset({Role.PLATFORM_ADMIN, Role.POLE_COORDINATOR, Role.CASE_WORKER})
 
 
+def _form_errors(form: forms.Form) -> dict[str, list[str]]:
+    """A form's errors keyed by what the person reads: « Label : message »."""
+    return {
+        name: [f"{form.fields[name].label} : {message}" if name in form.fields else message for message in errors]
+        for name, errors in form.errors.items()
+    }
+
+
 class StaffOnly:
     def dispatch(self, request, *args, **kwargs):
         if not user_roles(request.user) & STAFF:
@@ -44,6 +52,7 @@ class StaffOnly:
 
 class SupportCaseListView(StaffOnly, WagtailAdminTemplateMixin, TemplateView):
     template_name = "support/admin/case_list.html"
+    breadcrumbs_items = []  # the page title is the header
     page_title = "Dossiers d'accompagnement"
     header_icon = "group"
 
@@ -58,19 +67,19 @@ class SupportCaseListView(StaffOnly, WagtailAdminTemplateMixin, TemplateView):
 
 class FollowUpForm(forms.Form):
     kind = forms.ChoiceField(label="Type", choices=FollowUpEntry.Kind.choices)
-    happened_on = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}))
+    happened_on = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     text = forms.CharField(label="Compte rendu", widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class TaskForm(forms.Form):
     title = forms.CharField(label="Tâche", max_length=200)
-    due_date = forms.DateField(label="Échéance", widget=forms.DateInput(attrs={"type": "date"}))
+    due_date = forms.DateField(label="Échéance", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     operator = forms.ModelChoiceField(label="Opérateur concerné", queryset=Operator.objects.all(), required=False)
 
 
 class SignForm(forms.Form):
     party = forms.ChoiceField(choices=[("platform", "La plateforme"), ("counterparty", "L'autre partie")])
-    signed_on = forms.DateField(label="Signée le", widget=forms.DateInput(attrs={"type": "date"}))
+    signed_on = forms.DateField(label="Signée le", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     signatory = forms.CharField(label="Signataire", max_length=150)
 
 
@@ -80,10 +89,25 @@ def _errors_text(errors: dict[str, list[str]] | list[str]) -> str:
     return " ".join(errors)
 
 
+def _display(value: Any) -> str:
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return str(value)
+
+
+def _data_rows(compiled: Any, data: dict[str, Any], *, form: str) -> list[tuple[str, str]]:
+    """The case's data as the opening form labels it."""
+    fields = compiled.forms[form].input_fields() if form in compiled.forms else []
+    return [(field.label, _display(data[field.code])) for field in fields if data.get(field.code) not in (None, "")]
+
+
 class SupportCaseView(StaffOnly, WagtailAdminTemplateMixin, TemplateView):
     """One support case: its transitions with their forms, its profile, proposals, conventions, follow-up."""
 
     template_name = "support/admin/case.html"
+    breadcrumbs_items = []  # the page title is the header
     header_icon = "group"
 
     def setup(self, request, *args, **kwargs):
@@ -116,7 +140,7 @@ class SupportCaseView(StaffOnly, WagtailAdminTemplateMixin, TemplateView):
             followup_form=FollowUpForm(initial={"happened_on": timezone.localdate(), "kind": "meeting"}),
             task_form=TaskForm(initial={"due_date": timezone.localdate() + dt.timedelta(days=7)}),
             today=timezone.localdate(),
-            data_rows=[(key, value) for key, value in case.data.items() if not key.startswith("diag_")],
+            data_rows=_data_rows(compiled, case.data, form=compiled.open_form),
         )
         return context
 
@@ -170,21 +194,21 @@ class SupportCaseView(StaffOnly, WagtailAdminTemplateMixin, TemplateView):
         convention = get_object_or_404(Convention, pk=request.POST.get("convention"), case=self.case)
         form = SignForm(request.POST)
         if not form.is_valid():
-            raise ValidationError({k: list(v) for k, v in form.errors.items()})
+            raise ValidationError(_form_errors(form))
         services.convention_sign(convention=convention, actor=request.user, **form.cleaned_data)
         return f"Signature enregistrée : {convention.title}."
 
     def _do_followup(self, request) -> str:
         form = FollowUpForm(request.POST)
         if not form.is_valid():
-            raise ValidationError({k: list(v) for k, v in form.errors.items()})
+            raise ValidationError(_form_errors(form))
         services.followup_add(case=self.case, actor=request.user, **form.cleaned_data)
         return "Suivi ajouté."
 
     def _do_task(self, request) -> str:
         form = TaskForm(request.POST)
         if not form.is_valid():
-            raise ValidationError({k: list(v) for k, v in form.errors.items()})
+            raise ValidationError(_form_errors(form))
         services.task_create(case=self.case, actor=request.user, assignee=request.user, **form.cleaned_data)
         return "Tâche créée."
 
@@ -205,6 +229,7 @@ class EvaluationDashboardView(StaffOnly, WagtailAdminTemplateMixin, TemplateView
     """The territory's evaluation dashboard: satisfaction, objectives, indicators, mean profile."""
 
     template_name = "support/admin/dashboard.html"
+    breadcrumbs_items = []  # the page title is the header
     page_title = "Évaluation de l'accompagnement"
     header_icon = "view"
 
