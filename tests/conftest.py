@@ -49,18 +49,28 @@ def test_territories(django_db_setup, django_db_blocker):
     return territories
 
 
+def _forget_pole_caches(territory):
+    """The session's territory objects outlive a test: drop what core.plugins cached on them (pole switches
+    and settings a rolled-back test wrote)."""
+    for cached in ("_ppe_disabled_poles", "_ppe_pole_settings"):
+        territory.__dict__.pop(cached, None)
+    return territory
+
+
 @pytest.fixture
 def territory(test_territories, db):
     territory = test_territories["35"]
     territory.refresh_from_db()
-    return territory
+    yield _forget_pole_caches(territory)
+    _forget_pole_caches(territory)
 
 
 @pytest.fixture
 def other_territory(test_territories, db):
     territory = test_territories["22"]
     territory.refresh_from_db()
-    return territory
+    yield _forget_pole_caches(territory)
+    _forget_pole_caches(territory)
 
 
 @pytest.fixture

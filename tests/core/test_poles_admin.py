@@ -89,3 +89,14 @@ def test_a_switched_off_pole_vanishes_from_the_catalogue_listing(tenant, territo
     assert pole_settings("support") == {
         "platform_name": "Plateforme Petite Enfance", "reminder_days_before": 3, "max_proposals": 5,
     }  # fmt: skip
+
+
+def test_a_switched_off_pole_vanishes_from_the_forms(tenant, territory, territory_admin):
+    from core.services.cases import case_open
+    from tests.plugins.support.helpers import DEMANDE
+    from workflows.exceptions import UnknownWorkflow
+
+    assert case_open(workflow="support-accompagnement", data=dict(DEMANDE), actor=None, channel="public")
+    territory_pole_configure(territory=connection.tenant, pole="support", enabled=False, actor=territory_admin)
+    with pytest.raises(UnknownWorkflow, match="n'est pas proposé"):
+        case_open(workflow="support-accompagnement", data=dict(DEMANDE), actor=None, channel="public")

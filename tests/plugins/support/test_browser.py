@@ -66,7 +66,7 @@ def _step(page, summary: str, button: str | None = None, fill=None):
     page.get_by_text(summary, exact=False).first.click()
     if fill:
         fill()
-    page.get_by_role("button", name=button or summary.split(" →")[0], exact=True).click()
+    page.get_by_role("button", name=button or summary.split(" →", maxsplit=1)[0], exact=True).click()
     page.wait_for_load_state()
 
 
