@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 
 from plugins.developpement.models import DraftSection
@@ -15,6 +16,11 @@ class DraftSectionSerializer(serializers.ModelSerializer):
         fields = ["id", "case", "title", "partner", "due_date", "delivered_at"]
 
 
+@extend_schema_view(
+    list=extend_schema(summary="Lister les sections des réponses communes", operation_id="developpement_sections_list"),
+    retrieve=extend_schema(summary="Lire une section de réponse commune", operation_id="developpement_sections_get"),
+)
+@extend_schema(tags=["developpement"])
 class DraftSectionViewSet(viewsets.ReadOnlyModelViewSet):
     """The sections of the joint responses being drafted, with their partner and deadline (soonest first)."""
 
