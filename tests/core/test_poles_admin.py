@@ -100,3 +100,13 @@ def test_a_switched_off_pole_vanishes_from_the_forms(tenant, territory, territor
     territory_pole_configure(territory=connection.tenant, pole="support", enabled=False, actor=territory_admin)
     with pytest.raises(UnknownWorkflow, match="n'est pas proposé"):
         case_open(workflow="support-accompagnement", data=dict(DEMANDE), actor=None, channel="public")
+
+
+def test_a_switched_off_pole_vanishes_from_the_catalogue_api(client_35, territory, territory_admin):
+    client_35.force_login(territory_admin)
+    poles = {item["pole"] for item in client_35.get("/api/v1/catalogue/?page_size=200").json()["results"]}
+    assert "developpement" in poles
+    TerritoryPole.objects.create(territory=territory, pole="developpement", enabled=False)
+    poles = {item["pole"] for item in client_35.get("/api/v1/catalogue/?page_size=200").json()["results"]}
+    assert "developpement" not in poles
+    assert "support" in poles
