@@ -31,6 +31,8 @@ def _setting_field(key: str, default: Any) -> forms.Field:
         return forms.CharField(
             label=label, required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="Une valeur par ligne."
         )
+    if isinstance(default, dict):
+        return forms.JSONField(label=label, widget=forms.Textarea(attrs={"rows": 3}), help_text="Au format JSON.")
     return forms.CharField(label=label, required=False)
 
 

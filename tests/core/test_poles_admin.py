@@ -1,5 +1,7 @@
 """A territory's admin switches poles on and off and edits their settings; a switched-off pole vanishes."""
 
+import json
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
@@ -32,7 +34,9 @@ def test_an_admin_switches_a_pole_off_and_edits_settings(client_35, territory_ad
         for name in pole_form.fields:
             value = pole_form.initial.get(name)
             if value not in (None, False):
-                data[f"{pole_form.prefix}-{name}"] = "on" if value is True else value
+                data[f"{pole_form.prefix}-{name}"] = (
+                    "on" if value is True else json.dumps(value) if isinstance(value, dict) else value
+                )
     del data["developpement-enabled"]
     data["support-setting_reminder_days_before"] = "5"
     response = client_35.post("/admin/poles/", data)
