@@ -64,7 +64,8 @@ def guard_functions() -> dict[str, Any]:
 
     Names must be prefixed by the pole's code (`support_diagnostic_done`). Each callable takes plain values
     (the case's data, strings, numbers) and returns a plain value. Called once per territory and process when
-    guards are compiled; must not touch the database.
+    guards are compiled; the functions run when a guard is evaluated, in the case's territory schema, and may
+    read (never write) its database (`support_conventions_signed(case.reference)`).
     """
 
 

@@ -104,3 +104,20 @@ def results_by_pole(name: str, territory: Any | None = None, **kwargs: Any) -> d
         if result is not None:
             results[impl.plugin_name] = result
     return results
+
+
+def pole_settings(code: str, territory: Any | None = None) -> dict[str, Any]:
+    """A pole's settings in a territory (the current one by default): its defaults overlaid with what the
+    territory's admin stored. Cached on the territory object, like the switches."""
+    config = poles()[code]
+    territory = territory if territory is not None else getattr(connection, "tenant", None)
+    stored: dict[str, Any] = {}
+    if territory is not None and getattr(territory, "pk", None) is not None:
+        cache = getattr(territory, "_ppe_pole_settings", None)
+        if cache is None:
+            from tenants.models import TerritoryPole
+
+            cache = dict(TerritoryPole.objects.filter(territory=territory).values_list("pole", "settings"))
+            territory._ppe_pole_settings = cache
+        stored = cache.get(code) or {}
+    return {**config.default_settings, **{k: v for k, v in stored.items() if k in config.default_settings}}

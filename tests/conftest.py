@@ -49,18 +49,28 @@ def test_territories(django_db_setup, django_db_blocker):
     return territories
 
 
+def _forget_pole_caches(territory):
+    """The session's territory objects outlive a test: drop what core.plugins cached on them (pole switches
+    and settings a rolled-back test wrote)."""
+    for cached in ("_ppe_disabled_poles", "_ppe_pole_settings"):
+        territory.__dict__.pop(cached, None)
+    return territory
+
+
 @pytest.fixture
 def territory(test_territories, db):
     territory = test_territories["35"]
     territory.refresh_from_db()
-    return territory
+    yield _forget_pole_caches(territory)
+    _forget_pole_caches(territory)
 
 
 @pytest.fixture
 def other_territory(test_territories, db):
     territory = test_territories["22"]
     territory.refresh_from_db()
-    return territory
+    yield _forget_pole_caches(territory)
+    _forget_pole_caches(territory)
 
 
 @pytest.fixture
@@ -203,3 +213,87 @@ def pytest_configure(config):
         config.option.create_db = True
         stamp.parent.mkdir(parents=True, exist_ok=True)
         stamp.write_text(fingerprint)
+
+
+class FakePole:
+    """A plugin implementing every hook; it records each call (hook, arguments, schema) in `calls`."""
+
+    def __init__(self) -> None:
+        from core.hookspecs import CatalogueServiceSpec
+
+        self.calls: list[tuple[str, dict, str]] = []
+        self.services = [CatalogueServiceSpec(code="fake-service", title="Service factice", summary="Essai.")]
+        self.workflows: list[str] = []
+        self.guards: dict = {}
+        self.actions: dict = {}
+        self.proposals: list[dict] = []
+        self.routes: list = []
+
+    def _record(self, hook: str, **kwargs):
+        self.calls.append((hook, kwargs, connection.schema_name))
+
+    def called(self, hook: str) -> list[tuple[dict, str]]:
+        return [(kwargs, schema) for name, kwargs, schema in self.calls if name == hook]
+
+
+def _fake_pole_class():
+    from core.plugins import hookimpl
+
+    class Recorder(FakePole):
+        @hookimpl
+        def catalogue_services(self):
+            self._record("catalogue_services")
+            return self.services
+
+        @hookimpl
+        def pole_workflows(self):
+            self._record("pole_workflows")
+            return self.workflows
+
+        @hookimpl
+        def guard_functions(self):
+            self._record("guard_functions")
+            return self.guards
+
+        @hookimpl
+        def transition_actions(self):
+            self._record("transition_actions")
+            return self.actions
+
+        @hookimpl
+        def diagnostic_proposals(self, case, profile):
+            self._record("diagnostic_proposals", case=case, profile=profile)
+            return self.proposals
+
+        @hookimpl
+        def api_routes(self):
+            self._record("api_routes")
+            return self.routes
+
+        @hookimpl
+        def case_transitioned(self, case, event):
+            self._record("case_transitioned", case=case, event=event)
+
+        @hookimpl
+        def territory_provisioned(self, territory, source, sample_data):
+            self._record("territory_provisioned", territory=territory, source=source, sample_data=sample_data)
+
+        @hookimpl
+        def demo_seed(self, territory):
+            self._record("demo_seed", territory=territory)
+
+    return Recorder
+
+
+@pytest.fixture
+def fake_pole():
+    """A fake plugin registered for one test (always on: it is not a pole of the settings)."""
+    from core.plugins import plugin_manager
+
+    pole = _fake_pole_class()()
+    pm = plugin_manager()
+    pm.register(pole, name="fake-pole")
+    try:
+        yield pole
+    finally:
+        pm.unregister(name="fake-pole")

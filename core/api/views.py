@@ -106,6 +106,11 @@ class CatalogueServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
     required_roles = {"read": ANY_ROLE, "partial_update": ADMINS}
     http_method_names = ["get", "patch", "head", "options"]
 
+    def get_queryset(self):
+        from core.services.catalogue import catalogue_service_list
+
+        return catalogue_service_list(include_inactive=True)  # a switched-off pole's services vanish
+
     def partial_update(self, request: Request, pk=None) -> Response:
         service = self.get_object()
         serializer = self.get_serializer(service, data=request.data, partial=True)

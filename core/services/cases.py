@@ -18,6 +18,7 @@ from django_fsm import ConcurrentTransition as FsmConcurrentTransition
 from core.api.events import CASE_OPENED, CASE_TRANSITIONED
 from core.api.webhooks import case_event_emit
 from core.models import Case, CaseCounter, CaseEvent
+from core.plugins import disabled_poles
 from core.roles import Role, user_roles
 from core.workdays import working_days_add
 from workflows.engine import CompiledWorkflow, TransitionSpec, compiled_version
@@ -140,6 +141,8 @@ def case_open(
     version = workflow_published_version(code=workflow)
     if version is None:
         raise UnknownWorkflow(f"Le type de dossier « {workflow} » n'existe pas ou n'est pas publié.")
+    if version.definition.pole and version.definition.pole in disabled_poles():  # a switched-off pole's forms
+        raise UnknownWorkflow(f"Le type de dossier « {workflow} » n'est pas proposé sur ce territoire.")
     compiled = compiled_version(version.pk)
     roles = user_roles(actor) if actor is not None else frozenset()
     if actor is not None:

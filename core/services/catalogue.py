@@ -79,3 +79,12 @@ def catalogue_service_update(*, service: CatalogueService, actor=None, **fields)
     service.full_clean()
     service.save()
     return service
+def catalogue_service_list(*, territory=None, include_inactive: bool = False):
+    """The catalogue of a territory (the current one by default): the services of its switched-on poles,
+    the ones its admins withdrew left out unless `include_inactive`."""
+    from core.plugins import active_poles
+
+    services = CatalogueService.objects.filter(pole__in=list(active_poles(territory)))
+    if not include_inactive:
+        services = services.filter(is_active=True)
+    return services.order_by("pole", "title")

@@ -1,12 +1,19 @@
-"""The territory's directory: structures and ESS operators."""
+"""The territory's directory: structures and ESS operators, and a structure's partnership with its
+municipality (with history)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from core.models import Operator, Structure
+from core.models import MunicipalityPartnership, Operator, Structure
+
+logger = logging.getLogger("ppe.directory")
 
 STRUCTURE_FIELDS = (
     "name", "kind", "network", "siret", "address", "postcode", "commune", "commune_insee", "places",
@@ -65,3 +72,58 @@ def operator_update(*, operator: Operator, actor=None, **fields: Any) -> Operato
     if services is not None:
         operator.services.set(services)
     return operator
+
+
+@transaction.atomic
+def partnership_change(
+    *,
+    structure: Structure,
+    kind: str,
+    municipality: str,
+    start_date: dt.date,
+    annual_amount: Decimal | None = None,
+    places_purchased: int | None = None,
+    notes: str = "",
+    actor: Any,
+) -> MunicipalityPartnership:
+    """Record a structure's new partnership with its municipality from `start_date`.
+
+    The current period (if any) is closed the day before; a new row is written, so the history of the
+    partnership stays readable. Refuses (French `ValidationError`) a start that does not follow the current
+    period's start, an unknown kind, amounts on a kind without subsidy.
+    """
+    structure = Structure.objects.select_for_update().get(pk=structure.pk)
+    current = structure.partnerships.filter(end_date__isnull=True).order_by("-start_date").first()
+    if current is not None and start_date <= current.start_date:
+        raise ValidationError(
+            {
+                "start_date": (
+                    f"Le nouveau partenariat doit commencer après le début du partenariat en cours "
+                    f"({current.start_date:%d/%m/%Y})."
+                )
+            }
+        )
+    if kind == MunicipalityPartnership.Kind.NONE and (annual_amount or places_purchased):
+        raise ValidationError(
+            {"annual_amount": "Un partenariat « sans aide de la collectivité » n'a ni montant ni places achetées."}
+        )
+    if places_purchased and kind != MunicipalityPartnership.Kind.PLACES_PURCHASE:
+        raise ValidationError({"places_purchased": "Des places achetées supposent un partenariat « Achat de places »."})
+    new = MunicipalityPartnership(
+        structure=structure,
+        municipality=municipality.strip(),
+        kind=kind,
+        annual_amount=annual_amount,
+        places_purchased=places_purchased,
+        start_date=start_date,
+        notes=notes,
+    )
+    new.full_clean()
+    if current is not None:
+        current.end_date = start_date - dt.timedelta(days=1)
+        current.save(update_fields=["end_date"])
+    new.save()
+    logger.info(
+        "structure %s: partnership %s from %s by %s", structure.pk, kind, start_date, getattr(actor, "username", actor)
+    )
+    return new

@@ -353,3 +353,11 @@ MIDDLEWARE += ["cms.cache.PageCacheMiddleware"]
 PPE_REQUEST_FORM_LIMIT_PER_HOUR = env_int("PPE_REQUEST_FORM_LIMIT_PER_HOUR", 10)
 # Behind a reverse proxy, the request header that carries the client's address (e.g. HTTP_X_REAL_IP).
 PPE_CLIENT_IP_HEADER = env_str("PPE_CLIENT_IP_HEADER", "REMOTE_ADDR")
+
+# --- Poles from other packages ("ppe.poles" entry points; see core/settings/poles.py) ------------------------
+from core.settings.poles import entry_point_poles  # noqa: E402
+
+PPE_ENTRY_POINT_POLES = [module for module in entry_point_poles() if module not in TENANT_APPS]
+TENANT_APPS += PPE_ENTRY_POINT_POLES
+PPE_POLES += PPE_ENTRY_POINT_POLES
+INSTALLED_APPS += PPE_ENTRY_POINT_POLES

@@ -14,3 +14,4 @@ class DeveloppementConfig(PoleConfig):
         "Réponses communes aux délégations de service public et aux appels à projets ; accompagnement des "
         "petites collectivités dans la mise en place d'un SIEG."
     )
+    default_settings = {"reminder_days_before": 3}

@@ -1,7 +1,12 @@
 """pluggy hook implementations of the développement pole."""
 
+from pathlib import Path
+from typing import Any
+
 from core.hookspecs import CatalogueServiceSpec
 from core.plugins import hookimpl
+
+WORKFLOWS = Path(__file__).resolve().parent / "workflows"
 
 
 @hookimpl
@@ -30,3 +35,73 @@ def catalogue_services() -> list[CatalogueServiceSpec]:
             summary="Articuler le projet de la structure avec l'évolution de son environnement.",
         ),
     ]
+
+
+@hookimpl
+def pole_workflows() -> list[str]:
+    return [str(path) for path in sorted(WORKFLOWS.glob("*.yaml"))]
+
+
+@hookimpl
+def territory_provisioned(territory: Any, source: Any, sample_data: bool) -> None:
+    from plugins.developpement.services import developpement_seed
+
+    if source is None:  # the template, built by migrations: seed the shipped deliberation templates
+        developpement_seed()
+
+
+@hookimpl
+def demo_seed(territory: Any) -> None:
+    from plugins.developpement.services import developpement_seed
+
+    developpement_seed()
+
+
+@hookimpl
+def guard_functions() -> dict[str, Any]:
+    from plugins.developpement.guards import GUARDS
+
+    return dict(GUARDS)
+
+
+def _sections_plan(case: Any, event: Any) -> None:
+    from plugins.developpement.tasks import developpement_sections_plan_task
+
+    developpement_sections_plan_task.enqueue(case.pk)
+
+
+def _deliberations_draft(case: Any, event: Any) -> None:
+    from plugins.developpement.tasks import developpement_deliberations_draft_task
+
+    developpement_deliberations_draft_task.enqueue(case.pk)
+
+
+@hookimpl
+def transition_actions() -> dict[str, Any]:
+    return {
+        "developpement_sections_plan": _sections_plan,
+        "developpement_deliberations_draft": _deliberations_draft,
+    }
+
+
+@hookimpl
+def diagnostic_proposals(case: Any, profile: dict[str, Any]) -> list[dict[str, Any]]:
+    """A structure whose funding and partnerships are fragile is offered the strategy service."""
+    if profile.get("axes", {}).get("financements", 100) >= 40:
+        return []
+    return [
+        {
+            "service": "dev-strategie",
+            "reason": "Les financements et partenariats sont fragiles : articuler le projet de la structure avec "
+            "son environnement (collectivité, DSP, appels à projets).",
+            "operator": None,
+            "priority": 40,
+        }
+    ]
+
+
+@hookimpl
+def api_routes() -> list[tuple[str, Any, str]]:
+    from plugins.developpement.api.views import DraftSectionViewSet
+
+    return [("developpement/sections", DraftSectionViewSet, "developpement-sections")]

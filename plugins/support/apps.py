@@ -14,3 +14,8 @@ class SupportConfig(PoleConfig):
         "Comptabilité, gestion et ressources humaines : diagnostic des besoins de la structure, propositions "
         "de services réalisés par des opérateurs ESS du territoire, conventions, suivi et évaluation."
     )
+    default_settings = {
+        "platform_name": "Plateforme Petite Enfance",
+        "reminder_days_before": 3,
+        "max_proposals": 5,
+    }

@@ -1,7 +1,12 @@
 """pluggy hook implementations of the support pole (thin: they delegate to the pole's modules)."""
 
+from pathlib import Path
+from typing import Any
+
 from core.hookspecs import CatalogueServiceSpec
 from core.plugins import hookimpl
+
+WORKFLOWS = Path(__file__).resolve().parent / "workflows"
 
 
 @hookimpl
@@ -48,3 +53,61 @@ def catalogue_services() -> list[CatalogueServiceSpec]:
             summary="Rencontres entre directions et équipes pour valoriser et partager les pratiques.",
         ),
     ]
+
+
+@hookimpl
+def pole_workflows() -> list[str]:
+    return [str(path) for path in sorted(WORKFLOWS.glob("*.yaml"))]
+
+
+@hookimpl
+def territory_provisioned(territory: Any, source: Any, sample_data: bool) -> None:
+    from plugins.support.services import support_seed
+
+    if source is None:  # the template, built by migrations: seed the shipped rules and templates
+        support_seed()
+
+
+@hookimpl
+def demo_seed(territory: Any) -> None:
+    from plugins.support.services import support_seed
+
+    support_seed()
+
+
+@hookimpl
+def api_routes() -> list[tuple[str, Any, str]]:
+    from plugins.support.api.views import ProposalRuleViewSet
+
+    return [("support/proposal-rules", ProposalRuleViewSet, "support-proposal-rules")]
+
+
+@hookimpl
+def guard_functions() -> dict[str, Any]:
+    from plugins.support.guards import GUARDS
+
+    return dict(GUARDS)
+
+
+def _diagnostic_score(case: Any, event: Any) -> None:
+    from plugins.support.tasks import support_diagnostic_score_task
+
+    support_diagnostic_score_task.enqueue(case.pk)
+
+
+def _conventions_generate(case: Any, event: Any) -> None:
+    from plugins.support.tasks import support_conventions_generate_task
+
+    support_conventions_generate_task.enqueue(case.pk)
+
+
+@hookimpl
+def transition_actions() -> dict[str, Any]:
+    return {"support_diagnostic_score": _diagnostic_score, "support_conventions_generate": _conventions_generate}
+
+
+@hookimpl
+def diagnostic_proposals(case: Any, profile: dict[str, Any]) -> list[dict[str, Any]]:
+    from plugins.support.selectors import proposals_from_rules
+
+    return proposals_from_rules(case=case, profile=profile)

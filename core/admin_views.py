@@ -1,0 +1,193 @@
+"""Back-office screens of the core (Wagtail admin): the territory's poles and their settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.shortcuts import get_object_or_404, redirect
+from django.views.generic import TemplateView
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+
+from core.models import MunicipalityPartnership, Structure
+from core.plugins import disabled_poles, pole_settings, poles
+from core.roles import Role, user_roles
+from core.services.directory import partnership_change
+from core.services.poles import territory_pole_configure
+
+
+def _setting_field(key: str, default: Any) -> forms.Field:
+    label = key.replace("_", " ").capitalize()
+    if isinstance(default, bool):
+        return forms.BooleanField(label=label, required=False)
+    if isinstance(default, int):
+        return forms.IntegerField(label=label)
+    if isinstance(default, float):
+        return forms.FloatField(label=label)
+    if isinstance(default, list):
+        return forms.CharField(
+            label=label, required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="Une valeur par ligne."
+        )
+    if isinstance(default, dict):
+        return forms.JSONField(label=label, widget=forms.Textarea(attrs={"rows": 3}), help_text="Au format JSON.")
+    return forms.CharField(label=label, required=False)
+
+
+class PoleForm(forms.Form):
+    enabled = forms.BooleanField(label="Activé sur ce territoire", required=False)
+
+    def __init__(self, *args: Any, config: Any, current: dict[str, Any], enabled: bool, **kwargs: Any) -> None:
+        initial = {"enabled": enabled}
+        for key, value in current.items():
+            initial[f"setting_{key}"] = "\n".join(value) if isinstance(value, list) else value
+        super().__init__(*args, prefix=config.pole_code, initial=initial, **kwargs)
+        self.config = config
+        for key, default in config.default_settings.items():
+            self.fields[f"setting_{key}"] = _setting_field(key, default)
+
+    def pole_settings(self) -> dict[str, Any]:
+        values = {}
+        for key, default in self.config.default_settings.items():
+            value = self.cleaned_data.get(f"setting_{key}")
+            if isinstance(default, list):
+                value = [line.strip() for line in (value or "").splitlines() if line.strip()]
+            values[key] = value
+        return values
+
+
+class PoleSettingsView(WagtailAdminTemplateMixin, TemplateView):
+    """Switch the territory's poles on and off and edit each pole's settings (platform admins only)."""
+
+    template_name = "core/admin/poles.html"
+    breadcrumbs_items = []  # the page title is the header
+    page_title = "Pôles du territoire"
+    header_icon = "cogs"
+
+    def dispatch(self, request, *args, **kwargs):
+        if Role.PLATFORM_ADMIN not in user_roles(request.user):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def _forms(self, data=None) -> list[PoleForm]:
+        territory = connection.tenant
+        off = disabled_poles(territory)
+        return [
+            PoleForm(data, config=config, current=pole_settings(code, territory), enabled=code not in off)
+            for code, config in poles().items()
+        ]
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.setdefault("pole_forms", self._forms())
+        return context
+
+    def post(self, request, *args, **kwargs):
+        pole_forms = self._forms(request.POST)
+        territory = connection.tenant
+        valid = True
+        for form in pole_forms:
+            if not form.is_valid():
+                valid = False
+                continue
+            try:
+                territory_pole_configure(
+                    territory=territory,
+                    pole=form.config.pole_code,
+                    enabled=form.cleaned_data["enabled"],
+                    settings=form.pole_settings(),
+                    actor=request.user,
+                )
+            except ValidationError as exc:
+                valid = False
+                for key, errors in exc.message_dict.items():
+                    field = f"setting_{key}" if f"setting_{key}" in form.fields else None
+                    form.add_error(field, errors)
+        if valid:
+            messages.success(request, "Les pôles du territoire ont été enregistrés.")
+            return redirect("ppe_poles")
+        messages.error(request, "Les réglages n'ont pas été enregistrés : corrigez les erreurs signalées.")
+        return self.render_to_response(self.get_context_data(pole_forms=pole_forms))
+
+
+class PartnershipForm(forms.Form):
+    kind = forms.ChoiceField(label="Type de partenariat", choices=MunicipalityPartnership.Kind.choices)
+    municipality = forms.CharField(label="Collectivité", max_length=150)
+    start_date = forms.DateField(label="Début", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    annual_amount = forms.DecimalField(label="Montant annuel (€)", required=False, min_value=0, decimal_places=2)
+    places_purchased = forms.IntegerField(label="Places achetées", required=False, min_value=0)
+    notes = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class StructurePartnershipsView(WagtailAdminTemplateMixin, TemplateView):
+    """A structure's partnership with its municipality: its history, and a form to record a new period."""
+
+    template_name = "core/admin/partnerships.html"
+    breadcrumbs_items = []  # the page title is the header
+    header_icon = "doc-full"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.has_perm("core.change_structure"):
+            raise PermissionDenied
+        self.structure = get_object_or_404(Structure, pk=kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_page_title(self) -> str:
+        return f"Partenariats de {self.structure}"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["structure"] = self.structure
+        context["history"] = self.structure.partnerships.order_by("-start_date")
+        context.setdefault("form", PartnershipForm(initial={"municipality": self._municipality()}))
+        return context
+
+    def _municipality(self) -> str:
+        current = self.structure.current_partnership
+        return current.municipality if current else f"Commune de {self.structure.commune}"
+
+    def post(self, request, *args, **kwargs):
+        form = PartnershipForm(request.POST)
+        if form.is_valid():
+            try:
+                partnership_change(structure=self.structure, actor=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                for key, errors in exc.message_dict.items():
+                    form.add_error(key if key in form.fields else None, errors)
+            else:
+                messages.success(request, "Le nouveau partenariat a été enregistré.")
+                return redirect("ppe_structure_partnerships", pk=self.structure.pk)
+        return self.render_to_response(self.get_context_data(form=form))
+
+
+def pole_admin_guard(pole: str, urlpatterns: list) -> list:
+    """Make a pole's admin screens answer 404 in a territory that switched the pole off."""
+    from functools import wraps
+
+    from django.http import Http404
+
+    from core.plugins import pole_enabled
+
+    def guard(view):
+        @wraps(view)
+        def guarded(request, *args, **kwargs):
+            if not pole_enabled(pole):
+                raise Http404("Ce pôle n'est pas activé sur ce territoire.")
+            return view(request, *args, **kwargs)
+
+        return guarded
+
+    for pattern in urlpatterns:
+        if hasattr(pattern, "callback"):
+            pattern.callback = guard(pattern.callback)
+        else:  # an include(): guard its patterns too
+            pole_admin_guard(pole, pattern.url_patterns)
+    return urlpatterns
+
+
+def pole_menu_shown(pole: str) -> bool:
+    from core.plugins import pole_enabled
+
+    return pole_enabled(pole)

@@ -1,0 +1,194 @@
+"""Services of the développement pole. Every write goes through here: keyword-only, typed, atomic."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+from typing import Any
+
+import yaml
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from core.documents import document_pdf, template_render
+from core.models import Case, CaseEvent
+from core.plugins import pole_settings
+from core.services.shipped import ShippedSyncReport, shipped_rows_sync
+from plugins.developpement.models import DeliberationDraft, DeliberationTemplate, DraftSection, Meeting
+
+logger = logging.getLogger("ppe.developpement")
+
+DATA = Path(__file__).resolve().parent / "data"
+TEMPLATE_FIELDS = ("kind", "title", "body")
+
+
+@transaction.atomic
+def developpement_seed(*, templates_file: Path | None = None) -> ShippedSyncReport:
+    """Seed or upgrade the territory's model deliberations; never overwrites an admin's edit. Idempotent."""
+    rows = yaml.safe_load((templates_file or DATA / "deliberation_templates.yaml").read_text(encoding="utf-8"))
+    report = shipped_rows_sync(model=DeliberationTemplate, rows=rows, fields=TEMPLATE_FIELDS)
+    if report.kept_local_changes:
+        logger.warning("deliberation templates changed by admins, upgrade not applied: %s", report.kept_local_changes)
+    return report
+
+
+# --- Case work: sections of a joint response, consultation meetings, deliberations, reminders -------------------
+
+
+def _audit(case: Case, *, actor: Any, what: str, detail: dict[str, Any]) -> None:
+    CaseEvent.objects.create(
+        case=case,
+        kind=CaseEvent.Kind.DATA_UPDATED,
+        actor=actor if getattr(actor, "pk", None) else None,
+        detail={"developpement": what, **detail},
+    )
+
+
+@transaction.atomic
+def sections_plan(*, case: Case, sections: list[dict[str, Any]], actor: Any = None) -> list[DraftSection]:
+    """Create or update the response's sections from the drafting plan (title, partner, email, deadline).
+    A delivered section is left as it is; sections no longer in the plan and not delivered are removed."""
+    if case.closed_at is not None:
+        raise ValidationError("Le dossier est clôturé.")
+    titles = []
+    result = []
+    for index, item in enumerate(sections, start=1):
+        title = str(item.get("titre") or "").strip()
+        try:
+            due = (
+                item["echeance"]
+                if isinstance(item.get("echeance"), dt.date)
+                else dt.date.fromisoformat(str(item.get("echeance")))
+            )
+        except ValueError:
+            raise ValidationError(f"Section {index} : échéance invalide « {item.get('echeance')} ».") from None
+        section = DraftSection.objects.filter(case=case, title=title).first() or DraftSection(case=case, title=title)
+        if section.delivered_at is None:
+            section.partner = str(item.get("partenaire") or "").strip()
+            section.email = str(item.get("email") or "").strip()
+            section.due_date = due
+            try:
+                section.full_clean()
+            except ValidationError as exc:
+                raise ValidationError(f"Section {index} : {' '.join(exc.messages)}") from None
+            section.save()
+        titles.append(title)
+        result.append(section)
+    DraftSection.objects.filter(case=case, delivered_at__isnull=True).exclude(title__in=titles).delete()
+    _audit(case, actor=actor, what="sections_planned", detail={"sections": titles})
+    return result
+
+
+@transaction.atomic
+def section_deliver(*, section: DraftSection, actor: Any) -> DraftSection:
+    section = DraftSection.objects.select_for_update().get(pk=section.pk)
+    if section.delivered_at is not None:
+        raise ValidationError("Cette section est déjà remise.")
+    section.delivered_at = timezone.now()
+    section.save(update_fields=["delivered_at"])
+    _audit(section.case, actor=actor, what="section_delivered", detail={"section": section.title})
+    return section
+
+
+@transaction.atomic
+def meeting_record(
+    *, case: Case, held_on: dt.date, participants: str, minutes: str, place: str = "", actor: Any
+) -> Meeting:
+    """Record a consultation meeting of a SIEG case with its participants and minutes."""
+    meeting = Meeting(case=case, held_on=held_on, place=place.strip(), participants=participants.strip(),
+                      minutes=minutes.strip())  # fmt: skip
+    meeting.full_clean()
+    if held_on > timezone.localdate():
+        raise ValidationError({"held_on": "Une réunion à venir ne peut pas avoir de compte rendu."})
+    if len(meeting.participant_list) < 2:
+        raise ValidationError({"participants": "Une concertation réunit au moins deux participants."})
+    meeting.save()
+    _audit(case, actor=actor, what="meeting_recorded", detail={"meeting": meeting.pk})
+    return meeting
+
+
+@transaction.atomic
+def deliberations_draft(*, case: Case, actor: Any = None) -> list[DeliberationDraft]:
+    """Draft the deliberations (general interest, mandate) from the admins' model deliberations and the
+    case's data; earlier drafts of the same kind are replaced."""
+    templates = {t.kind: t for t in DeliberationTemplate.objects.filter(is_active=True).order_by("-updated_at")}
+    missing = [str(label) for kind, label in DeliberationTemplate.Kind.choices if kind not in templates]
+    if missing:
+        raise ValidationError(f"Aucun modèle actif pour : {', '.join(missing)}.")
+    data = case.data or {}
+    context = {
+        **{key: value for key, value in data.items() if isinstance(value, str | int | float)},
+        "case": {"reference": case.reference},
+        "today": date_format(timezone.localdate(), "j F Y"),
+    }
+    drafts = []
+    for kind, _label in DeliberationTemplate.Kind.choices:
+        template = templates[kind]
+        html = template_render(template.body, context)
+        pdf = document_pdf(title=template.title, html=html, signatories=[("Le maire", "", "")])
+        for old in DeliberationDraft.objects.filter(case=case, kind=kind):
+            old.pdf.delete(save=False)
+            old.delete()
+        draft = DeliberationDraft(case=case, kind=kind, title=template.title, body_html=html)
+        draft.pdf.save(f"deliberation-{case.reference}-{kind}.pdf", ContentFile(pdf), save=False)
+        draft.save()
+        drafts.append(draft)
+    _audit(case, actor=actor, what="deliberations_drafted", detail={"drafts": [d.pk for d in drafts]})
+    return drafts
+
+
+def deadline_reminders_send(*, today: dt.date | None = None) -> int:
+    """E-mail each partner whose section falls due within the pole setting `reminder_days_before` days (or is
+    late), at most once a day; and the case's assignees when the response's own deadline comes. Returns the
+    number of e-mails sent."""
+    today = today or timezone.localdate()
+    days = pole_settings("developpement")["reminder_days_before"]
+    horizon = today + dt.timedelta(days=days)
+    sent = 0
+    sections = (
+        DraftSection.objects.filter(delivered_at__isnull=True, due_date__lte=horizon, case__closed_at__isnull=True)
+        .filter(Q(reminded_on__isnull=True) | Q(reminded_on__lt=today))
+        .select_related("case")
+    )
+    for section in sections:
+        late = section.due_date < today
+        send_mail(
+            subject=f"[{section.case.reference}] {'En retard' if late else 'Échéance proche'} : {section.title}",
+            message=(
+                f"Bonjour {section.partner},\n\nLa section « {section.title} » de la réponse commune "
+                f"« {section.case.data.get('titre', section.case.reference)} » "
+                f"{'était attendue le' if late else 'est attendue le'} {section.due_date:%d/%m/%Y}.\n\n"
+                "L'équipe de la plateforme"
+            ),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[section.email],
+        )
+        DraftSection.objects.filter(pk=section.pk).update(reminded_on=today)
+        sent += 1
+    open_responses = Case.objects.filter(workflow__code="dev-reponse-commune", closed_at__isnull=True).exclude(
+        state__in=["deposee", "attribuee", "non_retenue"]
+    )
+    for case in open_responses.prefetch_related("assignees"):
+        try:
+            deadline = dt.date.fromisoformat(str(case.data.get("date_limite")))
+        except ValueError:
+            continue
+        if deadline - today not in (dt.timedelta(days=days), dt.timedelta(days=1)):
+            continue
+        recipients = [user.email for user in case.assignees.all() if user.email]
+        if recipients:
+            send_mail(
+                subject=f"[{case.reference}] Dépôt le {deadline:%d/%m/%Y} : {case.data.get('titre', '')}",
+                message=f"La réponse commune doit être déposée le {deadline:%d/%m/%Y}.",
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                recipient_list=recipients,
+            )
+            sent += 1
+    return sent

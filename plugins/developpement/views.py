@@ -1,0 +1,99 @@
+"""Back-office screens of the développement pole: a case's sections (joint response), consultation meetings
+and deliberation drafts (SIEG). Views parse input, call one service, and render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
+from django.views.generic import TemplateView, View
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+
+from core.models import Case
+from core.roles import Role, user_roles
+from plugins.developpement import services
+from plugins.developpement.models import DeliberationDraft, DraftSection
+
+STAFF = frozenset({Role.PLATFORM_ADMIN, Role.POLE_COORDINATOR, Role.CASE_WORKER})
+WORKFLOWS = ("dev-reponse-commune", "dev-sieg")
+
+
+def _form_errors(form: forms.Form) -> dict[str, list[str]]:
+    """A form's errors keyed by what the person reads: « Label : message »."""
+    return {
+        name: [f"{form.fields[name].label} : {message}" if name in form.fields else message for message in errors]
+        for name, errors in form.errors.items()
+    }
+
+
+class StaffOnly:
+    def dispatch(self, request, *args, **kwargs):
+        if not user_roles(request.user) & STAFF:
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+
+class MeetingForm(forms.Form):
+    held_on = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    place = forms.CharField(label="Lieu", max_length=200, required=False)
+    participants = forms.CharField(label="Participants (un par ligne)", widget=forms.Textarea(attrs={"rows": 3}))
+    minutes = forms.CharField(label="Compte rendu", widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class DevelopmentCaseView(StaffOnly, WagtailAdminTemplateMixin, TemplateView):
+    template_name = "developpement/admin/case.html"
+    breadcrumbs_items = []  # the page title is the header
+    header_icon = "pick"
+
+    def setup(self, request, *args, **kwargs):
+        super().setup(request, *args, **kwargs)
+        self.case = get_object_or_404(Case, reference=kwargs["reference"], workflow__code__in=WORKFLOWS)
+
+    def get_page_title(self) -> str:
+        return f"Dossier {self.case.reference}"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.update(
+            case=self.case,
+            sections=self.case.developpement_sections.all(),
+            meetings=self.case.developpement_meetings.all(),
+            drafts=self.case.developpement_deliberations.all(),
+            meeting_form=MeetingForm(initial={"held_on": timezone.localdate()}),
+            is_sieg=self.case.workflow.code == "dev-sieg",
+        )
+        return context
+
+    def post(self, request, *args, **kwargs):
+        action = request.POST.get("action")
+        try:
+            if action == "deliver":
+                section = get_object_or_404(DraftSection, pk=request.POST.get("section"), case=self.case)
+                services.section_deliver(section=section, actor=request.user)
+                messages.success(request, f"Section remise : {section.title}.")
+            elif action == "meeting":
+                form = MeetingForm(request.POST)
+                if not form.is_valid():
+                    raise ValidationError(_form_errors(form))
+                services.meeting_record(case=self.case, actor=request.user, **form.cleaned_data)
+                messages.success(request, "Réunion enregistrée.")
+            elif action == "deliberations":
+                drafts = services.deliberations_draft(case=self.case, actor=request.user)
+                messages.success(request, f"{len(drafts)} projet(s) de délibération rédigé(s).")
+            else:
+                raise Http404("Action inconnue.")
+        except ValidationError as exc:
+            errors = exc.message_dict.values() if hasattr(exc, "error_dict") else [exc.messages]
+            messages.error(request, " ".join(m for ms in errors for m in ms))
+        return redirect("developpement_case", reference=self.case.reference)
+
+
+class DeliberationPdfView(StaffOnly, View):
+    def get(self, request, pk: int):
+        draft = get_object_or_404(DeliberationDraft, pk=pk)
+        return FileResponse(draft.pdf.open("rb"), content_type="application/pdf", filename=f"{draft.title}.pdf")

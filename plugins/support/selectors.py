@@ -1,0 +1,126 @@
+"""Reads of the support pole: operators able to take a service, the rules' proposals, the dashboard."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+
+from core.models import CatalogueService, Operator
+from plugins.support.models import DiagnosticProfile, ProposalRule
+from plugins.support.rules import condition_matches
+from plugins.support.scoring import AXES
+
+logger = logging.getLogger("ppe.support")
+
+WORKFLOW = "support-accompagnement"
+
+
+def case_place(case: Any) -> dict[str, str]:
+    """Where a case's structure is: the directory's structure, else what the request form said."""
+    structure = case.structure if case.structure_id else None
+    if structure is not None:
+        return {"commune": structure.commune, "postcode": structure.postcode, "insee": structure.commune_insee}
+    data = case.data or {}
+    return {"commune": data.get("commune") or "", "postcode": data.get("postcode") or "", "insee": ""}
+
+
+def _covers(operator: Operator, place: dict[str, str]) -> bool:
+    lines = [line.strip().casefold() for line in operator.communes_covered.splitlines() if line.strip()]
+    if not lines:
+        return True  # the whole département
+    wanted = {value.strip().casefold() for value in place.values() if value and value.strip()}
+    return bool(wanted & set(lines))
+
+
+def operator_list_for_service(*, service: CatalogueService) -> QuerySet[Operator]:
+    """Active operators offering a service, with their current load (accepted proposals of open cases)."""
+    return (
+        Operator.objects.filter(is_active=True, services=service)
+        .annotate(
+            load=Count(
+                "proposal",
+                filter=Q(proposal__status="accepted", proposal__case__closed_at__isnull=True),
+                distinct=True,
+            )
+        )
+        .order_by("name")
+    )
+
+
+def operator_for(*, service: CatalogueService, place: dict[str, str]) -> Operator | None:
+    """The ESS operator that should carry out a service for a structure at `place`: one that offers it,
+    covers the place and has capacity left (capacity minus current load), the most available first.
+    None when there is none: the platform carries it out itself."""
+    candidates = [
+        operator
+        for operator in operator_list_for_service(service=service)
+        if operator.capacity - operator.load > 0 and _covers(operator, place)
+    ]
+    if not candidates:
+        return None
+    return min(candidates, key=lambda op: (op.load - op.capacity, op.name))
+
+
+def proposals_from_rules(*, case: Any, profile: dict[str, Any]) -> list[dict[str, Any]]:
+    """What the territory's active rules propose for a profile (the `diagnostic_proposals` answer of the
+    support pole). A rule that fails at run time is skipped and logged, never fatal."""
+    place = case_place(case)
+    services = {s.code: s for s in CatalogueService.objects.filter(is_active=True)}
+    proposals: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for rule in ProposalRule.objects.filter(is_active=True).order_by("-priority", "code"):
+        if rule.service_code in seen or rule.service_code not in services:
+            continue
+        try:
+            matched = condition_matches(rule.condition, profile)
+        except ValueError as exc:
+            logger.warning("proposal rule %s failed on %s: %s", rule.code, case, exc)
+            continue
+        if not matched:
+            continue
+        seen.add(rule.service_code)
+        operator = operator_for(service=services[rule.service_code], place=place)
+        proposals.append(
+            {
+                "service": rule.service_code,
+                "reason": rule.reason,
+                "operator": operator.pk if operator else None,
+                "priority": rule.priority,
+                "rule": rule.code,
+            }
+        )
+    return proposals
+
+
+def evaluation_summary() -> dict[str, Any]:
+    """The territory's evaluation dashboard: support cases by state, satisfaction, indicators, and the mean
+    diagnostic profile."""
+    from core.models import Case
+
+    cases = Case.objects.filter(workflow__code=WORKFLOW)
+    by_state = Counter(cases.values_list("state", flat=True))
+    evaluated = [data for data in cases.values_list("data", flat=True) if data.get("eval_satisfaction")]
+    satisfaction = Counter(int(data["eval_satisfaction"]) for data in evaluated)
+    objectives = Counter(data.get("eval_objectifs") or "" for data in evaluated)
+    count = len(evaluated)
+    profiles = list(DiagnosticProfile.objects.filter(case__in=cases).values_list("axes", flat=True))
+    mean_axes = {
+        axis.code: round(sum(p.get(axis.code, 0) for p in profiles) / len(profiles)) if profiles else 0 for axis in AXES
+    }
+    return {
+        "cases": cases.count(),
+        "by_state": dict(by_state),
+        "evaluated": count,
+        "satisfaction_mean": round(sum(k * v for k, v in satisfaction.items()) / count, 1) if count else None,
+        "satisfaction": {score: satisfaction.get(score, 0) for score in range(1, 6)},
+        "objectives": {key: objectives.get(key, 0) for key in ("atteints", "partiellement", "non_atteints")},
+        "recommend_share": round(100 * sum(1 for d in evaluated if d.get("eval_recommande")) / count)
+        if count
+        else None,
+        "volunteer_hours": sum(int(d.get("eval_heures_benevoles") or 0) for d in evaluated),
+        "diagnosed": len(profiles),
+        "mean_axes": mean_axes,
+    }

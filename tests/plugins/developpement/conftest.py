@@ -1,0 +1,1 @@
+from tests.workflows.helpers import _fresh_engine_cache  # noqa: F401
