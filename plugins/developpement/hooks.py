@@ -105,3 +105,16 @@ def api_routes() -> list[tuple[str, Any, str]]:
     from plugins.developpement.api.views import DraftSectionViewSet
 
     return [("developpement/sections", DraftSectionViewSet, "developpement-sections")]
+
+
+@hookimpl
+def kit_sections() -> list:
+    from core.kit.coded import coded_model_section
+
+    return [
+        coded_model_section(
+            code="developpement_deliberation_templates",
+            label="Développement : modèles de délibérations",
+            model="developpement.DeliberationTemplate",
+        )
+    ]

@@ -111,3 +111,19 @@ def diagnostic_proposals(case: Any, profile: dict[str, Any]) -> list[dict[str, A
     from plugins.support.selectors import proposals_from_rules
 
     return proposals_from_rules(case=case, profile=profile)
+
+
+@hookimpl
+def kit_sections() -> list:
+    from core.kit.coded import coded_model_section
+
+    return [
+        coded_model_section(
+            code="support_proposal_rules", label="Support : règles de proposition", model="support.ProposalRule"
+        ),
+        coded_model_section(
+            code="support_convention_templates",
+            label="Support : modèles de conventions",
+            model="support.ConventionTemplate",
+        ),
+    ]
