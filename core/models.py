@@ -333,6 +333,7 @@ class CaseEvent(models.Model):
         COMMENT = "comment", _("Commentaire")
         ASSIGNED = "assigned", _("Attribution")
         MIGRATED = "migrated", _("Changement de version du workflow")
+        ATTACHED = "attached", _("Pièce jointe")
 
     case = models.ForeignKey(Case, verbose_name=_("dossier"), on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(_("type"), max_length=20, choices=Kind.choices)
@@ -381,6 +382,12 @@ class CaseAttachment(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("déposé par"), null=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(_("déposé le"), auto_now_add=True)
+    visibility = models.CharField(
+        _("visibilité"),
+        max_length=20,
+        choices=[("internal", _("Interne (équipe de la plateforme)")), ("structure", _("Visible par la structure"))],
+        default="structure",
+    )
 
     class Meta:
         verbose_name = _("pièce jointe")
@@ -389,3 +396,30 @@ class CaseAttachment(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Comment(models.Model):
+    """A comment on a case: internal (the platform's staff only) or visible to the case's structure.
+    Written with `case_comment_add`, which writes the `comment` CaseEvent in the same transaction."""
+
+    class Visibility(models.TextChoices):
+        INTERNAL = "internal", _("Interne (équipe de la plateforme)")
+        STRUCTURE = "structure", _("Visible par la structure")
+
+    case = models.ForeignKey(Case, verbose_name=_("dossier"), on_delete=models.PROTECT, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("auteur"), null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    body = models.TextField(_("commentaire"))
+    visibility = models.CharField(
+        _("visibilité"), max_length=20, choices=Visibility.choices, default=Visibility.INTERNAL
+    )
+    created_at = models.DateTimeField(_("date"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("commentaire")
+        verbose_name_plural = _("commentaires")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} · {self.get_visibility_display()}"
