@@ -114,7 +114,7 @@ def field_specs(compiled: CompiledWorkflow) -> dict[str, FieldSpec]:
 
 @dataclass
 class DataSection:
-    title: str
+    title: str = ""
     rows: list[tuple[str, str, Any]] = field(default_factory=list)  # (label, display, raw value)
 
 
@@ -151,7 +151,7 @@ class TimelineEntry:
     kind_label: str
     created_at: datetime
     actor: str
-    title: str
+    title: str = ""
     body: str = ""
     internal: bool = False
     changes: list[tuple[str, str, str]] = field(default_factory=list)  # (label, before, after)

@@ -146,7 +146,7 @@ def test_case_attachment_add_stores_the_file_and_its_event(case, worker):
         ("binaire.txt", b"abc\x00def", "text/plain", "pas un texte"),
     ],
 )
-def test_case_attachment_add_refuses_bad_files(case, worker, name, content, content_type, message):
+def test_case_attachment_add_refuses_bad_files(case, worker, name, content, content_type, message):  # noqa: PLR0917  # noqa: PLR0917
     upload = SimpleUploadedFile(name, content, content_type=content_type)
     with pytest.raises(ValidationError, match=message):
         case_attachment_add(case=case, upload=upload, visibility="internal", actor=worker)
@@ -172,6 +172,7 @@ def test_transition_bulk_apply_reports_each_case(demande, coordinator, structure
     assert results[0].message == "Passé à l'état « Clôturée »."
     assert "n'est pas possible depuis l'état « Clôturée »" in results[1].message
     refused = transition_bulk_apply(cases=cases[:1], transition="demarrer_diagnostic", actor=coordinator)
-    assert not refused[0].ok and "demande un formulaire" in refused[0].message
+    assert not refused[0].ok
+    assert "demande un formulaire" in refused[0].message
     by_member = transition_bulk_apply(cases=[cases[2]], transition="abandonner", actor=member)
     assert not by_member[0].ok
