@@ -20,6 +20,8 @@ def register_case_urls():
     urls = [
         path("", case_views.case_list_view, name="list"),
         path("lot/", case_views.case_bulk_view, name="bulk"),
+        path("nouveau/", case_views.case_open_choose_view, name="open_choose"),
+        path("nouveau/<str:code>/", case_views.case_open_view, name="open"),
         path("piece-jointe/<int:pk>/", case_views.attachment_download_view, name="attachment"),
         path("<str:reference>/", case_views.case_detail_view, name="detail"),
         path("<str:reference>/transition/<str:code>/", case_views.case_transition_view, name="transition"),
@@ -42,6 +44,7 @@ def register_case_menu():
         CaseMenuItem(label, f"{reverse('cases_admin:list')}?inbox={code}", name=f"dossiers-{code}", order=index)
         for index, (code, label) in enumerate(INBOXES.items())
     ]
+    items.append(CaseMenuItem("Ouvrir un dossier", reverse("cases_admin:open_choose"), name="dossiers-ouvrir", order=9))
     return SubmenuMenuItem("Dossiers", Menu(items=items), icon_name="folder-open-inverse", name="dossiers", order=150)
 
 

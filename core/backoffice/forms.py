@@ -122,3 +122,13 @@ class BulkForm(forms.Form):
     cases = forms.CharField(widget=forms.MultipleHiddenInput, required=False)
     transition = forms.CharField(label="Transition")
     comment = forms.CharField(label="Commentaire", required=False, widget=forms.Textarea({"rows": 2}))
+
+
+class StructureChoiceForm(forms.Form):
+    structure = forms.ModelChoiceField(
+        label="Structure concernée", queryset=None, required=False, help_text="Facultatif pour l'équipe."
+    )
+
+    def __init__(self, *args: Any, queryset, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["structure"].queryset = queryset

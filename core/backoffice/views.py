@@ -24,6 +24,7 @@ from core.backoffice.forms import (
     BulkForm,
     CaseFilterForm,
     CommentForm,
+    StructureChoiceForm,
     errors_show,
     form_raw_values,
     transition_form_class,
@@ -38,6 +39,7 @@ from core.selectors.case_work import (
     case_inbox,
     case_inbox_counts,
     case_timeline,
+    workflows_openable,
 )
 from core.selectors.cases import available_transitions, case_get, case_list
 from core.services.case_work import (
@@ -51,7 +53,7 @@ from core.services.case_work import (
     is_staff_actor,
     transition_bulk_apply,
 )
-from core.services.cases import transition_apply
+from core.services.cases import case_open, transition_apply
 from workflows.engine import compiled_version
 from workflows.exceptions import FormInvalid, WorkflowError
 from workflows.forms import django_form_class
@@ -180,6 +182,63 @@ def case_bulk_view(request):
             "next": request.POST.get("next") or reverse("cases_admin:list"),
         },
     )
+
+
+# --- opening a case -------------------------------------------------------------------------------------------
+
+
+def case_open_choose_view(request):
+    _require_case_user(request)
+    return TemplateResponse(
+        request,
+        "core/cases/open_choose.html",
+        {"page_title": "Ouvrir un dossier", "workflows": workflows_openable(user=request.user)},
+    )
+
+
+def case_open_view(request, code: str):
+    _require_case_user(request)
+    openable = {w.code: w for w in workflows_openable(user=request.user)}
+    if code not in openable:
+        raise Http404("Type de dossier inconnu, non publié ou réservé à d'autres rôles.")
+    compiled = compiled_version(openable[code].version_id)
+    form_spec = compiled.forms.get(compiled.open_form)
+    structures = _openable_structures(request.user)
+    form_class = transition_form_class(form_spec, "none")
+    structure_form = StructureChoiceForm(request.POST or None, prefix="s", queryset=structures)
+    status = 200
+    if request.method == "POST":
+        form = form_class(request.POST, request.FILES, prefix="o")
+        data, files = form_raw_values(form_spec, request.POST, request.FILES, "o")
+        structure = structure_form.cleaned_data.get("structure") if structure_form.is_valid() else None
+        if structure_form.is_valid():
+            try:
+                case = case_open(
+                    workflow=code, data=data, files=files or None, structure=structure, actor=request.user,
+                    channel=Case.Channel.BACKOFFICE,
+                )  # fmt: skip
+            except WorkflowError as exc:
+                errors_show(form, getattr(exc, "errors", None), exc.message)
+            else:
+                messages.success(request, f"Dossier {case.reference} ouvert.")
+                return redirect("cases_admin:detail", case.reference)
+        else:
+            errors_show(form, None, "")
+        status = 422
+    else:
+        form = form_class(prefix="o")
+    return TemplateResponse(
+        request,
+        "core/cases/open.html",
+        {"page_title": f"Ouvrir un dossier « {compiled.name} »", "form": form, "structure_form": structure_form},
+        status=status,
+    )
+
+
+def _openable_structures(user):
+    if is_staff_actor(user):
+        return Structure.objects.filter(is_active=True).order_by("name")
+    return Structure.objects.filter(memberships__user=user).order_by("name")
 
 
 # --- the case page --------------------------------------------------------------------------------------------

@@ -230,3 +230,27 @@ def attachment_get(*, user, pk: int) -> Attachment | None:
     if attachment.visibility == Comment.Visibility.INTERNAL and not user_roles(user) & STAFF_ROLES:
         return None
     return attachment
+
+
+@dataclass(frozen=True)
+class OpenableWorkflow:
+    code: str
+    name: str
+    description: str
+    version_id: int
+
+
+def workflows_openable(*, user) -> list[OpenableWorkflow]:
+    """The published workflows `user` may open a case of (its roles among the workflow's opening roles; a
+    workflow without opening roles is open to all)."""
+    from workflows.models import WorkflowVersion
+
+    roles = user_roles(user)
+    answers = []
+    versions = WorkflowVersion.objects.filter(status=WorkflowVersion.Status.PUBLISHED).select_related("definition")
+    for version in versions.order_by("definition__name"):
+        compiled = compiled_version(version.pk)
+        if compiled.open_roles and not roles & compiled.open_roles:
+            continue
+        answers.append(OpenableWorkflow(compiled.code, compiled.name, version.definition.description, version.pk))
+    return answers
