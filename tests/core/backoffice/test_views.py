@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from django.utils.html import format_html
 from openpyxl import load_workbook
 
 from core.models import (
@@ -300,3 +301,49 @@ def test_someone_without_a_role_is_kept_out(client_35, cases):
     login(client_35, nobody)
     assert client_35.get("/admin/dossiers/").status_code in (302, 403)
     assert not CaseEvent.objects.filter(kind="comment").exists()
+
+
+def test_ppe_case_panels(client_35, cases, worker):
+    """A pole adds its own panel to the case page through the Wagtail hook `ppe_case_panels`."""
+    from wagtail import hooks
+
+    first, _second = cases
+    seen = []
+
+    def panel(request, case):
+        seen.append((request.user, case.reference))
+        if case.state != "recue":
+            return None
+        return format_html("<section><h2>Diagnostic du pôle</h2><p>{}</p></section>", "<b>échappé</b>")
+
+    with hooks.register_temporarily("ppe_case_panels", panel):
+        login(client_35, worker)
+        page = client_35.get(f"/admin/dossiers/{first.reference}/").content.decode()
+    assert "<h2>Diagnostic du pôle</h2><p>&lt;b&gt;échappé&lt;/b&gt;</p>" in page
+    assert seen == [(worker, first.reference)]
+
+
+def test_opening_a_case_from_the_back_office(client_35, demande, coordinator, lutins):
+    login(client_35, coordinator)
+    choices = client_35.get("/admin/dossiers/nouveau/").content.decode()
+    assert "/admin/dossiers/nouveau/essai-demande/" in choices
+    url = "/admin/dossiers/nouveau/essai-demande/"
+    form = {f"o-{k}": v for k, v in VALID_DEMANDE.items() if k != "board"}
+    form["o-board"] = '[{"name": "Anne Martin"}]'
+    response = client_35.post(url, {**form, "o-email": "pas-un-courriel", "s-structure": lutins.pk})
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert "« Courriel de contact » : Saisissez une adresse e-mail valide." in page
+    assert 'value="Les Lutins"' in page
+    assert not Case.objects.exists()
+    response = client_35.post(url, {**form, "s-structure": lutins.pk})
+    case = Case.objects.get()
+    assert response["Location"] == f"/admin/dossiers/{case.reference}/"
+    assert case.structure == lutins
+    assert case.opened_by == coordinator
+
+
+def test_a_case_type_reserved_to_other_roles_cannot_be_opened(client_35, simple, coordinator):
+    login(client_35, coordinator)  # essai-simple opens for case workers and structure members only
+    assert "essai-simple" not in client_35.get("/admin/dossiers/nouveau/").content.decode()
+    assert client_35.get("/admin/dossiers/nouveau/essai-simple/").status_code == 404
