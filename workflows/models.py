@@ -14,6 +14,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 
 CODE = RegexValidator(r"^[a-z0-9][a-z0-9_-]*$", _("Code invalide : lettres minuscules, chiffres, « - » et « _ »."))
 
@@ -260,6 +261,11 @@ class Transition(_VersionPart):
             expression_check(self.guard, "guard")
 
 
+FIELD_OPTIONS = ("min_value", "max_value", "min_length", "max_length", "pattern", "choices", "reference",
+                 "visible_if", "content_types", "max_size_mb", "decimal_places", "min_items", "max_items", "default",
+                 "group")  # fmt: skip
+
+
 class FieldDefinition(models.Model):
     class Type(models.TextChoices):
         TEXT = "text", _("Texte court")
@@ -305,7 +311,12 @@ class FieldDefinition(models.Model):
     min_length = models.PositiveIntegerField(_("longueur minimale"), null=True, blank=True)
     max_length = models.PositiveIntegerField(_("longueur maximale"), null=True, blank=True)
     pattern = models.CharField(_("motif (expression régulière)"), max_length=300, blank=True)
-    choices = models.JSONField(_("choix"), default=list, blank=True, help_text=_('[{"value": …, "label": …}]'))
+    choices = models.JSONField(
+        _("choix"),
+        default=list,
+        blank=True,
+        help_text=_('Pour un choix unique ou multiple, par exemple : [{"value": "creche", "label": "Crèche"}]'),
+    )
     reference = models.CharField(_("liste de référence"), max_length=80, blank=True)
     visible_if = models.TextField(
         _("visible si (CEL)"),
@@ -319,6 +330,21 @@ class FieldDefinition(models.Model):
     min_items = models.PositiveIntegerField(_("nombre minimal d'éléments"), null=True, blank=True)
     max_items = models.PositiveIntegerField(_("nombre maximal d'éléments"), null=True, blank=True)
     default = models.JSONField(_("valeur par défaut"), null=True, blank=True)
+
+    # The form builder's inline editor: the usual settings first, the type-specific options folded away.
+    panels = [
+        FieldPanel("position"),
+        FieldPanel("code"),
+        FieldPanel("type"),
+        FieldPanel("label"),
+        FieldPanel("required"),
+        FieldPanel("help"),
+        MultiFieldPanel(
+            [FieldPanel(name) for name in FIELD_OPTIONS],
+            heading=_("Options selon le type (bornes, choix, liste, condition d'affichage, fichier, groupe)"),
+            classname="collapsed",
+        ),
+    ]
 
     class Meta:
         verbose_name = _("champ")
