@@ -42,12 +42,10 @@ from core.selectors.case_work import (
     workflows_openable,
 )
 from core.selectors.cases import available_transitions, case_get, case_list
+from core.services.case_updates import case_attachment_add, case_comment_add, case_data_update
 from core.services.case_work import (
     assignable_users,
     case_assign,
-    case_attachment_add,
-    case_comment_add,
-    case_data_update,
     case_editable_form,
     case_may_edit_data,
     is_staff_actor,
@@ -351,11 +349,11 @@ def case_comment_view(request, reference: str):
     if form.is_valid():
         try:
             case_comment_add(
-                case=case, body=form.cleaned_data["body"], visibility=form.cleaned_data["visibility"],
+                case=case, text=form.cleaned_data["body"], visibility=form.cleaned_data["visibility"],
                 actor=request.user,
             )  # fmt: skip
-        except (ValidationError, PermissionDenied) as exc:
-            _error_on(form, exc)
+        except WorkflowError as exc:
+            _workflow_error_on(form, exc, {"text": "body"})
         else:
             messages.success(request, "Commentaire ajouté.")
             return redirect(reverse("cases_admin:detail", args=[reference]) + "#historique")
@@ -370,11 +368,11 @@ def case_attachment_view(request, reference: str):
     if form.is_valid():
         try:
             case_attachment_add(
-                case=case, upload=form.cleaned_data["file"], visibility=form.cleaned_data["visibility"],
+                case=case, file=form.cleaned_data["file"], visibility=form.cleaned_data["visibility"],
                 actor=request.user,
             )  # fmt: skip
-        except (ValidationError, PermissionDenied) as exc:
-            _error_on(form, exc)
+        except WorkflowError as exc:
+            _workflow_error_on(form, exc, {})
         else:
             messages.success(request, "Pièce jointe ajoutée.")
             return redirect(reverse("cases_admin:detail", args=[reference]) + "#pieces")
@@ -407,6 +405,16 @@ def _error_on(form, exc: Exception) -> None:
         form.add_error(None, exc.messages[0] if isinstance(exc, ValidationError) else str(exc))
 
 
+def _workflow_error_on(form, exc: WorkflowError, renamed: dict[str, str]) -> None:
+    errors = getattr(exc, "errors", None)
+    if not errors:
+        form.add_error(None, exc.message)
+        return
+    for code, messages_ in errors.items():
+        name = renamed.get(code, code)
+        form.add_error(name if name in form.fields else None, messages_)
+
+
 def case_data_view(request, reference: str):
     case = _case_or_404(request, reference)
     if not case_may_edit_data(case=case, user=request.user):
@@ -423,11 +431,11 @@ def case_data_view(request, reference: str):
         except FormInvalid as exc:
             form = errors_show(form_class(request.POST, prefix="d"), exc.errors, exc.message)
             status = 422
-        except (WorkflowError, PermissionDenied) as exc:
-            form = errors_show(form_class(request.POST, prefix="d"), None, getattr(exc, "message", str(exc)))
+        except WorkflowError as exc:
+            form = errors_show(form_class(request.POST, prefix="d"), None, exc.message)
             status = 422
         else:
-            messages.success(request, "Données enregistrées." if event else "Aucune donnée n'a changé.")
+            messages.success(request, "Données enregistrées." if event.data_diff else "Aucune donnée n'a changé.")
             return redirect("cases_admin:detail", reference)
     else:
         form = form_class(prefix="d", initial={code: _initial(value) for code, value in case.data.items()

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.formats import date_format
 
-from core.models import Attachment, Case, CaseEvent, Comment
+from core.models import Case, CaseAttachment, CaseEvent, Comment
 from core.roles import user_roles
 from core.selectors.cases import STAFF_ROLES, case_list
 from workflows.engine import CompiledWorkflow, compiled_version
@@ -190,6 +190,10 @@ def case_timeline(*, case: Case, user) -> list[TimelineEntry]:
                 f"{label} : « {compiled.state_label(event.from_state)} » → « {compiled.state_label(event.to_state)} »"
             )
             entry.body = event.comment if staff else ""
+        elif event.kind == CaseEvent.Kind.COMMENT and (event.detail or {}).get("attachment"):
+            entry.internal = visibility == Comment.Visibility.INTERNAL
+            entry.kind, entry.kind_label = "attachment", "Pièce jointe"
+            entry.title = event.comment or "Pièce jointe ajoutée"
         elif event.kind == CaseEvent.Kind.COMMENT:
             entry.internal = visibility == Comment.Visibility.INTERNAL
             entry.title = "Commentaire interne" if entry.internal else "Commentaire visible par la structure"
@@ -197,9 +201,6 @@ def case_timeline(*, case: Case, user) -> list[TimelineEntry]:
         elif event.kind == CaseEvent.Kind.ASSIGNED:
             names = ", ".join(a["name"] for a in (event.detail or {}).get("assignees", [])) or "personne"
             entry.title = f"Dossier attribué à : {names}"
-        elif event.kind == CaseEvent.Kind.ATTACHED:
-            entry.internal = visibility == Comment.Visibility.INTERNAL
-            entry.title = f"Pièce jointe « {(event.detail or {}).get('name', '')} »"
         elif event.kind == CaseEvent.Kind.MIGRATED:
             detail = event.detail or {}
             entry.title = f"Passage de la version {detail.get('from_version')} à la version {detail.get('to_version')}"
@@ -214,17 +215,17 @@ def case_timeline(*, case: Case, user) -> list[TimelineEntry]:
     return entries
 
 
-def case_attachments(*, case: Case, user) -> QuerySet[Attachment]:
+def case_attachments(*, case: Case, user) -> QuerySet[CaseAttachment]:
     attachments = case.attachments.select_related("uploaded_by")
     if not user_roles(user) & STAFF_ROLES:
         attachments = attachments.filter(visibility=Comment.Visibility.STRUCTURE)
     return attachments
 
 
-def attachment_get(*, user, pk: int) -> Attachment | None:
+def attachment_get(*, user, pk: int) -> CaseAttachment | None:
     """An attachment `user` may download: its case is visible to them, and it is not internal for a
     non-staff person."""
-    attachment = Attachment.objects.select_related("case").filter(pk=pk).first()
+    attachment = CaseAttachment.objects.select_related("case").filter(pk=pk).first()
     if attachment is None or not case_list(user=user).filter(pk=attachment.case_id).exists():
         return None
     if attachment.visibility == Comment.Visibility.INTERNAL and not user_roles(user) & STAFF_ROLES:

@@ -11,8 +11,8 @@ from django.utils.html import format_html
 from openpyxl import load_workbook
 
 from core.models import (
-    Attachment,
     Case,
+    CaseAttachment,
     CaseEvent,
     Comment,
     Operator,
@@ -20,7 +20,8 @@ from core.models import (
     Structure,
     StructureMembership,
 )
-from core.services.case_work import case_assign, case_attachment_add, case_comment_add
+from core.services.case_updates import case_attachment_add, case_comment_add
+from core.services.case_work import case_assign
 from core.services.cases import case_open, transition_apply
 from tests.workflows.helpers import VALID_DEMANDE, person
 
@@ -126,7 +127,7 @@ def test_exported_text_cannot_run_as_a_formula(client_35, demande, coordinator):
 
 def test_the_case_page_shows_data_timeline_transitions_and_the_diagram(client_35, cases, coordinator, worker):
     first, _second = cases
-    case_comment_add(case=first, body="Dossier prioritaire", visibility="internal", actor=coordinator)
+    case_comment_add(case=first, text="Dossier prioritaire", visibility="internal", actor=coordinator)
     login(client_35, worker)
     page = client_35.get(f"/admin/dossiers/{first.reference}/").content.decode()
     assert "Nom de la structure" in page
@@ -208,14 +209,16 @@ def test_comments_attachments_and_assignment_from_the_case_page(client_35, cases
     bad = SimpleUploadedFile("statuts.pdf", b"<html>", content_type="application/pdf")
     response = client_35.post(f"{base}/pieces-jointes/", {"file": bad, "visibility": "internal"})
     assert response.status_code == 422
-    assert "Le contenu du fichier ne correspond pas à son type déclaré." in response.content.decode()
-    assert Attachment.objects.count() == 1
-    download = client_35.get(f"/admin/dossiers/piece-jointe/{Attachment.objects.get().pk}/")
+    assert "Type de fichier refusé (text/html)." in response.content.decode()
+    assert CaseAttachment.objects.count() == 1
+    download = client_35.get(f"/admin/dossiers/piece-jointe/{CaseAttachment.objects.get().pk}/")
     assert b"".join(download.streaming_content) == PDF
     assert client_35.post(f"{base}/attribution/", {"users": [worker.pk]}).status_code == 302
     assert list(first.assignees.all()) == [worker]
     kinds = list(first.events.values_list("kind", flat=True))
-    assert kinds == ["opened", "comment", "attached", "assigned"]
+    assert kinds == ["opened", "comment", "comment", "assigned"]
+    page = client_35.get(f"{base}/").content.decode()
+    assert "Pièce jointe ajoutée : statuts.pdf" in page
 
 
 def test_editing_the_data(client_35, cases, worker):
@@ -230,7 +233,7 @@ def test_editing_the_data(client_35, cases, worker):
     assert response.status_code == 422
     assert "« Nombre de places » : Saisissez un nombre entier." in response.content.decode()
     assert not first.events.filter(kind="data_updated").exists()
-    assert client_35.post(url, {**form, "d-places": "15"}).status_code == 302
+    assert client_35.post(url, {**form, "d-places": "15"}).status_code == 302, "refused"
     first.refresh_from_db()
     assert first.data["places"] == 15
     assert first.events.get(kind="data_updated").data_diff["places"] == [None, 15]
@@ -255,10 +258,10 @@ def test_a_structure_member_sees_only_its_structure_and_no_internal_note(client_
     first, second = cases
     member = person("structure_member", email="direction@lutins.example.org")
     StructureMembership.objects.create(user=member, structure=lutins)
-    case_comment_add(case=first, body="Note interne secrète", visibility="internal", actor=coordinator)
-    case_comment_add(case=first, body="Message pour la crèche", visibility="structure", actor=coordinator)
+    case_comment_add(case=first, text="Note interne secrète", visibility="internal", actor=coordinator)
+    case_comment_add(case=first, text="Message pour la crèche", visibility="structure", actor=coordinator)
     internal = case_attachment_add(
-        case=first, upload=SimpleUploadedFile("a.pdf", PDF, content_type="application/pdf"), visibility="internal",
+        case=first, file=SimpleUploadedFile("a.pdf", PDF, content_type="application/pdf"), visibility="internal",
         actor=coordinator,
     )  # fmt: skip
     login(client_35, member)
