@@ -3,10 +3,12 @@ their fields), reference lists; publish, new draft, YAML import and export."""
 
 from __future__ import annotations
 
+from django.templatetags.static import static
 from django.urls import include, path, reverse
+from django.utils.html import format_html
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
-from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel, ObjectList
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel, ObjectList
 from wagtail.admin.widgets import ListingButton
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import CreateView, EditView, SnippetViewSet, SnippetViewSetGroup
@@ -14,6 +16,7 @@ from wagtail.snippets.views.snippets import CreateView, EditView, SnippetViewSet
 from workflows import views
 from workflows.admin_forms import FormDefinitionForm, TransitionForm, WorkflowDefinitionForm
 from workflows.models import FormDefinition, ReferenceList, Transition, WorkflowDefinition, WorkflowVersion
+from workflows.panels import CspInlinePanel as InlinePanel
 
 
 class _BackToVersion:
@@ -160,6 +163,11 @@ def register_admin_urls():
 class EditorMenuItem(MenuItem):
     def is_shown(self, request) -> bool:
         return request.user.has_perm("workflows.change_workflowversion")
+
+
+@hooks.register("insert_global_admin_js")
+def inline_panel_js():
+    return format_html('<script src="{}"></script>', static("workflows/inline_panel.js"))
 
 
 @hooks.register("register_admin_menu_item")

@@ -215,6 +215,14 @@ def case_timeline(*, case: Case, user) -> list[TimelineEntry]:
     return entries
 
 
+def case_events_visible(*, case: Case, user) -> QuerySet[CaseEvent]:
+    """A case's events as `user` may read them: without internal comments and attachments unless staff."""
+    events = case.events.order_by("created_at", "pk")
+    if not user_roles(user) & STAFF_ROLES:
+        events = events.exclude(detail__visibility=Comment.Visibility.INTERNAL)
+    return events
+
+
 def case_attachments(*, case: Case, user) -> QuerySet[CaseAttachment]:
     attachments = case.attachments.select_related("uploaded_by")
     if not user_roles(user) & STAFF_ROLES:
