@@ -163,3 +163,11 @@ def _test_database_always_set_up() -> None:
 
 
 _test_database_always_set_up()
+
+
+@pytest.fixture(autouse=True)
+def _public_schema_after_each_test():
+    """A request through a test client leaves the connection in its territory's schema (django-tenants'
+    middleware does not reset it): every test starts the next one back in the public schema."""
+    yield
+    connection.set_schema_to_public()
