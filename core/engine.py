@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workflows.registry import guard_functions_provider_register, reference_source_register
+from workflows.registry import choices_provider_register, guard_functions_provider_register, reference_source_register
 
 
 def _structures() -> list[tuple[str, str]]:
@@ -44,9 +44,30 @@ def _guard_functions() -> dict[str, Any]:
     return functions
 
 
+def _roles() -> list[tuple[str, str]]:
+    from django.contrib.auth.models import Group
+
+    from core.roles import Role
+
+    known = [(code, f"{label} ({code})") for code, label in Role.choices]
+    others = Group.objects.exclude(name__in=Role.values).order_by("name").values_list("name", flat=True)
+    return known + [(name, name) for name in others]
+
+
+def _actions() -> list[tuple[str, str]]:
+    from core.plugins import results_by_pole
+
+    names: set[str] = set()
+    for actions in results_by_pole("transition_actions").values():
+        names.update(actions or {})
+    return [(name, name) for name in sorted(names)]
+
+
 def engine_register() -> None:
     reference_source_register("structures", "Structures", _structures)
     reference_source_register("networks", "Réseaux et fédérations", _networks)
     reference_source_register("operators", "Opérateurs ESS", _operators)
     reference_source_register("catalogue_services", "Services du catalogue", _catalogue_services)
     guard_functions_provider_register(_guard_functions)
+    choices_provider_register("roles", _roles)
+    choices_provider_register("actions", _actions)

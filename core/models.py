@@ -381,6 +381,12 @@ class CaseAttachment(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("déposé par"), null=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(_("déposé le"), auto_now_add=True)
+    visibility = models.CharField(
+        _("visibilité"),
+        max_length=20,
+        choices=[("internal", _("Interne (équipe de la plateforme)")), ("structure", _("Visible par la structure"))],
+        default="structure",
+    )
 
     class Meta:
         verbose_name = _("pièce jointe")
@@ -409,3 +415,30 @@ class KitSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source_name} ({self.taken_at:%d/%m/%Y})"
+
+
+class Comment(models.Model):
+    """A comment on a case: internal (the platform's staff only) or visible to the case's structure.
+    Written with `case_comment_add`, which writes the `comment` CaseEvent in the same transaction."""
+
+    class Visibility(models.TextChoices):
+        INTERNAL = "internal", _("Interne (équipe de la plateforme)")
+        STRUCTURE = "structure", _("Visible par la structure")
+
+    case = models.ForeignKey(Case, verbose_name=_("dossier"), on_delete=models.PROTECT, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("auteur"), null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    body = models.TextField(_("commentaire"))
+    visibility = models.CharField(
+        _("visibilité"), max_length=20, choices=Visibility.choices, default=Visibility.INTERNAL
+    )
+    created_at = models.DateTimeField(_("date"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("commentaire")
+        verbose_name_plural = _("commentaires")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} · {self.get_visibility_display()}"

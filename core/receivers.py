@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.db import connection
+from django.db.models.signals import post_migrate
 from django.dispatch import receiver
 
 from tenants.signals import territory_provisioned
@@ -36,3 +38,15 @@ def on_territory_provisioned(sender, territory, source, sample_data, **kwargs):
 
         api_credentials_drop()
     hooks(territory).territory_provisioned(territory=territory, source=source, sample_data=sample_data)
+
+
+@receiver(post_migrate, dispatch_uid="core.roles_after_migrate")
+def on_post_migrate(sender, **kwargs):
+    """Keep every territory's role groups and their permissions current (`migrate_schemas` runs per schema)."""
+    from django_tenants.utils import get_public_schema_name
+
+    from core.roles import roles_ensure
+
+    if sender.name != "core" or connection.schema_name == get_public_schema_name():
+        return
+    roles_ensure()

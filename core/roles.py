@@ -32,9 +32,33 @@ def user_roles(user) -> frozenset[str]:
     return cached
 
 
-def roles_ensure() -> None:
-    """Create the Group of every core role in the current schema (idempotent)."""
-    from django.contrib.auth.models import Group
+# Django permissions each role's group holds (app_label.codename). Every role reaches the Wagtail admin (its
+# "Dossiers" screens show each person only the cases they may see); the platform admins also edit workflow
+# definitions (the engine's screens require `workflows.change_workflowversion`).
+WORKFLOW_MODELS = ("workflowdefinition", "workflowversion", "state", "transition", "formdefinition",
+                   "fielddefinition", "referencelist", "referenceitem")  # fmt: skip
+ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = dict.fromkeys(Role.values, ("wagtailadmin.access_admin",)) | {
+    Role.PLATFORM_ADMIN: (
+        "wagtailadmin.access_admin",
+        *(f"workflows.{action}_{model}" for model in WORKFLOW_MODELS for action in ("add", "change", "delete", "view")),
+    )
+}
 
+
+def roles_ensure() -> None:
+    """Create the Group of every core role in the current schema and give it its permissions (idempotent:
+    run when a territory is provisioned and after each migration)."""
+    from django.apps import apps
+    from django.contrib.auth.management import create_permissions
+    from django.contrib.auth.models import Group, Permission
+
+    for label in ("wagtailadmin", "workflows"):
+        create_permissions(apps.get_app_config(label), verbosity=0)
     for code in Role.values:
-        Group.objects.get_or_create(name=code)
+        group, _created = Group.objects.get_or_create(name=code)
+        wanted = [name.split(".") for name in ROLE_PERMISSIONS.get(code, ())]
+        permissions = [
+            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            for app_label, codename in wanted
+        ]
+        group.permissions.add(*permissions)

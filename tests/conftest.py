@@ -297,3 +297,11 @@ def fake_pole():
         yield pole
     finally:
         pm.unregister(name="fake-pole")
+
+
+@pytest.fixture(autouse=True)
+def _public_schema_after_each_test():
+    """A request through a test client leaves the connection in its territory's schema (django-tenants'
+    middleware does not reset it): every test starts the next one back in the public schema."""
+    yield
+    connection.set_schema_to_public()

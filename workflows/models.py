@@ -14,6 +14,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 
 CODE = RegexValidator(r"^[a-z0-9][a-z0-9_-]*$", _("Code invalide : lettres minuscules, chiffres, « - » et « _ »."))
 
@@ -107,6 +108,18 @@ class WorkflowVersion(ClusterableModel):
     @property
     def is_frozen(self) -> bool:
         return self.status != self.Status.DRAFT
+
+
+def expression_check(source: str, field: str) -> None:
+    """Refuse a CEL expression that does not compile, with its position, on the field that holds it."""
+    from workflows import registry
+    from workflows.exceptions import ExpressionError
+    from workflows.expressions import expression_compile
+
+    try:
+        expression_compile(source, functions=frozenset(registry.guard_functions()))
+    except ExpressionError as exc:
+        raise ValidationError({field: exc.message}) from None
 
 
 FROZEN_MESSAGE = _("Cette version est publiée ou retirée : créez un brouillon pour la modifier.")
@@ -214,7 +227,15 @@ class Transition(_VersionPart):
         help_text=_("Renseigné à l'import quand l'état d'arrivée n'existe pas (signalé à la validation)."),
     )
     roles = models.JSONField(_("rôles autorisés"), default=list, blank=True)
-    guard = models.TextField(_("condition (CEL)"), blank=True)
+    guard = models.TextField(
+        _("condition (CEL)"),
+        blank=True,
+        help_text=_(
+            "Facultatif. Expression CEL qui doit être vraie pour que la transition soit possible, par exemple "
+            '« data.places > 10 » ou « "case_worker" in actor.roles ». Variables : data (les données du dossier), '
+            "case (state, reference, structure, age_days), actor (roles, id), today (AAAA-MM-JJ)."
+        ),
+    )
     form = models.CharField(_("formulaire"), max_length=80, blank=True, help_text=_("Code du formulaire à remplir."))
     comment = models.CharField(_("commentaire"), max_length=20, choices=Comment.choices, default=Comment.NONE)
     actions = models.JSONField(_("actions"), default=list, blank=True)
@@ -236,6 +257,13 @@ class Transition(_VersionPart):
                 raise ValidationError({name: _("Une liste de codes est attendue.")})
         if self.target_id and self.version_id and self.target.version_id != self.version_id:
             raise ValidationError({"target": _("L'état d'arrivée doit appartenir à la même version.")})
+        if self.guard:
+            expression_check(self.guard, "guard")
+
+
+FIELD_OPTIONS = ("min_value", "max_value", "min_length", "max_length", "pattern", "choices", "reference",
+                 "visible_if", "content_types", "max_size_mb", "decimal_places", "min_items", "max_items", "default",
+                 "group")  # fmt: skip
 
 
 class FieldDefinition(models.Model):
@@ -283,15 +311,40 @@ class FieldDefinition(models.Model):
     min_length = models.PositiveIntegerField(_("longueur minimale"), null=True, blank=True)
     max_length = models.PositiveIntegerField(_("longueur maximale"), null=True, blank=True)
     pattern = models.CharField(_("motif (expression régulière)"), max_length=300, blank=True)
-    choices = models.JSONField(_("choix"), default=list, blank=True, help_text=_('[{"value": …, "label": …}]'))
+    choices = models.JSONField(
+        _("choix"),
+        default=list,
+        blank=True,
+        help_text=_('Pour un choix unique ou multiple, par exemple : [{"value": "creche", "label": "Crèche"}]'),
+    )
     reference = models.CharField(_("liste de référence"), max_length=80, blank=True)
-    visible_if = models.TextField(_("visible si (CEL)"), blank=True)
+    visible_if = models.TextField(
+        _("visible si (CEL)"),
+        blank=True,
+        help_text=_("Facultatif. Expression CEL ; le champ n'est affiché que si elle est vraie, par exemple "
+                    "« data.adherent == true »."),
+    )  # fmt: skip
     content_types = models.JSONField(_("types de fichier acceptés"), default=list, blank=True)
     max_size_mb = models.DecimalField(_("taille maximale (Mo)"), max_digits=8, decimal_places=2, null=True, blank=True)
     decimal_places = models.PositiveIntegerField(_("décimales"), null=True, blank=True)
     min_items = models.PositiveIntegerField(_("nombre minimal d'éléments"), null=True, blank=True)
     max_items = models.PositiveIntegerField(_("nombre maximal d'éléments"), null=True, blank=True)
     default = models.JSONField(_("valeur par défaut"), null=True, blank=True)
+
+    # The form builder's inline editor: the usual settings first, the type-specific options folded away.
+    panels = [
+        FieldPanel("position"),
+        FieldPanel("code"),
+        FieldPanel("type"),
+        FieldPanel("label"),
+        FieldPanel("required"),
+        FieldPanel("help"),
+        MultiFieldPanel(
+            [FieldPanel(name) for name in FIELD_OPTIONS],
+            heading=_("Options selon le type (bornes, choix, liste, condition d'affichage, fichier, groupe)"),
+            classname="collapsed",
+        ),
+    ]
 
     class Meta:
         verbose_name = _("champ")
@@ -311,6 +364,8 @@ class FieldDefinition(models.Model):
 
     def clean(self) -> None:
         _assert_draft(self._version_id())
+        if self.visible_if:
+            expression_check(self.visible_if, "visible_if")
 
     def _version_id(self) -> int | None:
         return self.form.version_id if self.form_id else None

@@ -43,3 +43,22 @@ def guard_functions() -> dict[str, Any]:
     for provider in _guard_functions_providers:
         functions.update(provider() or {})
     return functions
+
+
+# Choices offered by the definition screens (roles of the territory, named transition actions), provided by
+# the layers above: `choices_provider_register("roles", provider)`, `provider()` → `[(code, label), ...]`.
+_choices_providers: dict[str, list[Callable[[], list[tuple[str, str]]]]] = {}
+
+
+def choices_provider_register(kind: str, provider: Callable[[], list[tuple[str, str]]]) -> None:
+    providers = _choices_providers.setdefault(kind, [])
+    if provider not in providers:
+        providers.append(provider)
+
+
+def choices(kind: str) -> list[tuple[str, str]]:
+    found: dict[str, str] = {}
+    for provider in _choices_providers.get(kind, []):
+        for code, label in provider() or []:
+            found.setdefault(str(code), str(label))
+    return list(found.items())

@@ -48,3 +48,11 @@ def form_json_schema(*, version: WorkflowVersion, form: str | None = None) -> di
 
     compiled = compiled_version(version.pk)
     return compiled.forms[form or compiled.open_form].json_schema
+
+
+def workflow_diagram(*, version: WorkflowVersion, current: str = ""):
+    """The laid-out diagram of a version (`workflows.diagram.Diagram`), `current` state highlighted."""
+    from workflows.diagram import diagram_build
+    from workflows.serialization import version_spec
+
+    return diagram_build(version_spec(version), current=current)

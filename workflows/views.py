@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from workflows.exceptions import DefinitionInvalid
 from workflows.models import WorkflowDefinition, WorkflowVersion
+from workflows.selectors import workflow_diagram
 from workflows.services import (
     workflow_export,
     workflow_import,
@@ -41,10 +42,12 @@ def version_publish(request, pk: int):
                 messages.error(request, error)
             return redirect("workflows_admin:publish", pk=pk)
         messages.success(request, f"Version {version.number} de « {version.definition} » publiée.")
-        return redirect(_versions_url())
+        return redirect("workflows_admin:version", pk=pk)
     errors = workflow_version_check(version=version) if version.status == WorkflowVersion.Status.DRAFT else []
     return TemplateResponse(
-        request, "workflows/admin/publish.html", {"version": version, "errors": errors, "page_title": "Publier"}
+        request,
+        "workflows/admin/publish.html",
+        {"version": version, "errors": errors, "page_title": "Publier", "diagram": workflow_diagram(version=version)},
     )
 
 
@@ -55,7 +58,7 @@ def version_draft_create(request, pk: int):
     definition = get_object_or_404(WorkflowDefinition, pk=pk)
     draft = workflow_version_draft_create(definition=definition, actor=request.user)
     messages.success(request, f"Brouillon {draft.number} de « {definition} » prêt à modifier.")
-    return redirect("wagtailsnippets_workflows_workflowversion:edit", draft.pk)
+    return redirect("workflows_admin:version", pk=draft.pk)
 
 
 def version_export(request, pk: int):
@@ -91,7 +94,51 @@ def workflow_import_view(request):
             errors = exc.errors
         else:
             messages.success(request, f"« {version.definition} » importé (version {version.number}).")
-            return redirect(_versions_url())
+            return redirect("workflows_admin:version", pk=version.pk)
     return TemplateResponse(
         request, "workflows/admin/import.html", {"form": form, "errors": errors, "page_title": "Importer un workflow"}
+    )
+
+
+def snippet_url(model: str, action: str, *args) -> str:
+    return reverse(f"wagtailsnippets_workflows_{model}:{action}", args=args)
+
+
+def version_overview(request, pk: int):
+    """A version at a glance: its diagram, what stops it from being published, its states, transitions and
+    forms with links to edit them, and the next steps (publish, export, new draft)."""
+    _require_editor(request)
+    version = get_object_or_404(WorkflowVersion.objects.select_related("definition"), pk=pk)
+    draft = version.status == WorkflowVersion.Status.DRAFT
+    transitions = list(version.transitions.prefetch_related("sources").select_related("target"))
+    return TemplateResponse(
+        request,
+        "workflows/admin/version.html",
+        {
+            "page_title": f"{version.definition} · version {version.number}",
+            "version": version,
+            "draft": draft,
+            "errors": workflow_version_check(version=version) if draft else [],
+            "diagram": workflow_diagram(version=version),
+            "states": list(version.states.all()),
+            "transitions": transitions,
+            "forms": list(version.forms.prefetch_related("fields")),
+            "versions": list(version.definition.versions.order_by("-number")),
+        },
+    )
+
+
+def workflow_overview(request, pk: int):
+    """A workflow's versions, with the way to start a new draft."""
+    _require_editor(request)
+    definition = get_object_or_404(WorkflowDefinition, pk=pk)
+    return TemplateResponse(
+        request,
+        "workflows/admin/workflow.html",
+        {
+            "page_title": str(definition),
+            "definition": definition,
+            "versions": list(definition.versions.order_by("-number")),
+            "has_draft": definition.versions.filter(status=WorkflowVersion.Status.DRAFT).exists(),
+        },
     )

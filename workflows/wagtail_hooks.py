@@ -3,16 +3,55 @@ their fields), reference lists; publish, new draft, YAML import and export."""
 
 from __future__ import annotations
 
+from django.templatetags.static import static
 from django.urls import include, path, reverse
+from django.utils.html import format_html
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
-from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel, ObjectList
 from wagtail.admin.widgets import ListingButton
 from wagtail.snippets.models import register_snippet
-from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
+from wagtail.snippets.views.snippets import CreateView, EditView, SnippetViewSet, SnippetViewSetGroup
 
 from workflows import views
+from workflows.admin_forms import FormDefinitionForm, TransitionForm, WorkflowDefinitionForm
 from workflows.models import FormDefinition, ReferenceList, Transition, WorkflowDefinition, WorkflowVersion
+from workflows.panels import CspInlinePanel as InlinePanel
+
+
+class _BackToVersion:
+    """After saving a part of a version (its states, a transition, a form), go back to the version's page."""
+
+    def get_success_url(self):
+        version_id = getattr(self.object, "version_id", None) or (
+            self.object.pk if isinstance(self.object, WorkflowVersion) else None
+        )
+        if version_id:
+            return reverse("workflows_admin:version", args=[version_id])
+        return super().get_success_url()
+
+
+class _VersionFromQuery:
+    """`?version=<id>` (the version page's "add" links) preselects the version."""
+
+    def get_initial_form_instance(self):
+        version = self.request.GET.get("version", "")
+        if version.isdigit() and WorkflowVersion.objects.filter(pk=version, status="draft").exists():
+            return self.model(version_id=int(version))
+        return super().get_initial_form_instance()
+
+
+class VersionPartCreateView(_VersionFromQuery, _BackToVersion, CreateView):
+    pass
+
+
+class VersionPartEditView(_BackToVersion, EditView):
+    pass
+
+
+class DefinitionCreateView(CreateView):
+    def get_success_url(self):
+        return reverse("workflows_admin:workflow", args=[self.object.pk])
 
 
 class WorkflowDefinitionViewSet(SnippetViewSet):
@@ -20,15 +59,19 @@ class WorkflowDefinitionViewSet(SnippetViewSet):
     icon = "cogs"
     list_display = ["name", "code", "pole", "updated_at"]
     search_fields = ["name", "code"]
-    panels = [
-        FieldPanel("code"),
-        FieldPanel("name"),
-        FieldPanel("description"),
-        FieldPanel("pole"),
-        FieldPanel("reference_prefix"),
-        FieldPanel("open_form"),
-        FieldPanel("open_roles"),
-    ]
+    add_view_class = DefinitionCreateView
+    edit_handler = ObjectList(
+        [
+            FieldPanel("code"),
+            FieldPanel("name"),
+            FieldPanel("description"),
+            FieldPanel("pole"),
+            FieldPanel("reference_prefix"),
+            FieldPanel("open_form"),
+            FieldPanel("open_roles"),
+        ],
+        base_form_class=WorkflowDefinitionForm,
+    )
 
 
 class WorkflowVersionViewSet(SnippetViewSet):
@@ -36,6 +79,7 @@ class WorkflowVersionViewSet(SnippetViewSet):
     icon = "list-ol"
     list_display = ["definition", "number", "status", "published_at"]
     list_filter = ["status", "definition"]
+    edit_view_class = VersionPartEditView
     panels = [
         MultiFieldPanel([FieldPanel("definition"), FieldPanel("number")], heading="Version"),
         InlinePanel("states", heading="États", label="État"),
@@ -47,19 +91,24 @@ class TransitionViewSet(SnippetViewSet):
     icon = "arrow-right"
     list_display = ["label", "code", "version", "target"]
     list_filter = ["version"]
-    panels = [
-        FieldPanel("version"),
-        FieldPanel("code"),
-        FieldPanel("label"),
-        FieldPanel("position"),
-        FieldPanel("sources"),
-        FieldPanel("target"),
-        FieldPanel("roles"),
-        FieldPanel("guard"),
-        FieldPanel("form"),
-        FieldPanel("comment"),
-        FieldPanel("actions"),
-    ]
+    add_view_class = VersionPartCreateView
+    edit_view_class = VersionPartEditView
+    edit_handler = ObjectList(
+        [
+            FieldPanel("version"),
+            FieldPanel("code"),
+            FieldPanel("label"),
+            FieldPanel("position"),
+            FieldPanel("sources"),
+            FieldPanel("target"),
+            FieldPanel("roles"),
+            FieldPanel("guard"),
+            FieldPanel("form"),
+            FieldPanel("comment"),
+            FieldPanel("actions"),
+        ],
+        base_form_class=TransitionForm,
+    )
 
 
 class FormDefinitionViewSet(SnippetViewSet):
@@ -67,7 +116,12 @@ class FormDefinitionViewSet(SnippetViewSet):
     icon = "form"
     list_display = ["name", "code", "version"]
     list_filter = ["version"]
-    panels = [FieldPanel("version"), FieldPanel("code"), FieldPanel("name"), InlinePanel("fields", heading="Champs")]
+    add_view_class = VersionPartCreateView
+    edit_view_class = VersionPartEditView
+    edit_handler = ObjectList(
+        [FieldPanel("version"), FieldPanel("code"), FieldPanel("name"), InlinePanel("fields", heading="Champs")],
+        base_form_class=FormDefinitionForm,
+    )
 
 
 class ReferenceListViewSet(SnippetViewSet):
@@ -100,18 +154,33 @@ def register_admin_urls():
         path("version/<int:pk>/exporter/", views.version_export, name="export"),
         path("workflow/<int:pk>/brouillon/", views.version_draft_create, name="draft"),
         path("importer/", views.workflow_import_view, name="import"),
+        path("version/<int:pk>/", views.version_overview, name="version"),
+        path("workflow/<int:pk>/", views.workflow_overview, name="workflow"),
     ]
     return [path("workflows/", include((urls, "workflows_admin"), namespace="workflows_admin"))]
 
 
+class EditorMenuItem(MenuItem):
+    def is_shown(self, request) -> bool:
+        return request.user.has_perm("workflows.change_workflowversion")
+
+
+@hooks.register("insert_global_admin_js")
+def inline_panel_js():
+    return format_html('<script src="{}"></script>', static("workflows/inline_panel.js"))
+
+
 @hooks.register("register_admin_menu_item")
 def register_import_menu_item():
-    return MenuItem("Importer un workflow", reverse("workflows_admin:import"), icon_name="upload", order=251)
+    return EditorMenuItem("Importer un workflow", reverse("workflows_admin:import"), icon_name="upload", order=251)
 
 
 @hooks.register("register_snippet_listing_buttons")
 def version_listing_buttons(snippet, user, next_url=None):
+    if isinstance(snippet, WorkflowDefinition):
+        yield ListingButton("Versions", reverse("workflows_admin:workflow", args=[snippet.pk]), priority=5)
     if isinstance(snippet, WorkflowVersion):
+        yield ListingButton("Voir et diagramme", reverse("workflows_admin:version", args=[snippet.pk]), priority=4)
         if snippet.status == WorkflowVersion.Status.DRAFT:
             yield ListingButton(
                 "Vérifier et publier", reverse("workflows_admin:publish", args=[snippet.pk]), priority=5

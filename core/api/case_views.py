@@ -31,6 +31,7 @@ from core.api.serializers import (
 )
 from core.models import Case
 from core.plugins import disabled_poles
+from core.selectors.case_work import case_attachments, case_events_visible
 from core.selectors.cases import available_transitions, case_get, case_list
 from core.services.case_updates import case_attachment_add, case_comment_add, case_data_update
 from core.services.cases import case_open, transition_apply
@@ -150,7 +151,7 @@ class CaseViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["get"])
     def events(self, request: Request, reference: str) -> Response:
         case = self._case(reference)
-        page = self.paginate_queryset(case.events.order_by("created_at", "pk"))
+        page = self.paginate_queryset(case_events_visible(case=case, user=request.user))
         return self.get_paginated_response(CaseEventSerializer(page, many=True).data)
 
     @extend_schema(
@@ -165,7 +166,7 @@ class CaseViewSet(viewsets.GenericViewSet):
     def comments(self, request: Request, reference: str) -> Response:
         case = self._case(reference)
         if request.method == "GET":
-            page = self.paginate_queryset(case.events.filter(kind="comment").order_by("created_at", "pk"))
+            page = self.paginate_queryset(case_events_visible(case=case, user=request.user).filter(kind="comment"))
             return self.get_paginated_response(CaseEventSerializer(page, many=True).data)
         body = CommentCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -185,7 +186,7 @@ class CaseViewSet(viewsets.GenericViewSet):
     def attachments(self, request: Request, reference: str) -> Response:
         case = self._case(reference)
         if request.method == "GET":
-            page = self.paginate_queryset(case.attachments.all())
+            page = self.paginate_queryset(case_attachments(case=case, user=request.user))
             return self.get_paginated_response(AttachmentSerializer(page, many=True).data)
         body = AttachmentUploadSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -200,7 +201,7 @@ class CaseViewSet(viewsets.GenericViewSet):
     )  # fmt: skip
     @action(detail=True, methods=["get"], url_path=r"attachments/(?P<attachment>[0-9]{1,18})/download")
     def attachment_download(self, request: Request, reference: str, attachment: str) -> FileResponse:
-        found = self._case(reference).attachments.filter(pk=int(attachment)).first()
+        found = case_attachments(case=self._case(reference), user=request.user).filter(pk=int(attachment)).first()
         if found is None:
             raise NotFound("Ce dossier n'a pas de pièce jointe portant cet identifiant.")
         response = FileResponse(found.file.open("rb"), as_attachment=True, filename=found.name)

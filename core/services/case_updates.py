@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from core.api.events import CASE_COMMENTED, CASE_UPDATED
 from core.api.webhooks import case_event_emit
-from core.models import Case, CaseAttachment, CaseEvent
+from core.models import Case, CaseAttachment, CaseEvent, Comment
 from core.roles import Role, user_roles
 from core.uploads import UploadValidator, upload_sniff
 from workflows.engine import compiled_version
@@ -63,27 +63,45 @@ def case_data_update(*, case: Case, data: dict[str, Any], actor, files: dict | N
     return event
 
 
+def _visibility_check(visibility: str, actor, what: str) -> None:
+    if visibility not in Comment.Visibility.values:
+        raise FormInvalid({"visibility": ["Visibilité inconnue : « internal » ou « structure »."]})
+    if visibility == Comment.Visibility.INTERNAL and not user_roles(actor) & DATA_EDITORS:
+        raise TransitionNotAllowed(f"Seule l'équipe de la plateforme {what}.")
+
+
 @transaction.atomic
-def case_comment_add(*, case: Case, text: str, actor) -> CaseEvent:
-    """Add a comment to a case (anyone who may see it)."""
+def case_comment_add(*, case: Case, text: str, actor, visibility: str = Comment.Visibility.STRUCTURE) -> CaseEvent:
+    """Add a comment to a case (anyone who may see it): `structure` (visible to the case's structure and
+    operators, the default) or `internal` (the platform's staff only; TransitionNotAllowed otherwise).
+    Writes a `Comment` row and its `comment` CaseEvent (`detail`: comment id and visibility)."""
     text = (text or "").strip()
     if not text:
         raise FormInvalid({"text": ["Le commentaire est vide."]})
     if len(text) > COMMENT_MAX_LENGTH:
         raise FormInvalid({"text": [f"Le commentaire dépasse {COMMENT_MAX_LENGTH} caractères."]})
-    event = CaseEvent.objects.create(case=case, kind=CaseEvent.Kind.COMMENT, actor=actor, comment=text)
-    case_event_emit(event=CASE_COMMENTED, case=case, case_event=event)
+    _visibility_check(visibility, actor, "écrit des commentaires internes")
+    now = timezone.now()
+    comment = Comment.objects.create(case=case, author=actor, body=text, visibility=visibility, created_at=now)
+    event = CaseEvent.objects.create(
+        case=case, kind=CaseEvent.Kind.COMMENT, actor=actor, comment=text, created_at=now,
+        detail={"comment": comment.pk, "visibility": visibility},
+    )  # fmt: skip
+    if visibility == Comment.Visibility.STRUCTURE:
+        case_event_emit(event=CASE_COMMENTED, case=case, case_event=event)
     return event
 
 
-def case_attachment_add(*, case: Case, file, actor) -> CaseAttachment:
+def case_attachment_add(*, case: Case, file, actor, visibility: str = Comment.Visibility.STRUCTURE) -> CaseAttachment:
     """Join a file to a case (anyone who may see it). The file is judged by its bytes and its size
-    (`core.uploads.UploadValidator`): FormInvalid (422) otherwise. A history row records it."""
+    (`core.uploads.UploadValidator`): FormInvalid (422) otherwise. A history row records it. `visibility`:
+    `structure` (default) or `internal` (the platform's staff only)."""
     import hashlib
     from pathlib import PurePath
 
     from django.core.exceptions import ValidationError
 
+    _visibility_check(visibility, actor, "dépose des pièces internes")
     try:
         UploadValidator()(file)
     except ValidationError as exc:
@@ -101,6 +119,7 @@ def case_attachment_add(*, case: Case, file, actor) -> CaseAttachment:
             size=file.size,
             sha256=digest.hexdigest(),
             uploaded_by=actor,
+            visibility=visibility,
         )
         attachment.file.save(name, file, save=False)
         attachment.save()
@@ -109,6 +128,6 @@ def case_attachment_add(*, case: Case, file, actor) -> CaseAttachment:
             kind=CaseEvent.Kind.COMMENT,
             actor=actor,
             comment=f"Pièce jointe ajoutée : {name}",
-            detail={"attachment": attachment.pk},
+            detail={"attachment": attachment.pk, "visibility": visibility},
         )
     return attachment

@@ -4,7 +4,7 @@ import pytest
 import yaml
 
 from tests.workflows.helpers import fixture_text
-from workflows.models import State, WorkflowDefinition, WorkflowVersion
+from workflows.models import State, Transition, WorkflowDefinition, WorkflowVersion
 
 
 @pytest.fixture
@@ -77,3 +77,85 @@ def test_someone_without_the_permission_is_refused(client_35, tenant, simple):
     user.save()
     client_35.force_login(user)
     assert client_35.get(f"/admin/workflows/version/{simple.pk}/exporter/").status_code in (302, 403)
+
+
+@pytest.fixture
+def draft(admin_client, simple):
+    from workflows.services import workflow_version_draft_create
+
+    return workflow_version_draft_create(definition=simple.definition, actor=None)
+
+
+def test_the_version_page_shows_the_diagram_the_checks_and_the_next_steps(admin_client, draft):
+    page = admin_client.get(f"/admin/workflows/version/{draft.pk}/").content.decode()
+    assert "<svg" in page
+    assert "Diagramme du workflow « Dossier simple »" in page
+    assert "La définition est valide : elle peut être publiée." in page
+    assert f"/admin/snippets/workflows/transition/add/?version={draft.pk}" in page
+    assert f"/admin/workflows/version/{draft.pk}/publier/" in page
+    State.objects.filter(version=draft, code="ouvert").update(kind="normal")
+    page = admin_client.get(f"/admin/workflows/version/{draft.pk}/").content.decode()
+    assert "Aucun état initial" in page
+    overview = admin_client.get(f"/admin/workflows/workflow/{draft.definition_id}/").content.decode()
+    assert f"/admin/workflows/version/{draft.pk}/" in overview
+
+
+def _transition_form(draft, **extra):
+    states = {s.code: s.pk for s in State.objects.filter(version=draft)}
+    return {
+        "version": draft.pk, "code": "annuler", "label": "Annuler", "position": "9",
+        "sources": [states["ouvert"]], "target": states["ferme"], "roles": ["case_worker"],
+        "guard": "", "form": "", "comment": "none", **extra,
+    }  # fmt: skip
+
+
+def test_a_transition_is_added_from_the_version_page_and_leads_back_to_it(admin_client, draft):
+    page = admin_client.get(f"/admin/snippets/workflows/transition/add/?version={draft.pk}").content.decode()
+    assert "Chargé de dossiers (case_worker)" in page  # roles as checkboxes with their French names
+    assert "Dossier simple v2" in page  # only this version's states are offered
+    response = admin_client.post("/admin/snippets/workflows/transition/add/", _transition_form(draft))
+    assert response.status_code == 302
+    assert response["Location"] == f"/admin/workflows/version/{draft.pk}/"
+    transition = Transition.objects.get(version=draft, code="annuler")
+    assert transition.roles == ["case_worker"]
+
+
+def test_a_guard_that_does_not_compile_is_shown_on_its_field_with_its_position(admin_client, draft):
+    response = admin_client.post(
+        "/admin/snippets/workflows/transition/add/", _transition_form(draft, guard="data.montant >")
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Expression invalide à la ligne 1, colonne" in page
+    assert not Transition.objects.filter(version=draft, code="annuler").exists()
+    response = admin_client.post(
+        "/admin/snippets/workflows/transition/add/", _transition_form(draft, guard="inconnue(data)")
+    )
+    assert "Fonction inconnue « inconnue » (colonne 1)." in response.content.decode()
+
+
+def test_a_platform_admin_without_superuser_rights_edits_definitions(client_35, simple):
+    from tests.workflows.helpers import person
+
+    client_35.force_login(person("platform_admin"))
+    for model in ("workflowdefinition", "workflowversion", "transition", "formdefinition"):
+        assert client_35.get(f"/admin/snippets/workflows/{model}/").status_code == 200
+    assert client_35.get(f"/admin/workflows/version/{simple.pk}/").status_code == 200
+    assert client_35.get("/admin/workflows/importer/").status_code == 200
+
+
+def test_a_case_worker_cannot_reach_the_definition_screens(client_35, simple):
+    from tests.workflows.helpers import person
+
+    client_35.force_login(person("case_worker"))
+    assert client_35.get("/admin/dossiers/").status_code == 200
+    for url in (
+        f"/admin/workflows/version/{simple.pk}/",
+        f"/admin/workflows/workflow/{simple.definition_id}/",
+        "/admin/workflows/importer/",
+        "/admin/snippets/workflows/transition/",
+        f"/admin/snippets/workflows/workflowversion/edit/{simple.pk}/",
+    ):
+        assert client_35.get(url).status_code in (302, 403), url
+    menu = client_35.get("/admin/").content.decode()
+    assert "Importer un workflow" not in menu

@@ -257,3 +257,30 @@ def test_attachments_are_sniffed_limited_and_downloaded(worker_api, api_as, sett
     assert "devis" not in stored.file.name  # the client's name never reaches the disk
     assert worker_api.get(f"{url}999999/download/").status_code == 404
     stored.file.delete(save=False)
+
+
+def test_internal_comments_and_attachments_stay_internal(territory, simple, make_user, make_token):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from core.models import Structure, StructureMembership
+    from core.services.case_updates import case_attachment_add, case_comment_add
+    from tests.core.api.conftest import api_client_for
+
+    structure = Structure.objects.create(name="Les Lutins", kind="creche", commune="Rennes")
+    member = make_user("structure_member")
+    StructureMembership.objects.create(user=member, structure=structure)
+    worker = make_user("case_worker")
+    case = case_open(workflow="essai-simple", data={"title": "Course"}, structure=structure, actor=worker)
+    case_comment_add(case=case, text="Note interne", visibility="internal", actor=worker)
+    case_comment_add(case=case, text="Pour la crèche", visibility="structure", actor=worker)
+    pdf = SimpleUploadedFile("note.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\n", content_type="application/pdf")
+    internal = case_attachment_add(case=case, file=pdf, visibility="internal", actor=worker)
+    api = api_client_for(territory, make_token(member))
+    comments = api.get(f"/api/v1/cases/{case.reference}/comments/").json()["results"]
+    assert [c["comment"] for c in comments] == ["Pour la crèche"]
+    events = api.get(f"/api/v1/cases/{case.reference}/events/").json()["results"]
+    assert "Note interne" not in json.dumps(events)
+    assert api.get(f"/api/v1/cases/{case.reference}/attachments/").json()["results"] == []
+    assert api.get(f"/api/v1/cases/{case.reference}/attachments/{internal.pk}/download/").status_code == 404
+    staff = api_client_for(territory, make_token(worker))
+    assert len(staff.get(f"/api/v1/cases/{case.reference}/comments/").json()["results"]) == 3

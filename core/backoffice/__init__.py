@@ -1,0 +1,1 @@
+"""The case work screens of the Wagtail admin ("Dossiers"): inboxes, filters, the case page, exports."""

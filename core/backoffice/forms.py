@@ -1,0 +1,134 @@
+"""Forms of the case screens (their errors are French; the services check again)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.forms.utils import ErrorDict
+
+from core.models import Comment, Structure
+from core.selectors.case_work import INBOXES
+from workflows.forms import FormSpec, django_form_class
+from workflows.models import WorkflowDefinition
+
+
+class CaseFilterForm(forms.Form):
+    inbox = forms.ChoiceField(label="Boîte", choices=list(INBOXES.items()), required=False)
+    q = forms.CharField(label="Recherche", required=False, help_text="Référence, structure ou contenu du dossier.")
+    workflow = forms.ChoiceField(label="Type de dossier", required=False)
+    state = forms.CharField(label="État (code)", required=False)
+    structure = forms.ModelChoiceField(label="Structure", queryset=Structure.objects.none(), required=False)
+    assignee = forms.ChoiceField(label="Chargé du dossier", required=False)
+    overdue = forms.ChoiceField(
+        label="Échéance", required=False, choices=[("", "Toutes"), ("oui", "En retard"), ("non", "À jour")]
+    )
+
+    def __init__(self, *args: Any, structures, assignees, states: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["workflow"].choices = [("", "Tous"), *WorkflowDefinition.objects.values_list("code", "name")]
+        self.fields["structure"].queryset = structures
+        self.fields["assignee"].choices = [("", "Tous"), *[(str(u.pk), _name(u)) for u in assignees]]
+        self.fields["state"] = forms.ChoiceField(label="État", required=False, choices=[("", "Tous"), *states])
+
+    def selector_filters(self, assignees) -> dict[str, Any]:
+        data = self.cleaned_data
+        by_pk = {str(u.pk): u for u in assignees}
+        return {
+            "workflow": data.get("workflow") or None,
+            "state": data.get("state") or None,
+            "structure": data.get("structure"),
+            "assignee": by_pk.get(data.get("assignee") or ""),
+            "overdue": {"oui": True, "non": False}.get(data.get("overdue") or ""),
+            "search": (data.get("q") or "").strip() or None,
+        }
+
+
+def _name(user) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+COMMENT_FIELD_LABELS = {"none": "", "optional": "Commentaire (facultatif)", "required": "Commentaire (obligatoire)"}
+
+
+def transition_form_class(form_spec: FormSpec | None, comment: str) -> type[forms.Form]:
+    """The form of a transition: its workflow form's fields (if any) and its comment."""
+    base = django_form_class(form_spec) if form_spec is not None else forms.Form
+    fields: dict[str, forms.Field] = {}
+    if comment != "none":
+        fields["comment"] = forms.CharField(
+            label=COMMENT_FIELD_LABELS[comment], required=comment == "required", widget=forms.Textarea({"rows": 3})
+        )
+    return type("TransitionForm", (base,), fields)
+
+
+def form_raw_values(form_spec: FormSpec | None, post, files, prefix: str) -> tuple[dict, dict]:
+    """The raw values of a workflow form's fields from a POST (for `form_validate`, which converts them)."""
+    data: dict[str, Any] = {}
+    uploads: dict[str, Any] = {}
+    if form_spec is None:
+        return data, uploads
+    for f in form_spec.input_fields():
+        key = f"{prefix}-{f.code}"
+        if f.type == "file":
+            if key in files:
+                uploads[f.code] = files[key]
+        elif f.type == "multichoice":
+            data[f.code] = post.getlist(key)
+        elif key in post:
+            data[f.code] = post.get(key)
+    return data, uploads
+
+
+def errors_show(form: forms.Form, errors: dict[str, list[str]] | None = None, message: str = "") -> forms.Form:
+    """Put the service's French errors on a bound form (without running Django's own validation again)."""
+    form._errors = ErrorDict()
+    form.cleaned_data = {}
+    for code, messages in (errors or {}).items():
+        form.add_error(code if code in form.fields else None, messages)
+    if message and not errors:
+        form.add_error(None, message)
+    return form
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(label="Commentaire", widget=forms.Textarea({"rows": 3}))
+    visibility = forms.ChoiceField(
+        label="Visibilité", choices=Comment.Visibility.choices, initial=Comment.Visibility.INTERNAL,
+        widget=forms.RadioSelect,
+    )  # fmt: skip
+
+
+class AttachmentForm(forms.Form):
+    file = forms.FileField(label="Fichier", help_text="PDF, image, texte ou document bureautique ; 10 Mo au plus.")
+    visibility = forms.ChoiceField(
+        label="Visibilité", choices=Comment.Visibility.choices, initial=Comment.Visibility.INTERNAL,
+        widget=forms.RadioSelect,
+    )  # fmt: skip
+
+
+class AssignForm(forms.Form):
+    users = forms.ModelMultipleChoiceField(
+        label="Chargés du dossier", queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args: Any, queryset, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["users"].queryset = queryset
+        self.fields["users"].label_from_instance = _name
+
+
+class BulkForm(forms.Form):
+    cases = forms.CharField(widget=forms.MultipleHiddenInput, required=False)
+    transition = forms.CharField(label="Transition")
+    comment = forms.CharField(label="Commentaire", required=False, widget=forms.Textarea({"rows": 2}))
+
+
+class StructureChoiceForm(forms.Form):
+    structure = forms.ModelChoiceField(
+        label="Structure concernée", queryset=None, required=False, help_text="Facultatif pour l'équipe."
+    )
+
+    def __init__(self, *args: Any, queryset, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["structure"].queryset = queryset

@@ -1,0 +1,467 @@
+"""Case work in the Wagtail admin: the inboxes and their filters, exports, bulk transitions, the case page
+and its actions. Each view parses its input, calls one service or selector and renders; a refused action
+renders the case page again with the person's input and the French error."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from wagtail import hooks
+
+from core.backoffice.exports import cases_csv, cases_xlsx
+from core.backoffice.forms import (
+    AssignForm,
+    AttachmentForm,
+    BulkForm,
+    CaseFilterForm,
+    CommentForm,
+    StructureChoiceForm,
+    errors_show,
+    form_raw_values,
+    transition_form_class,
+)
+from core.models import Case, Comment, Structure
+from core.roles import user_roles
+from core.selectors.case_work import (
+    INBOXES,
+    attachment_get,
+    case_attachments,
+    case_data_display,
+    case_inbox,
+    case_inbox_counts,
+    case_timeline,
+    workflows_openable,
+)
+from core.selectors.cases import available_transitions, case_get, case_list
+from core.services.case_updates import case_attachment_add, case_comment_add, case_data_update
+from core.services.case_work import (
+    assignable_users,
+    case_assign,
+    case_editable_form,
+    case_may_edit_data,
+    is_staff_actor,
+    transition_bulk_apply,
+)
+from core.services.cases import case_open, transition_apply
+from workflows.engine import compiled_version
+from workflows.exceptions import FormInvalid, WorkflowError
+from workflows.forms import django_form_class
+from workflows.selectors import workflow_diagram
+
+PAGE_SIZE = 50
+CASE_PANELS_HOOK = "ppe_case_panels"
+
+
+def _require_case_user(request) -> None:
+    if not user_roles(request.user):
+        raise PermissionDenied
+
+
+def _case_or_404(request, reference: str) -> Case:
+    _require_case_user(request)
+    case = case_get(user=request.user, reference=reference)
+    if case is None:
+        raise Http404("Dossier introuvable.")
+    return case
+
+
+def _visible_structures(user):
+    if is_staff_actor(user):
+        return Structure.objects.order_by("name")
+    return Structure.objects.filter(pk__in=case_list(user=user).values("structure")).order_by("name")
+
+
+def _state_choices() -> list[tuple[str, str]]:
+    from workflows.models import State
+
+    seen: dict[str, str] = {}
+    for code, label in State.objects.filter(version__status="published").values_list("code", "label"):
+        seen.setdefault(code, label)
+    return sorted(seen.items(), key=lambda item: item[1])
+
+
+def _overdue(case: Case) -> bool:
+    return bool(case.due_at and case.closed_at is None and case.due_at < timezone.localdate())
+
+
+# --- lists ----------------------------------------------------------------------------------------------------
+
+
+def case_list_view(request):
+    _require_case_user(request)
+    staff = is_staff_actor(request.user)
+    assignees = list(assignable_users()) if staff else []
+    form = CaseFilterForm(
+        request.GET or None, structures=_visible_structures(request.user), assignees=assignees, states=_state_choices()
+    )
+    filters: dict[str, Any] = {}
+    if form.is_bound and form.is_valid():
+        filters = form.selector_filters(assignees)
+    inbox = request.GET.get("inbox") or "tous"
+    if inbox not in INBOXES:
+        inbox = "tous"
+    cases = case_inbox(user=request.user, inbox=inbox, **filters)
+    export = request.GET.get("export")
+    if export in ("csv", "xlsx"):
+        stamp = timezone.localdate().isoformat()
+        if export == "csv":
+            response = HttpResponse(cases_csv(cases), content_type="text/csv; charset=utf-8")
+        else:
+            response = HttpResponse(
+                cases_xlsx(cases), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            )
+        response["Content-Disposition"] = f'attachment; filename="dossiers-{stamp}.{export}"'
+        return response
+    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = []
+    for case in page:
+        compiled = compiled_version(case.workflow_version_id)
+        rows.append({"case": case, "state_label": compiled.state_label(case.state), "overdue": _overdue(case)})
+    bulk_transitions = {}
+    if staff:
+        for version_id in {case.workflow_version_id for case in page}:
+            for spec in compiled_version(version_id).transitions.values():
+                if not spec.form:
+                    bulk_transitions.setdefault(spec.code, spec.label)
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("export", None)
+    return TemplateResponse(
+        request,
+        "core/cases/list.html",
+        {
+            "page_title": "Dossiers",
+            "header_icon": "folder-open-inverse",
+            "form": form,
+            "inbox": inbox,
+            "inboxes": INBOXES,
+            "counts": case_inbox_counts(user=request.user),
+            "page": page,
+            "rows": rows,
+            "staff": staff,
+            "bulk_transitions": sorted(bulk_transitions.items(), key=lambda item: item[1]),
+            "query": query.urlencode(),
+        },
+    )
+
+
+def case_bulk_view(request):
+    _require_case_user(request)
+    if request.method != "POST":
+        return redirect("cases_admin:list")
+    form = BulkForm(request.POST)
+    references = request.POST.getlist("cases")
+    if not form.is_valid() or not references:
+        messages.error(request, "Choisissez au moins un dossier et une transition.")
+        return redirect(request.POST.get("next") or reverse("cases_admin:list"))
+    cases = list(case_list(user=request.user).filter(reference__in=references))
+    results = transition_bulk_apply(
+        cases=cases, transition=form.cleaned_data["transition"], actor=request.user,
+        comment=form.cleaned_data.get("comment") or "",
+    )  # fmt: skip
+    missing = sorted(set(references) - {case.reference for case in cases})
+    return TemplateResponse(
+        request,
+        "core/cases/bulk.html",
+        {
+            "page_title": "Transition par lot",
+            "results": results,
+            "missing": missing,
+            "succeeded": sum(1 for r in results if r.ok),
+            "next": request.POST.get("next") or reverse("cases_admin:list"),
+        },
+    )
+
+
+# --- opening a case -------------------------------------------------------------------------------------------
+
+
+def case_open_choose_view(request):
+    _require_case_user(request)
+    return TemplateResponse(
+        request,
+        "core/cases/open_choose.html",
+        {"page_title": "Ouvrir un dossier", "workflows": workflows_openable(user=request.user)},
+    )
+
+
+def case_open_view(request, code: str):
+    _require_case_user(request)
+    openable = {w.code: w for w in workflows_openable(user=request.user)}
+    if code not in openable:
+        raise Http404("Type de dossier inconnu, non publié ou réservé à d'autres rôles.")
+    compiled = compiled_version(openable[code].version_id)
+    form_spec = compiled.forms.get(compiled.open_form)
+    structures = _openable_structures(request.user)
+    form_class = transition_form_class(form_spec, "none")
+    structure_form = StructureChoiceForm(request.POST or None, prefix="s", queryset=structures)
+    status = 200
+    if request.method == "POST":
+        form = form_class(request.POST, request.FILES, prefix="o")
+        data, files = form_raw_values(form_spec, request.POST, request.FILES, "o")
+        structure = structure_form.cleaned_data.get("structure") if structure_form.is_valid() else None
+        if structure_form.is_valid():
+            try:
+                case = case_open(
+                    workflow=code, data=data, files=files or None, structure=structure, actor=request.user,
+                    channel=Case.Channel.BACKOFFICE,
+                )  # fmt: skip
+            except WorkflowError as exc:
+                errors_show(form, getattr(exc, "errors", None), exc.message)
+            else:
+                messages.success(request, f"Dossier {case.reference} ouvert.")
+                return redirect("cases_admin:detail", case.reference)
+        else:
+            errors_show(form, None, "")
+        status = 422
+    else:
+        form = form_class(prefix="o")
+    return TemplateResponse(
+        request,
+        "core/cases/open.html",
+        {"page_title": f"Ouvrir un dossier « {compiled.name} »", "form": form, "structure_form": structure_form},
+        status=status,
+    )
+
+
+def _openable_structures(user):
+    if is_staff_actor(user):
+        return Structure.objects.filter(is_active=True).order_by("name")
+    return Structure.objects.filter(memberships__user=user).order_by("name")
+
+
+# --- the case page --------------------------------------------------------------------------------------------
+
+
+def _transition_forms(case: Case, user, bound: dict[str, Any]) -> list[dict[str, Any]]:
+    compiled = compiled_version(case.workflow_version_id)
+    items = []
+    for option in available_transitions(case=case, user=user):
+        form = bound.get(option.code)
+        if form is None and option.available:
+            spec = compiled.forms.get(option.form) if option.form else None
+            form = transition_form_class(spec, option.comment)(prefix=f"t-{option.code}")
+        items.append({"option": option, "form": form, "open": option.code in bound})
+    return items
+
+
+def _case_panels(request, case: Case) -> list[str]:
+    """HTML of the panels the poles add to the case page (Wagtail hook `ppe_case_panels`)."""
+    panels = []
+    for hook in hooks.get_hooks(CASE_PANELS_HOOK):
+        panel = hook(request, case)
+        if panel is None:
+            continue
+        render = getattr(panel, "render_html", None)
+        panels.append(render({"request": request, "case": case}) if render else panel)
+    return panels
+
+
+def _case_page(request, case: Case, *, bound: dict[str, Any] | None = None, status: int = 200):
+    bound = bound or {}
+    user = request.user
+    staff = is_staff_actor(user)
+    compiled = compiled_version(case.workflow_version_id)
+    comment_form = bound.get("comment") or CommentForm(initial={"visibility": "internal" if staff else "structure"})
+    attachment_form = bound.get("attachment") or AttachmentForm(
+        initial={"visibility": "internal" if staff else "structure"}
+    )
+    if not staff:
+        for form in (comment_form, attachment_form):
+            form.fields["visibility"].choices = [c for c in Comment.Visibility.choices if c[0] == "structure"]
+    assign_form = None
+    if staff:
+        assign_form = bound.get("assign") or AssignForm(
+            queryset=assignable_users(), initial={"users": list(case.assignees.values_list("pk", flat=True))}
+        )
+    state = compiled.states.get(case.state)
+    return TemplateResponse(
+        request,
+        "core/cases/detail.html",
+        {
+            "page_title": f"Dossier {case.reference}",
+            "header_icon": "folder-open-inverse",
+            "case": case,
+            "compiled": compiled,
+            "state_label": compiled.state_label(case.state),
+            "state": state,
+            "overdue": _overdue(case),
+            "sections": case_data_display(case=case),
+            "timeline": case_timeline(case=case, user=user),
+            "transitions": _transition_forms(case, user, bound.get("transitions", {})),
+            "comment_form": comment_form,
+            "attachment_form": attachment_form,
+            "attachments": case_attachments(case=case, user=user),
+            "assign_form": assign_form,
+            "staff": staff,
+            "may_edit": case_may_edit_data(case=case, user=user) and case_editable_form(case) is not None,
+            "diagram": workflow_diagram(version=case.workflow_version, current=case.state),
+            "panels": _case_panels(request, case),
+        },
+        status=status,
+    )
+
+
+def case_detail_view(request, reference: str):
+    return _case_page(request, _case_or_404(request, reference))
+
+
+def case_transition_view(request, reference: str, code: str):
+    case = _case_or_404(request, reference)
+    if request.method != "POST":
+        return redirect("cases_admin:detail", reference)
+    compiled = compiled_version(case.workflow_version_id)
+    spec = compiled.transitions.get(code)
+    form_spec = compiled.forms.get(spec.form) if spec is not None and spec.form else None
+    prefix = f"t-{code}"
+    data, files = form_raw_values(form_spec, request.POST, request.FILES, prefix)
+    try:
+        transition_apply(
+            case=case, transition=code, actor=request.user, data=data or None, files=files or None,
+            comment=request.POST.get(f"{prefix}-comment", ""),
+        )  # fmt: skip
+    except WorkflowError as exc:
+        if spec is None:
+            messages.error(request, exc.message)
+            return redirect("cases_admin:detail", reference)
+        form = transition_form_class(form_spec, spec.comment)(request.POST, request.FILES, prefix=prefix)
+        errors_show(form, getattr(exc, "errors", None), exc.message)
+        return _case_page(request, case, bound={"transitions": {code: form}}, status=422)
+    target = compiled.state_label(spec.target)
+    messages.success(request, f"« {spec.label} » : le dossier est passé à l'état « {target} ».")
+    return redirect("cases_admin:detail", reference)
+
+
+def case_comment_view(request, reference: str):
+    case = _case_or_404(request, reference)
+    if request.method != "POST":
+        return redirect("cases_admin:detail", reference)
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        try:
+            case_comment_add(
+                case=case, text=form.cleaned_data["body"], visibility=form.cleaned_data["visibility"],
+                actor=request.user,
+            )  # fmt: skip
+        except WorkflowError as exc:
+            _workflow_error_on(form, exc, {"text": "body"})
+        else:
+            messages.success(request, "Commentaire ajouté.")
+            return redirect(reverse("cases_admin:detail", args=[reference]) + "#historique")
+    return _case_page(request, case, bound={"comment": form}, status=422)
+
+
+def case_attachment_view(request, reference: str):
+    case = _case_or_404(request, reference)
+    if request.method != "POST":
+        return redirect("cases_admin:detail", reference)
+    form = AttachmentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            case_attachment_add(
+                case=case, file=form.cleaned_data["file"], visibility=form.cleaned_data["visibility"],
+                actor=request.user,
+            )  # fmt: skip
+        except WorkflowError as exc:
+            _workflow_error_on(form, exc, {})
+        else:
+            messages.success(request, "Pièce jointe ajoutée.")
+            return redirect(reverse("cases_admin:detail", args=[reference]) + "#pieces")
+    return _case_page(request, case, bound={"attachment": form}, status=422)
+
+
+def case_assign_view(request, reference: str):
+    case = _case_or_404(request, reference)
+    if request.method != "POST":
+        return redirect("cases_admin:detail", reference)
+    if not is_staff_actor(request.user):
+        raise PermissionDenied
+    form = AssignForm(request.POST, queryset=assignable_users())
+    if form.is_valid():
+        try:
+            event = case_assign(case=case, users=form.cleaned_data["users"], actor=request.user)
+        except (ValidationError, PermissionDenied) as exc:
+            _error_on(form, exc)
+        else:
+            messages.success(request, "Attribution enregistrée." if event else "Attribution inchangée.")
+            return redirect("cases_admin:detail", reference)
+    return _case_page(request, case, bound={"assign": form}, status=422)
+
+
+def _error_on(form, exc: Exception) -> None:
+    if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
+        for name, errors in exc.message_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages[0] if isinstance(exc, ValidationError) else str(exc))
+
+
+def _workflow_error_on(form, exc: WorkflowError, renamed: dict[str, str]) -> None:
+    errors = getattr(exc, "errors", None)
+    if not errors:
+        form.add_error(None, exc.message)
+        return
+    for code, messages_ in errors.items():
+        name = renamed.get(code, code)
+        form.add_error(name if name in form.fields else None, messages_)
+
+
+def case_data_view(request, reference: str):
+    case = _case_or_404(request, reference)
+    if not case_may_edit_data(case=case, user=request.user):
+        raise PermissionDenied
+    spec = case_editable_form(case)
+    if spec is None:
+        raise Http404("Ce dossier n'a pas de données modifiables.")
+    form_class = django_form_class(spec)
+    status = 200
+    if request.method == "POST":
+        data, _files = form_raw_values(spec, request.POST, {}, "d")
+        try:
+            event = case_data_update(case=case, data=data, actor=request.user)
+        except FormInvalid as exc:
+            form = errors_show(form_class(request.POST, prefix="d"), exc.errors, exc.message)
+            status = 422
+        except WorkflowError as exc:
+            form = errors_show(form_class(request.POST, prefix="d"), None, exc.message)
+            status = 422
+        else:
+            messages.success(request, "Données enregistrées." if event.data_diff else "Aucune donnée n'a changé.")
+            return redirect("cases_admin:detail", reference)
+    else:
+        form = form_class(prefix="d", initial={code: _initial(value) for code, value in case.data.items()
+                                               if not isinstance(value, dict)})  # fmt: skip
+    return TemplateResponse(
+        request,
+        "core/cases/edit.html",
+        {"page_title": f"Modifier les données du dossier {case.reference}", "case": case, "form": form},
+        status=status,
+    )
+
+
+def _initial(value: Any) -> Any:
+    """A stored value as the initial value of its form field."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list) and not all(isinstance(v, str) for v in value):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+def attachment_download_view(request, pk: int):
+    _require_case_user(request)
+    attachment = attachment_get(user=request.user, pk=pk)
+    if attachment is None:
+        raise Http404("Pièce jointe introuvable.")
+    return FileResponse(
+        attachment.file.open("rb"), as_attachment=True, filename=attachment.name, content_type=attachment.content_type
+    )

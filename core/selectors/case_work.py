@@ -1,0 +1,265 @@
+"""Reads for the back office's case screens: inboxes, a case's data with its labels, its timeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.formats import date_format
+
+from core.models import Case, CaseAttachment, CaseEvent, Comment
+from core.roles import user_roles
+from core.selectors.cases import STAFF_ROLES, case_list
+from workflows.engine import CompiledWorkflow, compiled_version
+from workflows.forms import FieldSpec
+
+INBOXES = {
+    "moi": "Assignés à moi",
+    "equipe": "Mon équipe",
+    "retard": "En retard",
+    "tous": "Tous les dossiers",
+}
+
+
+def case_team_filter(*, user, cases: QuerySet[Case]) -> Q:
+    """The cases whose current state is the responsibility of one of `user`'s roles (the team's cases)."""
+    roles = user_roles(user)
+    condition = Q(pk__in=[])
+    for version_id in cases.order_by().values_list("workflow_version_id", flat=True).distinct():
+        compiled = compiled_version(version_id)
+        states = [code for code, s in compiled.states.items() if s.responsible and s.responsible in roles]
+        if states:
+            condition |= Q(workflow_version_id=version_id, state__in=states)
+    return condition
+
+
+def case_inbox(*, user, inbox: str = "tous", **filters: Any) -> QuerySet[Case]:
+    """`case_list` (what `user` may see, filtered) narrowed to one inbox: `moi` (assigned to me), `equipe`
+    (states my roles are responsible for, open cases), `retard` (due date passed), `tous`."""
+    cases = case_list(user=user, **filters)
+    if inbox == "moi":
+        cases = cases.filter(assignees=user)
+    elif inbox == "equipe":
+        cases = cases.filter(case_team_filter(user=user, cases=cases), closed_at__isnull=True)
+    elif inbox == "retard":
+        cases = cases.filter(due_at__lt=timezone.localdate(), closed_at__isnull=True)
+    return cases.prefetch_related("assignees").select_related("workflow_version")
+
+
+def case_inbox_counts(*, user) -> dict[str, int]:
+    return {code: case_inbox(user=user, inbox=code).count() for code in INBOXES}
+
+
+def _choice_labels(spec: FieldSpec) -> dict[str, str]:
+    return {str(c["value"]): str(c["label"]) for c in spec.options.get("choices") or []}
+
+
+def value_display(spec: FieldSpec | None, value: Any) -> str:  # noqa: PLR0911, PLR0912
+    """A stored value as a person reads it (French dates, Oui/Non, choice labels, euros)."""
+    if value is None or value in ("", [], {}):
+        return "—"
+    kind = spec.type if spec else ""
+    if isinstance(value, bool) or kind == "boolean":
+        return "Oui" if value else "Non"
+    if kind == "choice":
+        return _choice_labels(spec).get(str(value), str(value))
+    if kind == "multichoice" and isinstance(value, list):
+        labels = _choice_labels(spec)
+        return ", ".join(labels.get(str(v), str(v)) for v in value)
+    if kind == "reference":
+        from workflows.selectors import reference_items
+
+        return dict(reference_items(code=spec.options.get("reference", ""))).get(str(value), str(value))
+    if kind == "date" and isinstance(value, str) and parse_date(value):
+        return date_format(parse_date(value), "j F Y")
+    if kind == "datetime" and isinstance(value, str) and parse_datetime(value):
+        return date_format(parse_datetime(value), "j F Y H:i")
+    if kind == "money":
+        try:
+            return f"{Decimal(str(value)):,.2f} €".replace(",", "\u202f").replace(".", ",")
+        except InvalidOperation:
+            return str(value)
+    if kind == "file" and isinstance(value, dict):
+        return str(value.get("name") or "fichier")
+    if kind == "group" and isinstance(value, list):
+        subs = {f.code: f for f in spec.fields}
+        return " ; ".join(
+            ", ".join(f"{subs[k].label if k in subs else k} : {value_display(subs.get(k), v)}" for k, v in item.items())
+            for item in value
+            if isinstance(item, dict)
+        )
+    if isinstance(value, (list, dict)):
+        import json
+
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, (date, datetime)):
+        return date_format(value, "j F Y")
+    return str(value)
+
+
+def field_specs(compiled: CompiledWorkflow) -> dict[str, FieldSpec]:
+    """Every input field of a version's forms by code (the opening form's first)."""
+    specs: dict[str, FieldSpec] = {}
+    forms = sorted(compiled.forms.values(), key=lambda f: f.code != compiled.open_form)
+    for form in forms:
+        for f in form.input_fields():
+            specs.setdefault(f.code, f)
+    return specs
+
+
+@dataclass
+class DataSection:
+    title: str = ""
+    rows: list[tuple[str, str, Any]] = field(default_factory=list)  # (label, display, raw value)
+
+
+def case_data_display(*, case: Case) -> list[DataSection]:
+    """A case's data grouped by form, with the forms' labels and section titles; values no form knows last."""
+    compiled = compiled_version(case.workflow_version_id)
+    data = case.data or {}
+    shown: set[str] = set()
+    sections: list[DataSection] = []
+    forms = sorted(compiled.forms.values(), key=lambda f: f.code != compiled.open_form)
+    for form in forms:
+        section = DataSection(title=form.name)
+        for f in form.fields:
+            if f.type == "section":
+                if section.rows:
+                    sections.append(section)
+                section = DataSection(title=f.label)
+                continue
+            if f.type == "help" or f.code in shown or f.code not in data:
+                continue
+            shown.add(f.code)
+            section.rows.append((f.label, value_display(f, data[f.code]), data[f.code]))
+        if section.rows:
+            sections.append(section)
+    others = [(code, value_display(None, value), value) for code, value in data.items() if code not in shown]
+    if others:
+        sections.append(DataSection(title="Autres données", rows=others))
+    return sections
+
+
+@dataclass
+class TimelineEntry:
+    kind: str
+    kind_label: str
+    created_at: datetime
+    actor: str
+    title: str = ""
+    body: str = ""
+    internal: bool = False
+    changes: list[tuple[str, str, str]] = field(default_factory=list)  # (label, before, after)
+
+
+def _actor_name(user) -> str:
+    if user is None:
+        return "Système ou formulaire public"
+    return user.get_full_name() or user.get_username()
+
+
+def case_timeline(*, case: Case, user) -> list[TimelineEntry]:
+    """The history of a case and its comments on one timeline, oldest first. People outside the platform's
+    team (structure members, operators) see neither internal comments and attachments, nor the comments of
+    transitions, nor the values of data changes."""
+    compiled = compiled_version(case.workflow_version_id)
+    staff = bool(user_roles(user) & STAFF_ROLES)
+    specs = field_specs(compiled)
+    entries = []
+    for event in case.events.select_related("actor").order_by("created_at", "pk"):
+        visibility = (event.detail or {}).get("visibility")
+        if not staff and visibility == Comment.Visibility.INTERNAL:
+            continue
+        entry = TimelineEntry(
+            kind=event.kind,
+            kind_label=event.get_kind_display(),
+            created_at=event.created_at,
+            actor=_actor_name(event.actor),
+        )
+        if event.kind == CaseEvent.Kind.OPENED:
+            entry.title = f"Dossier ouvert à l'état « {compiled.state_label(event.to_state)} »"
+        elif event.kind == CaseEvent.Kind.TRANSITIONED:
+            spec = compiled.transitions.get(event.transition)
+            label = spec.label if spec else event.transition
+            entry.title = (
+                f"{label} : « {compiled.state_label(event.from_state)} » → « {compiled.state_label(event.to_state)} »"
+            )
+            entry.body = event.comment if staff else ""
+        elif event.kind == CaseEvent.Kind.COMMENT and (event.detail or {}).get("attachment"):
+            entry.internal = visibility == Comment.Visibility.INTERNAL
+            entry.kind, entry.kind_label = "attachment", "Pièce jointe"
+            entry.title = event.comment or "Pièce jointe ajoutée"
+        elif event.kind == CaseEvent.Kind.COMMENT:
+            entry.internal = visibility == Comment.Visibility.INTERNAL
+            entry.title = "Commentaire interne" if entry.internal else "Commentaire visible par la structure"
+            entry.body = event.comment
+        elif event.kind == CaseEvent.Kind.ASSIGNED:
+            names = ", ".join(a["name"] for a in (event.detail or {}).get("assignees", [])) or "personne"
+            entry.title = f"Dossier attribué à : {names}"
+        elif event.kind == CaseEvent.Kind.MIGRATED:
+            detail = event.detail or {}
+            entry.title = f"Passage de la version {detail.get('from_version')} à la version {detail.get('to_version')}"
+        else:
+            entry.title = "Données modifiées"
+        if staff and event.kind in (CaseEvent.Kind.DATA_UPDATED, CaseEvent.Kind.TRANSITIONED):
+            for code, (before, after) in (event.data_diff or {}).items():
+                spec = specs.get(code)
+                entry.changes.append((spec.label if spec else code, value_display(spec, before),
+                                      value_display(spec, after)))  # fmt: skip
+        entries.append(entry)
+    return entries
+
+
+def case_events_visible(*, case: Case, user) -> QuerySet[CaseEvent]:
+    """A case's events as `user` may read them: without internal comments and attachments unless staff."""
+    events = case.events.order_by("created_at", "pk")
+    if not user_roles(user) & STAFF_ROLES:
+        events = events.exclude(detail__visibility=Comment.Visibility.INTERNAL)
+    return events
+
+
+def case_attachments(*, case: Case, user) -> QuerySet[CaseAttachment]:
+    attachments = case.attachments.select_related("uploaded_by")
+    if not user_roles(user) & STAFF_ROLES:
+        attachments = attachments.filter(visibility=Comment.Visibility.STRUCTURE)
+    return attachments
+
+
+def attachment_get(*, user, pk: int) -> CaseAttachment | None:
+    """An attachment `user` may download: its case is visible to them, and it is not internal for a
+    non-staff person."""
+    attachment = CaseAttachment.objects.select_related("case").filter(pk=pk).first()
+    if attachment is None or not case_list(user=user).filter(pk=attachment.case_id).exists():
+        return None
+    if attachment.visibility == Comment.Visibility.INTERNAL and not user_roles(user) & STAFF_ROLES:
+        return None
+    return attachment
+
+
+@dataclass(frozen=True)
+class OpenableWorkflow:
+    code: str
+    name: str
+    description: str
+    version_id: int
+
+
+def workflows_openable(*, user) -> list[OpenableWorkflow]:
+    """The published workflows `user` may open a case of (its roles among the workflow's opening roles; a
+    workflow without opening roles is open to all)."""
+    from workflows.models import WorkflowVersion
+
+    roles = user_roles(user)
+    answers = []
+    versions = WorkflowVersion.objects.filter(status=WorkflowVersion.Status.PUBLISHED).select_related("definition")
+    for version in versions.order_by("definition__name"):
+        compiled = compiled_version(version.pk)
+        if compiled.open_roles and not roles & compiled.open_roles:
+            continue
+        answers.append(OpenableWorkflow(compiled.code, compiled.name, version.definition.description, version.pk))
+    return answers

@@ -1,0 +1,352 @@
+"""The "Dossiers" screens of the Wagtail admin: inboxes, filters, exports, the case page and its actions."""
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+from django.utils.html import format_html
+from openpyxl import load_workbook
+
+from core.models import (
+    Case,
+    CaseAttachment,
+    CaseEvent,
+    Comment,
+    Operator,
+    OperatorMembership,
+    Structure,
+    StructureMembership,
+)
+from core.services.case_updates import case_attachment_add, case_comment_add
+from core.services.case_work import case_assign
+from core.services.cases import case_open, transition_apply
+from tests.workflows.helpers import VALID_DEMANDE, person
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\n"
+
+
+@pytest.fixture
+def lutins(tenant):
+    return Structure.objects.create(name="Les Lutins", kind="creche", commune="Rennes")
+
+
+@pytest.fixture
+def pitchouns(tenant):
+    return Structure.objects.create(name="Les Pitchouns", kind="creche", commune="Vitré")
+
+
+@pytest.fixture
+def cases(demande, coordinator, lutins, pitchouns):
+    first = case_open(workflow="essai-demande", data=VALID_DEMANDE, structure=lutins, actor=coordinator)
+    second = case_open(
+        workflow="essai-demande",
+        data={**VALID_DEMANDE, "structure_name": "Pitchouns", "notes": "cherche remplaçante"},
+        structure=pitchouns,
+        actor=coordinator,
+    )
+    return first, second
+
+
+def login(client, user):
+    client.force_login(user)
+    return client
+
+
+def test_the_inboxes_sort_cases_for_a_case_worker(client_35, cases, worker, coordinator):
+    first, second = cases
+    case_assign(case=first, users=[worker], actor=coordinator)
+    Case.objects.filter(pk=second.pk).update(due_at=timezone.localdate() - timedelta(days=1))
+    login(client_35, worker)
+    mine = client_35.get("/admin/dossiers/?inbox=moi").content.decode()
+    assert first.reference in mine
+    assert second.reference not in mine
+    late = client_35.get("/admin/dossiers/?inbox=retard").content.decode()
+    assert second.reference in late
+    assert first.reference not in late
+    assert "(en retard)" in late
+    everything = client_35.get("/admin/dossiers/?inbox=tous").content.decode()
+    assert first.reference in everything
+    assert second.reference in everything
+    team = client_35.get("/admin/dossiers/?inbox=equipe").content.decode()  # "recue" is the coordinators'
+    assert first.reference not in team
+    login(client_35, coordinator)
+    team = client_35.get("/admin/dossiers/?inbox=equipe").content.decode()
+    assert first.reference in team
+    assert second.reference in team
+
+
+def test_filters_and_search(client_35, cases, coordinator, pitchouns, worker):
+    first, second = cases
+    transition_apply(case=first, transition="demarrer_diagnostic", actor=worker, data={"score": 10})
+    login(client_35, coordinator)
+    page = client_35.get("/admin/dossiers/", {"state": "diagnostic"}).content.decode()
+    assert first.reference in page
+    assert second.reference not in page
+    page = client_35.get("/admin/dossiers/", {"structure": pitchouns.pk}).content.decode()
+    assert second.reference in page
+    assert first.reference not in page
+    page = client_35.get("/admin/dossiers/", {"q": "remplaçante"}).content.decode()  # in the data
+    assert second.reference in page
+    assert first.reference not in page
+    page = client_35.get("/admin/dossiers/", {"q": first.reference}).content.decode()
+    assert first.reference in page
+    assert second.reference not in page
+    page = client_35.get("/admin/dossiers/", {"workflow": "essai-demande", "overdue": "non"}).content.decode()
+    assert first.reference in page
+    assert second.reference in page
+    page = client_35.get("/admin/dossiers/", {"structure": "999999"}).content.decode()
+    assert "Sélectionnez un choix valide" in page
+
+
+def test_csv_and_xlsx_exports_follow_the_filters(client_35, cases, coordinator, pitchouns):
+    first, second = cases
+    login(client_35, coordinator)
+    response = client_35.get("/admin/dossiers/", {"structure": pitchouns.pk, "export": "csv"})
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0][:3] == ["Référence", "Type de dossier", "État"]
+    assert "Nom de la structure" in rows[0]
+    assert [row[0] for row in rows[1:]] == [second.reference]
+    assert rows[1][2] == "Demande reçue"
+    assert rows[1][rows[0].index("Type d'accueil")] == "Crèche"
+    response = client_35.get("/admin/dossiers/", {"export": "xlsx"})
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    references = {row[0] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert references == {first.reference, second.reference}
+
+
+def test_exported_text_cannot_run_as_a_formula(client_35, demande, coordinator):
+    case_open(workflow="essai-demande", data={**VALID_DEMANDE, "structure_name": "=HYPERLINK(1)"}, actor=coordinator)
+    login(client_35, coordinator)
+    body = client_35.get("/admin/dossiers/", {"export": "csv"}).content.decode("utf-8-sig")
+    assert "'=HYPERLINK(1)" in body
+
+
+def test_the_case_page_shows_data_timeline_transitions_and_the_diagram(client_35, cases, coordinator, worker):
+    first, _second = cases
+    case_comment_add(case=first, text="Dossier prioritaire", visibility="internal", actor=coordinator)
+    login(client_35, worker)
+    page = client_35.get(f"/admin/dossiers/{first.reference}/").content.decode()
+    assert "Nom de la structure" in page
+    assert "Les Lutins" in page
+    assert "Type d&#x27;accueil" in page
+    assert "Crèche" in page
+    assert "Dossier ouvert à l&#x27;état « Demande reçue »" in page
+    assert "Dossier prioritaire" in page
+    assert "interne" in page
+    assert "Démarrer le diagnostic" in page
+    assert 'name="t-demarrer_diagnostic-score"' in page
+    assert 'aria-current="step"' in page
+    assert 'data-state="recue"' in page
+    assert "Le diagramme en texte" in page
+
+
+def test_a_transition_with_its_form_moves_the_case(client_35, cases, worker):
+    first, _second = cases
+    login(client_35, worker)
+    response = client_35.post(
+        f"/admin/dossiers/{first.reference}/transition/demarrer_diagnostic/",
+        {"t-demarrer_diagnostic-score": "70", "t-demarrer_diagnostic-comment": "On y va"},
+    )
+    assert response.status_code == 302
+    first.refresh_from_db()
+    assert first.state == "diagnostic"
+    assert first.data["score"] == 70
+    assert first.events.get(kind="transitioned").comment == "On y va"
+
+
+def test_a_refused_transition_shows_the_french_error_and_keeps_the_input(client_35, cases, worker, coordinator):
+    first, _second = cases
+    login(client_35, worker)
+    response = client_35.post(
+        f"/admin/dossiers/{first.reference}/transition/demarrer_diagnostic/",
+        {"t-demarrer_diagnostic-score": "cent", "t-demarrer_diagnostic-comment": "Mon commentaire gardé"},
+    )
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert "« Score » : Saisissez un nombre entier." in page
+    assert "Mon commentaire gardé" in page
+    assert 'value="cent"' in page
+    first.refresh_from_db()
+    assert first.state == "recue"
+    transition_apply(case=first, transition="demarrer_diagnostic", actor=worker, data={"score": 80})
+    login(client_35, coordinator)
+    response = client_35.post(f"/admin/dossiers/{first.reference}/transition/cloturer/", {"t-cloturer-conclusion": "x"})
+    assert response.status_code == 422
+    assert "Le commentaire est obligatoire pour cette transition." in response.content.decode()
+    assert first.events.filter(kind="transitioned").count() == 1
+
+
+def test_an_unavailable_transition_says_why_and_is_refused(client_35, cases, worker):
+    first, _second = cases
+    transition_apply(case=first, transition="demarrer_diagnostic", actor=worker, data={"score": 10})
+    login(client_35, worker)
+    page = client_35.get(f"/admin/dossiers/{first.reference}/").content.decode()
+    assert "Indisponible : « Clôturer » est réservée aux rôles : Coordinateur de pôle." in page
+    response = client_35.post(f"/admin/dossiers/{first.reference}/transition/cloturer/", {"t-cloturer-comment": "x"})
+    assert response.status_code == 422
+    assert "réservée aux rôles" in response.content.decode()
+    response = client_35.post(f"/admin/dossiers/{first.reference}/transition/inconnue/", follow=True)
+    assert "Transition « inconnue » inconnue" in response.content.decode()
+    first.refresh_from_db()
+    assert first.state == "diagnostic"
+
+
+def test_comments_attachments_and_assignment_from_the_case_page(client_35, cases, coordinator, worker):
+    first, _second = cases
+    login(client_35, coordinator)
+    base = f"/admin/dossiers/{first.reference}"
+    assert client_35.post(f"{base}/commentaire/", {"body": "À rappeler", "visibility": "structure"}).status_code == 302
+    assert Comment.objects.get().visibility == "structure"
+    response = client_35.post(f"{base}/commentaire/", {"body": "", "visibility": "internal"})
+    assert response.status_code == 422
+    assert "Ce champ est obligatoire." in response.content.decode()
+    upload = SimpleUploadedFile("statuts.pdf", PDF, content_type="application/pdf")
+    assert client_35.post(f"{base}/pieces-jointes/", {"file": upload, "visibility": "internal"}).status_code == 302
+    bad = SimpleUploadedFile("statuts.pdf", b"<html>", content_type="application/pdf")
+    response = client_35.post(f"{base}/pieces-jointes/", {"file": bad, "visibility": "internal"})
+    assert response.status_code == 422
+    assert "Type de fichier refusé (text/html)." in response.content.decode()
+    assert CaseAttachment.objects.count() == 1
+    download = client_35.get(f"/admin/dossiers/piece-jointe/{CaseAttachment.objects.get().pk}/")
+    assert b"".join(download.streaming_content) == PDF
+    assert client_35.post(f"{base}/attribution/", {"users": [worker.pk]}).status_code == 302
+    assert list(first.assignees.all()) == [worker]
+    kinds = list(first.events.values_list("kind", flat=True))
+    assert kinds == ["opened", "comment", "comment", "assigned"]
+    page = client_35.get(f"{base}/").content.decode()
+    assert "Pièce jointe ajoutée : statuts.pdf" in page
+
+
+def test_editing_the_data(client_35, cases, worker):
+    first, _second = cases
+    login(client_35, worker)
+    url = f"/admin/dossiers/{first.reference}/donnees/"
+    page = client_35.get(url).content.decode()
+    assert 'value="Les Lutins"' in page
+    form = {f"d-{k}": v for k, v in VALID_DEMANDE.items() if k != "board"}
+    form["d-board"] = '[{"name": "Anne Martin", "role": "Présidente"}]'
+    response = client_35.post(url, {**form, "d-places": "quinze"})
+    assert response.status_code == 422
+    assert "« Nombre de places » : Saisissez un nombre entier." in response.content.decode()
+    assert not first.events.filter(kind="data_updated").exists()
+    assert client_35.post(url, {**form, "d-places": "15"}).status_code == 302, "refused"
+    first.refresh_from_db()
+    assert first.data["places"] == 15
+    assert first.events.get(kind="data_updated").data_diff["places"] == [None, 15]
+
+
+def test_bulk_transition_gives_a_summary_per_case(client_35, cases, coordinator):
+    first, second = cases
+    transition_apply(case=second, transition="abandonner", actor=coordinator)
+    login(client_35, coordinator)
+    page = client_35.post(
+        "/admin/dossiers/lot/", {"cases": [first.reference, second.reference, "35-0000-99999"],
+                                 "transition": "abandonner"},
+    ).content.decode()  # fmt: skip
+    assert "1 dossier sur 2 traité" in page
+    assert "Passé à l&#x27;état « Clôturée »." in page
+    assert "Dossier introuvable ou hors de votre périmètre." in page
+    first.refresh_from_db()
+    assert first.state == "close"
+
+
+def test_a_structure_member_sees_only_its_structure_and_no_internal_note(client_35, cases, lutins, coordinator):
+    first, second = cases
+    member = person("structure_member", email="direction@lutins.example.org")
+    StructureMembership.objects.create(user=member, structure=lutins)
+    case_comment_add(case=first, text="Note interne secrète", visibility="internal", actor=coordinator)
+    case_comment_add(case=first, text="Message pour la crèche", visibility="structure", actor=coordinator)
+    internal = case_attachment_add(
+        case=first, file=SimpleUploadedFile("a.pdf", PDF, content_type="application/pdf"), visibility="internal",
+        actor=coordinator,
+    )  # fmt: skip
+    login(client_35, member)
+    listing = client_35.get("/admin/dossiers/").content.decode()
+    assert first.reference in listing
+    assert second.reference not in listing
+    assert client_35.get(f"/admin/dossiers/{second.reference}/").status_code == 404
+    page = client_35.get(f"/admin/dossiers/{first.reference}/").content.decode()
+    assert "Message pour la crèche" in page
+    assert "Note interne secrète" not in page
+    assert "Modifier les données" not in page
+    assert "Attribution" not in page
+    assert client_35.get(f"/admin/dossiers/piece-jointe/{internal.pk}/").status_code == 404
+    assert client_35.get(f"/admin/dossiers/{first.reference}/donnees/").status_code in (302, 403)  # Wagtail redirects
+    csv_text = client_35.get("/admin/dossiers/", {"export": "csv"}).content.decode("utf-8-sig")
+    assert first.reference in csv_text
+    assert second.reference not in csv_text
+    response = client_35.post("/admin/dossiers/lot/", {"cases": [second.reference], "transition": "abandonner"})
+    assert "Dossier introuvable" in response.content.decode()
+    second.refresh_from_db()
+    assert second.state == "recue"
+
+
+def test_an_operator_sees_only_the_cases_it_serves(client_35, cases):
+    first, second = cases
+    operator = Operator.objects.create(name="Compta Coop")
+    first.operators.add(operator)
+    user = person("operator", email="compta@coop.example.org")
+    OperatorMembership.objects.create(user=user, operator=operator)
+    login(client_35, user)
+    listing = client_35.get("/admin/dossiers/").content.decode()
+    assert first.reference in listing
+    assert second.reference not in listing
+    assert client_35.get(f"/admin/dossiers/{second.reference}/").status_code == 404
+
+
+def test_someone_without_a_role_is_kept_out(client_35, cases):
+    nobody = person()
+    nobody.is_superuser = False
+    login(client_35, nobody)
+    assert client_35.get("/admin/dossiers/").status_code in (302, 403)
+    assert not CaseEvent.objects.filter(kind="comment").exists()
+
+
+def test_ppe_case_panels(client_35, cases, worker):
+    """A pole adds its own panel to the case page through the Wagtail hook `ppe_case_panels`."""
+    from wagtail import hooks
+
+    first, _second = cases
+    seen = []
+
+    def panel(request, case):
+        seen.append((request.user, case.reference))
+        if case.state != "recue":
+            return None
+        return format_html("<section><h2>Diagnostic du pôle</h2><p>{}</p></section>", "<b>échappé</b>")
+
+    with hooks.register_temporarily("ppe_case_panels", panel):
+        login(client_35, worker)
+        page = client_35.get(f"/admin/dossiers/{first.reference}/").content.decode()
+    assert "<h2>Diagnostic du pôle</h2><p>&lt;b&gt;échappé&lt;/b&gt;</p>" in page
+    assert seen == [(worker, first.reference)]
+
+
+def test_opening_a_case_from_the_back_office(client_35, demande, coordinator, lutins):
+    login(client_35, coordinator)
+    choices = client_35.get("/admin/dossiers/nouveau/").content.decode()
+    assert "/admin/dossiers/nouveau/essai-demande/" in choices
+    url = "/admin/dossiers/nouveau/essai-demande/"
+    form = {f"o-{k}": v for k, v in VALID_DEMANDE.items() if k != "board"}
+    form["o-board"] = '[{"name": "Anne Martin"}]'
+    response = client_35.post(url, {**form, "o-email": "pas-un-courriel", "s-structure": lutins.pk})
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert "« Courriel de contact » : Saisissez une adresse e-mail valide." in page
+    assert 'value="Les Lutins"' in page
+    assert not Case.objects.exists()
+    response = client_35.post(url, {**form, "s-structure": lutins.pk})
+    case = Case.objects.get()
+    assert response["Location"] == f"/admin/dossiers/{case.reference}/"
+    assert case.structure == lutins
+    assert case.opened_by == coordinator
+
+
+def test_a_case_type_reserved_to_other_roles_cannot_be_opened(client_35, simple, coordinator):
+    login(client_35, coordinator)  # essai-simple opens for case workers and structure members only
+    assert "essai-simple" not in client_35.get("/admin/dossiers/nouveau/").content.decode()
+    assert client_35.get("/admin/dossiers/nouveau/essai-simple/").status_code == 404
