@@ -151,7 +151,7 @@ def test_a_failing_section_rolls_the_whole_import_back(territory, other_territor
     assert _configuration(other_territory) == before
 
 
-def test_kit_sections_hook_contributes_the_cms_sections(tenant):
+def test_kit_sections(tenant):
     codes = [section.code for section in kit_sections_all()]
     assert codes.index("roles") < codes.index("media") < codes.index("pages")
     assert {"catalogue", "poles", "roles", "media", "pages"} <= set(codes)
