@@ -42,6 +42,23 @@ from core.services.directory import operator_create, operator_update, structure_
 LIST_FILTERS = [DjangoFilterBackend, filters.SearchFilter, filters.OrderingFilter]
 
 
+class ServiceUpdateMixin:
+    """PATCH through the entity's update service, called as `update_service(<update_argument>=obj,
+    actor=user, **validated_data)`; the response is the updated object."""
+
+    update_service = None
+    update_argument = ""
+
+    def partial_update(self, request: Request, pk=None) -> Response:
+        instance = self.get_object()
+        serializer = self.get_serializer(instance, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        instance = self.update_service(
+            **{self.update_argument: instance}, actor=request.user, **serializer.validated_data
+        )
+        return Response(self.get_serializer(instance).data)
+
+
 class TerritoryView(APIView):
     """The territory this API serves, and its poles (with whether each is switched on)."""
 
@@ -96,7 +113,9 @@ class CurrentTokenView(APIView):
     partial_update=extend_schema(summary="Modifier un service du catalogue", operation_id="catalogue_update"),
 )
 @extend_schema(tags=["catalogue"])
-class CatalogueServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class CatalogueServiceViewSet(
+    ServiceUpdateMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     serializer_class = CatalogueServiceSerializer
     queryset = CatalogueService.objects.all()
     filter_backends = LIST_FILTERS
@@ -111,12 +130,8 @@ class CatalogueServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
 
         return catalogue_service_list(include_inactive=True)  # a switched-off pole's services vanish
 
-    def partial_update(self, request: Request, pk=None) -> Response:
-        service = self.get_object()
-        serializer = self.get_serializer(service, data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        service = catalogue_service_update(service=service, actor=request.user, **serializer.validated_data)
-        return Response(self.get_serializer(service).data)
+    update_service = staticmethod(catalogue_service_update)
+    update_argument = "service"
 
 
 # --- Directory ----------------------------------------------------------------------------------------------------
@@ -130,7 +145,11 @@ class CatalogueServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
 )
 @extend_schema(tags=["annuaire"])
 class StructureViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+    ServiceUpdateMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
 ):
     serializer_class = StructureSerializer
     queryset = Structure.objects.select_related("network")
@@ -144,12 +163,8 @@ class StructureViewSet(
     def perform_create(self, serializer) -> None:
         serializer.instance = structure_create(actor=self.request.user, **serializer.validated_data)
 
-    def partial_update(self, request: Request, pk=None) -> Response:
-        structure = self.get_object()
-        serializer = self.get_serializer(structure, data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        structure = structure_update(structure=structure, actor=request.user, **serializer.validated_data)
-        return Response(self.get_serializer(structure).data)
+    update_service = staticmethod(structure_update)
+    update_argument = "structure"
 
 
 @extend_schema_view(
@@ -160,7 +175,11 @@ class StructureViewSet(
 )
 @extend_schema(tags=["annuaire"])
 class OperatorViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+    ServiceUpdateMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
 ):
     serializer_class = OperatorSerializer
     queryset = Operator.objects.prefetch_related("services")
@@ -174,12 +193,8 @@ class OperatorViewSet(
     def perform_create(self, serializer) -> None:
         serializer.instance = operator_create(actor=self.request.user, **serializer.validated_data)
 
-    def partial_update(self, request: Request, pk=None) -> Response:
-        operator = self.get_object()
-        serializer = self.get_serializer(operator, data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        operator = operator_update(operator=operator, actor=request.user, **serializer.validated_data)
-        return Response(self.get_serializer(operator).data)
+    update_service = staticmethod(operator_update)
+    update_argument = "operator"
 
 
 # --- Webhooks -----------------------------------------------------------------------------------------------------
