@@ -637,22 +637,13 @@ def requests_expire(*, now: dt.datetime | None = None) -> int:
     for request in ReplacementRequest.objects.select_for_update(skip_locked=True).filter(
         state__in=ACTIVE_REQUEST_STATES, first_slot_start__lte=now
     ):
-        request.mark_unfilled()
-        request.save()
-        cases.case_follow(request=request, actor=None)
-        request.offers.filter(status__in=[Offer.Status.SENT, Offer.Status.VOLUNTEERED]).update(
-            status=Offer.Status.WITHDRAWN
-        )
-        _event(request, "unfilled", None)
+        _unfilled_record(request, actor=None)
         count += 1
     return count
 
 
-@transaction.atomic
-def request_unfilled(*, request: ReplacementRequest, actor) -> ReplacementRequest:
-    """Record that nobody could be found (coordinators, or the case engine's `constater_non_pourvue`)."""
-    _require_coordinator(actor)
-    request = ReplacementRequest.objects.select_for_update().get(pk=request.pk)
+def _unfilled_record(request: ReplacementRequest, *, actor) -> None:
+    """Move a locked request to `unfilled`, follow with its case, withdraw its pending offers, audit."""
     request.mark_unfilled()
     request.save()
     cases.case_follow(request=request, actor=actor)
@@ -660,6 +651,14 @@ def request_unfilled(*, request: ReplacementRequest, actor) -> ReplacementReques
         status=Offer.Status.WITHDRAWN
     )
     _event(request, "unfilled", actor)
+
+
+@transaction.atomic
+def request_unfilled(*, request: ReplacementRequest, actor) -> ReplacementRequest:
+    """Record that nobody could be found (coordinators, or the case engine's `constater_non_pourvue`)."""
+    _require_coordinator(actor)
+    request = ReplacementRequest.objects.select_for_update().get(pk=request.pk)
+    _unfilled_record(request, actor=actor)
     return request
 
 
