@@ -361,11 +361,33 @@ def _revise(page: Page, content: dict[str, Any], *, publish: bool) -> Page:
     return Page.objects.get(pk=page.pk)
 
 
+def _page_model(key: str, item: dict[str, Any]) -> type[Page]:
+    from django.apps import apps
+
+    try:
+        model = apps.get_model(item["type"])
+    except (LookupError, ValueError, KeyError):
+        raise KitReferenceError(f"La page « {key} » est d'un type inconnu : « {item.get('type')} ».") from None
+    if not issubclass(model, Page):
+        raise KitReferenceError(f"« {item.get('type')} » (page « {key} ») n'est pas un type de page.")
+    return model
+
+
+def page_create(parent: Page, key: str, item: dict[str, Any], refs: References) -> Page:
+    """Create the page of a kit item under `parent`, with all its content (required fields included), as a
+    revision published when the item is live."""
+    model = _page_model(key, item)
+    content = _serializable(model, item, refs, key)
+    page = model.from_serializable_data({**content, "pk": None, "live": False}, check_fks=False)
+    parent.specific.add_child(instance=page)
+    page = _revise(page, content, publish=bool(item.get("live", True)))
+    refs.refresh()
+    return page
+
+
 def pages_apply(items: KitItems, files: KitFiles) -> None:
     """Create and update the kit's pages (parents first), in the kit's order among siblings. Pages the kit
     lacks are removed by `pages_prune`, after every section's apply."""
-    from django.apps import apps
-
     current, _ = pages_export()
     home = _home()
     by_key = {_key(page, home): page for page in Page.objects.filter(path__startswith=home.path)}
@@ -384,27 +406,37 @@ def pages_apply(items: KitItems, files: KitFiles) -> None:
         item = items[key]
         if key in by_key and current.get(key) == item:
             continue
-        try:
-            model = apps.get_model(item["type"])
-        except (LookupError, ValueError, KeyError):
-            raise KitReferenceError(f"La page « {key} » est d'un type inconnu : « {item.get('type')} ».") from None
-        publish = bool(item.get("live", True))
-        content = _serializable(model, item, refs, key)
         if key in by_key:
             page = by_key[key].specific
+            publish = bool(item.get("live", True))
             if not publish and page.live:
                 page.unpublish(log_action=None)
-            by_key[key] = _revise(page, content, publish=publish)
+            by_key[key] = _revise(page, _serializable(_page_model(key, item), item, refs, key), publish=publish)
             continue
         parent = by_key.get(item.get("parent"))
         if parent is None:
             raise KitReferenceError(f"La page « {key} » a pour parent « {item.get('parent')} », absent du kit.")
-        page = model.from_serializable_data({**content, "pk": None, "live": False}, check_fks=False)
-        parent.specific.add_child(instance=page)
-        by_key[key] = _revise(page, content, publish=publish)
-        refs.refresh()
+        by_key[key] = page_create(parent, key, item, refs)
     _order(items, by_key)
     page_cache_purge()  # the public site shows the new pages at once
+
+
+def pages_ensure(items: KitItems) -> list[str]:
+    """Create the pages of `items` that the site lacks (parents first), leaving every existing page as it is
+    (admins may have edited it). Returns the keys of the pages created."""
+    home = _home()
+    by_key = {_key(page, home): page for page in Page.objects.filter(path__startswith=home.path)}
+    refs = References()
+    created = []
+    for key in sorted(items, key=lambda k: (k.count("/") if k != "/" else 0, items[k].get("position", 0), k)):
+        parent = by_key.get(items[key].get("parent"))
+        if key in by_key or parent is None:
+            continue
+        by_key[key] = page_create(parent, key, items[key], refs)
+        created.append(key)
+    if created:
+        page_cache_purge()
+    return created
 
 
 def _order(items: KitItems, by_key: dict[str, Page]) -> None:

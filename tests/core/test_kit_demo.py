@@ -18,10 +18,10 @@ from tenants.services import territory_clone
 
 def _demo(territory):
     """The demo content of `territory` (already there once the session territory is the demo itself)."""
-    from cms.services import demo_pages_ensure
+    from core.services.demo import demo_content_import
 
     with schema_context(territory.schema_name):
-        demo_pages_ensure(territory=territory)
+        demo_content_import(territory=territory)
 
 
 def _service_pages(territory) -> dict[str, str]:
