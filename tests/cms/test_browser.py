@@ -9,8 +9,7 @@ from django.db import connection
 from django_tenants.utils import schema_context
 
 from cms.models import NewsArticlePage, ServicePage
-from core.services.demo import demo_content_import
-from core.services.demo import directory_seed
+from core.services.demo import demo_content_import, directory_seed
 
 WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]}}
 BLOCKING = {"serious", "critical"}

@@ -15,9 +15,8 @@ from cms.models import (
     RequestFormPage,
     ServicePage,
 )
-from core.services.demo import demo_content_import
 from core.models import CatalogueService, Operator
-from core.services.demo import directory_seed
+from core.services.demo import demo_content_import, directory_seed
 from tenants.models import TerritoryPole
 
 

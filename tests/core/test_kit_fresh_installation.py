@@ -20,7 +20,6 @@ from core.services.demo import DEMO_KIT, demo_kit_archive
 from tenants.postgres import pg_args, pg_bin, pg_run
 from tests.live import ROOT, server_env, test_database_url
 
-
 _SHARED_ROWS = ("public.django_migrations", "public.django_content_type", "public.auth_permission")
 
 
@@ -52,7 +51,7 @@ def fresh_database(test_territories):
 
 
 def _manage(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run(  # noqa: S603 (our own manage.py)
+    result = subprocess.run(
         [sys.executable, str(ROOT / "manage.py"), *args],
         env=env,
         cwd=ROOT,
