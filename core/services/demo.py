@@ -78,7 +78,8 @@ def demo_content_import(*, territory: Territory) -> None:
 def demo_territory_ensure(*, code: str = DEMO_CODE, name: str = DEMO_NAME, slug: str = DEMO_SLUG) -> Territory:
     """The demo territory as `make run` builds it, and as the tests use it: the public row and the template,
     then (once) a clone of the template that receives the demo kit, then the demo's directory and the poles'
-    sample data (idempotent). Accounts are not created here."""
+    sample data (idempotent). Accounts are not created here. `make run` and the test suite both build the
+    demo through this one function, so that the tests run on the data people see."""
     public_territory_ensure()
     template_ensure()
     territory = Territory.objects.filter(code=code).first()

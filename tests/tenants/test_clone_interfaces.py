@@ -70,10 +70,6 @@ def _basic(user="plateforme", password="motdepasse-plateforme-1"):  # noqa: S107
 
 def test_api_clones_a_territory_for_platform_admins(territory, platform_admin, public_client):
     from cms.models import ServicePage
-    from core.services.demo import demo_content_import
-
-    with schema_context(territory.schema_name):
-        demo_content_import(territory=territory)  # the demo's real content: news dates, service pages
     response = public_client.post(
         "/plateforme/api/v1/territoires/",
         {"code": "56", "name": "Morbihan", "source": "35"},
