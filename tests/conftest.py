@@ -211,6 +211,8 @@ _PROVISIONING_INPUTS = (
     "plugins/*/workflows/*.yaml",
     "plugins/*/hooks.py",
     "cms/start_pages.yaml",
+    "cms/kit.py",
+    "core/kit/*.py",
     "core/demo/kit/**/*.*",
     "cms/services.py",
     "cms/hooks.py",

@@ -95,3 +95,16 @@ def test_admins_find_pages_by_their_content(tenant):
     found = Page.objects.live().search("Réso-solidaire")
     assert HomePage.objects.get().pk in {page.pk for page in found}
     assert ServicePage.objects.live().search("bulletins de salaire").count() >= 1
+
+
+def test_start_pages_links_to_later_pages_are_resolved(tenant):
+    """The legal notice links to the personal-data page, created after it: the link still points at it (in
+    the template, built from the start pages, and in the demo, from its kit)."""
+    from tenants.services import template_ensure
+
+    for schema in (template_ensure().schema_name, tenant.schema_name):
+        with schema_context(schema):
+            legal = LegalPage.objects.get(slug="mentions-legales")
+            privacy = LegalPage.objects.get(slug="donnees-personnelles")
+            assert f'linktype="page" id="{privacy.pk}"' in str(legal.body.raw_data)
+            assert 'id=""' not in str(legal.body.raw_data)
