@@ -206,6 +206,7 @@ def test_page_order_is_not_a_change(territory, clone):
 
 def test_a_template_deletion_of_a_service_with_a_page(territory, clone):
     from cms.models import ServicePage
+
     other = territory_clone(source=territory, code="56", name="Morbihan")  # has the service pages
     with schema_context(territory.schema_name):
         ServicePage.objects.get(slug="support-paie").delete()
