@@ -18,7 +18,7 @@ from core.models import CatalogueService
 from tenants.models import Territory, TerritoryBackup
 from tenants.services import template_ensure, territory_clone
 
-PASSWORD = "motdepasse-plateforme-1"  # noqa: S105
+PASSWORD = "motdepasse-plateforme-1"
 
 
 def _staff(*codenames: str):
