@@ -2,7 +2,7 @@
 and a territory's page and API latency with 1 and with 101 territories present.
 
 Usage: python bench/scale.py [--requests N] [--processes P] [--limit N]
-Runs on its own database (`ppe_bench`, on the embedded PostgreSQL unless DATABASE_URL is set), creates the 101
+Runs on the bench database (bench/_django.py: `ppe_bench`, never the one of `make run`), creates the 101
 départements (names and codes from django-localflavor), adds a throwaway app whose second migration adds a
 field to a table in every territory (generated in a temporary folder, never in the project's apps), and drops
 everything it made at the end. Latency: p50 of the best of 5 rounds, in a fresh connection, of the first
@@ -26,30 +26,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCH_DB = "ppe_bench"
 BENCH_APP = "ppe_bench_scale"
 ROUNDS = 5
 DEPARTEMENT = re.compile(r"^(0[1-9]|[1-8][0-9]|9[0-5]|2[AB]|97[1-6])$")
-
-
-def _database_url() -> str:
-    """The bench database on the embedded server (created if needed), unless DATABASE_URL says otherwise."""
-    if os.environ.get("DATABASE_URL"):
-        return os.environ["DATABASE_URL"]
-    import warnings
-    from urllib.parse import quote
-
-    import psycopg
-
-    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-    import pgserver
-
-    server = pgserver.get_server(ROOT / "var" / "pgdata", cleanup_mode="stop")
-    socket_dir = str(server.get_postmaster_info().socket_dir)
-    with psycopg.connect(host=socket_dir, user="postgres", dbname="postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone():
-            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    return f"postgresql://postgres@{quote(socket_dir, safe='')}/{BENCH_DB}"
 
 
 def _departements() -> list[tuple[str, str]]:
@@ -224,20 +203,15 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=101, help="Fewer territories, for a quick try.")
     args = parser.parse_args()
 
-    os.environ["DATABASE_URL"] = _database_url()
     sys.path.insert(0, str(ROOT / "bench"))
     from _django import setup
 
-    setup()
-    from django.core.management import call_command
+    setup()  # the bench database, brought up to date (the template included)
     from django.db import connection
 
     from tenants.models import Territory
-    from tenants.services import template_ensure, territory_clone
+    from tenants.services import territory_clone
 
-    call_command("migrate_schemas", shared=True, verbosity=0)
-    template_ensure()
-    call_command("migrate_schemas", tenant=True, verbosity=0)  # keep the template current
     for stale in Territory.objects.filter(slug__startswith="bench-"):  # left by an interrupted run
         stale.delete(force_drop=True)
     _bench_app_remove(list(Territory.objects.values_list("schema_name", flat=True)))
