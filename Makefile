@@ -25,9 +25,7 @@ run: setup
 	$(MANAGE) runserver 0.0.0.0:$(PORT)
 
 setup: install
-	$(MANAGE) migrate_schemas --shared -v 0
-	$(MANAGE) migrate_schemas --tenant -v 0
-	$(MANAGE) demo_setup --port $(PORT)
+	$(MANAGE) run_setup --port $(PORT)
 
 ## Lint, layer contracts and the whole test suite (browser tests included).
 test: install browsers
