@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 from django.core.files.base import ContentFile
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from PIL import Image as PILImage
 from wagtail.fields import StreamField
@@ -70,7 +71,8 @@ def _streamfields(page: Page) -> set[str]:
 def _content(page: Page) -> dict[str, Any]:
     """The page's content as Wagtail serialises it for revisions, without bookkeeping; StreamFields as JSON
     structures (readable in YAML), child rows without their ids."""
-    data = page.serializable_data()
+    # Through Django's JSON encoder: dates, decimals and times become the strings Wagtail reads back.
+    data = json.loads(json.dumps(page.serializable_data(), cls=DjangoJSONEncoder))
     children = _child_relations(page)
     streams = _streamfields(page)
     content: dict[str, Any] = {}
@@ -119,6 +121,19 @@ def _publish(page: Page, item: dict[str, Any]) -> None:
         revision.publish()
 
 
+def _page_new(page_class, key: str, item: dict[str, Any]) -> Page:
+    """An unsaved page of the item's type with its plain fields set (required ones such as a news article's
+    date included); StreamFields and child rows come with its first revision (`_publish`)."""
+    page = page_class(title=item.get("title") or key, slug=item.get("slug") or key.strip("/"), live=False)
+    streams = {f.name for f in page_class._meta.concrete_fields if isinstance(f, StreamField)}
+    for model_field in page_class._meta.concrete_fields:
+        name = model_field.name
+        if name in item and name not in streams and name not in _NOT_CONTENT and not model_field.primary_key:
+            setattr(page, model_field.attname, model_field.to_python(item[name]))
+    page.live = False
+    return page
+
+
 def pages_apply(items: KitItems, files: KitFiles) -> None:
     from django.apps import apps
 
@@ -141,7 +156,7 @@ def pages_apply(items: KitItems, files: KitFiles) -> None:
             if type(page) is not page_class:  # the home page changes type: not supported by Wagtail's tree
                 raise ValueError(f"La page d'accueil est de type {page._meta.label_lower}, pas {item['type']}.")
         else:
-            page = page_class(title=item.get("title") or key, slug=item.get("slug") or key.strip("/"), live=False)
+            page = _page_new(page_class, key, item)
             by_key[item["parent"]].specific.add_child(instance=page)
         _publish(page, item)
         by_key[key] = Page.objects.get(pk=page.pk)

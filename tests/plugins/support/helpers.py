@@ -48,9 +48,14 @@ def answers(default: str = "3", **overrides: str) -> dict[str, str]:
     for form in version.forms.all():
         if form.code == "diagnostic":
             for field in form.fields.all():
-                if field.code.startswith("diag_") and field.type == "choice" and field.code[5:].split("_")[0] not in (
-                    "federation",
-                    "professionalisation",
+                if (
+                    field.code.startswith("diag_")
+                    and field.type == "choice"
+                    and field.code[5:].split("_")[0]
+                    not in (
+                        "federation",
+                        "professionalisation",
+                    )
                 ):
                     data[field.code] = default
     data.update({"diag_federation": "aucune", "diag_professionalisation": "2"})
@@ -78,13 +83,10 @@ def platform_admin(tenant):
 
 @pytest.fixture
 def structure(tenant):
-    from core.models import Network, Structure
+    """The demo's ADMR crèche in Bain-de-Bretagne."""
+    from core.models import Structure
 
-    admr, _ = Network.objects.get_or_create(name="ADMR", defaults={"kind": "federation", "acronym": "ADMR"})
-    return Structure.objects.create(
-        name="Les P'tits Loups", kind="creche", commune="Bain-de-Bretagne", postcode="35470",
-        commune_insee="35012", places=20, network=admr, professionalisation=1,
-    )  # fmt: skip
+    return Structure.objects.get(name="Les P'tits Loups", commune="Bain-de-Bretagne", network__name="ADMR")
 
 
 @pytest.fixture
