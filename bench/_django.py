@@ -100,3 +100,96 @@ def load_average() -> str:
     """The machine's load average (1, 5 and 15 minutes), printed next to each figure: the machine is shared."""
     one, five, fifteen = os.getloadavg()
     return f"load={one:.2f},{five:.2f},{fifteen:.2f}"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def production_env(**extra: str) -> dict[str, str]:
+    """The environment of a production process on the bench database (DEBUG off, production settings)."""
+    import secrets
+
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "core.settings.production",
+        "SECRET_KEY": secrets.token_urlsafe(60),
+        "ALLOWED_HOSTS": ".localhost,localhost,127.0.0.1",
+        "SECURE_SSL_REDIRECT": "false",
+        "HUEY_IMMEDIATE": "true",
+        "DB_CONN_MAX_AGE": "600",
+        **extra,
+    }
+
+
+def collectstatic(env: dict[str, str]) -> None:
+    """The static files of production (hashed names and their manifest), as a deployment collects them."""
+    import subprocess
+
+    subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), "collectstatic", "--noinput", "-v", "0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
+
+
+def gunicorn_start(env: dict[str, str], *, workers: int = 2, port: int | None = None, timeout: int = 120):
+    """gunicorn serving core.wsgi on 127.0.0.1 (sync workers); returns (process, port)."""
+    import shutil
+    import subprocess
+
+    port = port or free_port()
+    gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
+    command = [gunicorn, "core.wsgi", "--workers", str(workers), "--bind", f"127.0.0.1:{port}"]
+    command += ["--log-level", "warning", "--timeout", str(timeout)]
+    return subprocess.Popen(command, cwd=ROOT, env=env), port
+
+
+def gunicorn_stop(process) -> None:
+    import subprocess
+
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def wait_http(port: int, host: str, path: str = "/", *, timeout: float = 60, headers: dict | None = None) -> None:
+    """Wait until 127.0.0.1:port answers `path` on `host` with less than a 500."""
+    import http.client
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", path, headers={"Host": host, **(headers or {})})
+            status = conn.getresponse().status
+            conn.close()
+            if status < 500:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"127.0.0.1:{port} did not answer {path} on {host} in time")
+
+
+def worker_pids(master_pid: int) -> list[int]:
+    """The worker processes of a gunicorn master (its children)."""
+    children = Path(f"/proc/{master_pid}/task/{master_pid}/children")
+    return [int(pid) for pid in children.read_text().split()] if children.exists() else []
+
+
+def memory_mb(pid: int) -> tuple[float, float]:
+    """(resident now, resident peak) of a process, in MB."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in {"VmRSS", "VmHWM"}:
+            fields[key] = int(value.split()[0]) / 1024
+    return fields["VmRSS"], fields["VmHWM"]

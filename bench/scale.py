@@ -14,7 +14,10 @@ at the end. With all of them present:
   times with 1 again (after they are dropped): each repetition's ratio is p50 at 101 over the mean of the two
   references (the load of a shared machine drifts during a run), the worse of the two pages; `latency_ratio` is
   the median of the 3 ratios, `latency_spread` their range.
+- `worker_rss_mb`: resident memory of one gunicorn worker (production settings) that has served every
+  territory's home page, case list and workflows (compiling them all) through the API, twice over.
 Last line: territories=101 clone_s=<median> migrate_all_s=<n> startup_s=<n> latency_ratio=<n> latency_spread=<min-max>
+worker_rss_mb=<n>
 """
 
 from __future__ import annotations
@@ -229,6 +232,44 @@ def _startup(host: str) -> float:
             os.killpg(process.pid, signal.SIGKILL)
 
 
+def _worker_rss(territories: list) -> tuple[float, float]:
+    """(RSS now, peak RSS) in MB of one gunicorn worker (production settings) that has served every territory:
+    its home page, its case list and its workflows (which compiles them all) through the API, twice over."""
+    from _django import collectstatic, gunicorn_start, gunicorn_stop, memory_mb, production_env, wait_http, worker_pids
+    from django.db import connection
+    from django_tenants.utils import schema_context
+
+    from core.api.services import api_token_create
+    from core.services.users import user_create
+
+    tokens = {}
+    for territory in territories:
+        with schema_context(territory.schema_name):
+            user = user_create(email="rss-bench@example.org", groups=["case_worker"], send_welcome=False)
+            tokens[territory.primary_domain] = api_token_create(user=user, name="banc mémoire")[1]
+    connection.set_schema_to_public()
+    env = production_env()
+    collectstatic(env)
+    server, port = gunicorn_start(env, workers=1)
+    try:
+        wait_http(port, territories[0].primary_domain)
+        for _ in range(2):
+            for host, token in tokens.items():
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                for path, auth in (("/", {}), ("/api/v1/cases/", True), ("/api/v1/workflows/", True)):
+                    headers = {"Host": host, **({"Authorization": f"Bearer {token}"} if auth else {})}
+                    conn.request("GET", path, headers=headers)
+                    response = conn.getresponse()
+                    response.read()
+                    if response.status != 200:
+                        raise RuntimeError(f"{host}{path} answered {response.status}")
+                conn.close()
+        (worker,) = worker_pids(server.pid)
+        return memory_mb(worker)
+    finally:
+        gunicorn_stop(server)
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -318,6 +359,9 @@ def main() -> None:
         at_101 = _latencies(first, args.requests, count)
         startup_s = _startup(demo.primary_domain)
         print(f"make run with {count} territories, nothing pending: answers after {startup_s:.1f} s", flush=True)
+        served = list(Territory.objects.filter(is_template=False).exclude(schema_name="public"))
+        rss_mb, rss_peak_mb = _worker_rss(served)
+        print(f"a gunicorn worker that served {len(served)} territories: RSS {rss_mb:.0f} MB (peak {rss_peak_mb:.0f})")
         schemas = list(Territory.objects.exclude(schema_name="public").values_list("schema_name", flat=True))
         _bench_app(folder, step=1)
         create_s = _migrate(folder, args.processes)
@@ -349,7 +393,7 @@ def main() -> None:
     )
     figures = (
         f"clone_s={clone_s:.3f} migrate_all_s={migrate_all_s:.1f} startup_s={startup_s:.1f} "
-        f"latency_ratio={ratio:.2f} latency_spread={min(ratios):.2f}-{max(ratios):.2f}"
+        f"latency_ratio={ratio:.2f} latency_spread={min(ratios):.2f}-{max(ratios):.2f} worker_rss_mb={rss_mb:.0f}"
     )
     print(f"territories={len(departements)} {figures}")
 
