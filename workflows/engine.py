@@ -6,12 +6,13 @@ version id: the hot path of a transition reads no definition rows. Drafts are co
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 
+from tenants.lru import LRUCache
 from workflows import registry
 from workflows.exceptions import ExpressionError
 from workflows.expressions import expression_compile, expression_uses
@@ -123,8 +124,8 @@ def workflow_compile(spec: dict[str, Any], *, version_id: int | None = None, num
     )
 
 
-_cache: dict[tuple[str, int], CompiledWorkflow] = {}
-_lock = threading.Lock()
+# Bounded: a process serving every territory keeps the most recently used versions (PPE_COMPILED_WORKFLOWS_MAX).
+_cache = LRUCache(getattr(settings, "PPE_COMPILED_WORKFLOWS_MAX", 1024))
 
 
 def compiled_version(version_id: int) -> CompiledWorkflow:
@@ -139,8 +140,7 @@ def compiled_version(version_id: int) -> CompiledWorkflow:
     version = WorkflowVersion.objects.select_related("definition").get(pk=version_id)
     compiled = workflow_compile(version_spec(version), version_id=version.pk, number=version.number)
     if version.is_frozen:
-        with _lock:
-            _cache[key] = compiled
+        _cache.set(key, compiled)
     return compiled
 
 
@@ -149,11 +149,9 @@ def compiled_cache_clear(*, schema: str | None = None) -> None:
     its ids again) or of all (a pole's guard functions changed)."""
     from workflows import forms
 
-    with _lock:
-        for key in [key for key in _cache if schema is None or key[0] == schema]:
-            del _cache[key]
-        if schema is None:
-            forms._form_classes.clear()
+    _cache.discard_where(lambda key: schema is None or key[0] == schema)
+    if schema is None:
+        forms._form_classes.clear()
 
 
 __all__ = ["CompiledWorkflow", "ExpressionError", "StateSpec", "TransitionSpec", "compiled_version"]

@@ -16,6 +16,7 @@ from typing import Any
 
 import phonenumbers
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
@@ -24,6 +25,7 @@ from django.utils.text import get_valid_filename
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.fr import siren, siret
 
+from tenants.lru import LRUCache
 from workflows.exceptions import ExpressionError, FormInvalid
 from workflows.expressions import expression_compile, expression_evaluate
 
@@ -282,7 +284,8 @@ def _visible(spec: FieldSpec, data: dict[str, Any], context: dict[str, Any], fun
 
 # Validation form classes of immutable field tuples (published versions), when no reference list is involved
 # (those read their items at each call): building the class costs more than validating.
-_form_classes: dict[int, tuple[tuple[FieldSpec, ...], type]] = {}
+# Bounded like the compiled workflows they belong to (PPE_FORM_CLASSES_MAX).
+_form_classes = LRUCache(getattr(settings, "PPE_FORM_CLASSES_MAX", 2048))
 
 
 def _has_references(fields: tuple[FieldSpec, ...]) -> bool:
@@ -298,7 +301,7 @@ def _validation_form_class(
     form_fields = {f.code: django_field(f, references, required=False) for f in inputs}
     form_class = type("WorkflowForm", (forms.Form,), form_fields)
     if not _has_references(fields):
-        _form_classes[id(fields)] = (fields, form_class)  # keeps `fields` alive, so the id stays unique
+        _form_classes.set(id(fields), (fields, form_class))  # keeps `fields` alive, so the id stays unique
     return form_class
 
 
