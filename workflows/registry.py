@@ -39,7 +39,11 @@ def guard_functions_provider_register(provider: Callable[[], dict[str, Any]]) ->
 
 
 def guard_functions() -> dict[str, Any]:
-    functions: dict[str, Any] = {}
+    """The functions a guard or condition may call: the engine's own (`workflows.values.ENGINE_FUNCTIONS`:
+    `date("AAAA-MM-JJ")`, `days_between(a, b)`) and those the layers above provide."""
+    from workflows.values import ENGINE_FUNCTIONS
+
+    functions: dict[str, Any] = dict(ENGINE_FUNCTIONS)
     for provider in _guard_functions_providers:
         functions.update(provider() or {})
     return functions

@@ -79,6 +79,8 @@ def catalogue_service_update(*, service: CatalogueService, actor=None, **fields)
     service.full_clean()
     service.save()
     return service
+
+
 def catalogue_service_list(*, territory=None, include_inactive: bool = False):
     """The catalogue of a territory (the current one by default): the services of its switched-on poles,
     the ones its admins withdrew left out unless `include_inactive`."""

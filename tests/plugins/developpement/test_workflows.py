@@ -142,14 +142,46 @@ def test_a_sieg_from_consultation_to_evaluation(tenant, coordinator, django_capt
     transition_apply(case=case, transition="deliberations_adoptees", actor=coordinator, data={
         "date_deliberation_interet_general": TODAY.isoformat(), "date_deliberation_mandatement": TODAY.isoformat(),
         "duree_mandat_ans": 5})  # fmt: skip
-    transition_apply(case=case, transition="arreter_grille", actor=coordinator, data={"grille_analyse": [
-        {"resultat": "Accueil des familles fragiles", "indicateur": "Part des familles au QF < 800", "cible": "30 %"}]})
-    transition_apply(case=case, transition="arreter_criteres", actor=coordinator, data={"criteres_evaluation": [
-        {"critere": "Projet éducatif", "ponderation": 60}, {"critere": "Prix", "ponderation": 40}]})
-    transition_apply(case=case, transition="publier_appel", actor=coordinator, data={
-        "date_publication": TODAY.isoformat(), "date_limite_candidatures": (TODAY + dt.timedelta(days=45)).isoformat()})
-    transition_apply(case=case, transition="conclure", actor=coordinator, data={
-        "candidatures": [{"candidat": "Association A", "note": "15.5"}], "laureat": "Association A"})
+    transition_apply(
+        case=case,
+        transition="arreter_grille",
+        actor=coordinator,
+        data={
+            "grille_analyse": [
+                {
+                    "resultat": "Accueil des familles fragiles",
+                    "indicateur": "Part des familles au QF < 800",
+                    "cible": "30 %",
+                }
+            ]
+        },
+    )
+    transition_apply(
+        case=case,
+        transition="arreter_criteres",
+        actor=coordinator,
+        data={
+            "criteres_evaluation": [
+                {"critere": "Projet éducatif", "ponderation": 60},
+                {"critere": "Prix", "ponderation": 40},
+            ]
+        },
+    )
+    transition_apply(
+        case=case,
+        transition="publier_appel",
+        actor=coordinator,
+        data={
+            "date_publication": TODAY.isoformat(),
+            "date_limite_candidatures": (TODAY + dt.timedelta(days=45)).isoformat(),
+        },
+    )
+    transition_apply(
+        case=case,
+        transition="conclure",
+        actor=coordinator,
+        data={"candidatures": [{"candidat": "Association A", "note": "15.5"}], "laureat": "Association A"},
+    )
     assert case.state == "close"
 
 

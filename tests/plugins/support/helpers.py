@@ -48,9 +48,14 @@ def answers(default: str = "3", **overrides: str) -> dict[str, str]:
     for form in version.forms.all():
         if form.code == "diagnostic":
             for field in form.fields.all():
-                if field.code.startswith("diag_") and field.type == "choice" and field.code[5:].split("_")[0] not in (
-                    "federation",
-                    "professionalisation",
+                if (
+                    field.code.startswith("diag_")
+                    and field.type == "choice"
+                    and field.code[5:].split("_")[0]
+                    not in (
+                        "federation",
+                        "professionalisation",
+                    )
                 ):
                     data[field.code] = default
     data.update({"diag_federation": "aucune", "diag_professionalisation": "2"})
