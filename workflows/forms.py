@@ -117,19 +117,22 @@ class CompanyNumberField(forms.CharField):
 
 
 class UploadField(forms.FileField):
+    """A file judged by its bytes, never by the type the browser declares or its name: the check registered
+    by the layers above (`registry.upload_check`, the core's upload validator) with the field's types and size
+    limit. The accepted file's `content_type` becomes the sniffed one."""
+
     def __init__(self, *, content_types: list[str], max_size_mb: float | None, **kwargs: Any) -> None:
         self.content_types = content_types
         self.max_size_mb = max_size_mb
         super().__init__(**kwargs)
+        if content_types:
+            self.widget.attrs.setdefault("accept", ",".join(content_types))
 
     def clean(self, data: Any, initial: Any = None) -> Any:
         value = super().clean(data, initial)
         if isinstance(value, UploadedFile):
-            if self.content_types and value.content_type not in self.content_types:
-                allowed = ", ".join(self.content_types)
-                raise ValidationError(f"Type de fichier refusé ({value.content_type}) : {allowed} attendu.")
-            if self.max_size_mb is not None and value.size > float(self.max_size_mb) * 1024 * 1024:
-                raise ValidationError(f"Fichier trop volumineux : {self.max_size_mb} Mo au plus.")
+            limit = int(float(self.max_size_mb) * 1024 * 1024) if self.max_size_mb else None
+            value.content_type = registry.upload_check(value, content_types=self.content_types, max_bytes=limit)
         return value
 
 
