@@ -2,11 +2,15 @@
 
 - Two test territories, `territory` (35) and `other_territory` (22), cloned once per test database from the
   template schema (so they cost about a second each, once) and committed; tests run in transactions that
-  roll back, so what a test writes in them vanishes.
+  roll back, so what a test writes in them vanishes. `territory` (Ille-et-Vilaine) is the demo territory
+  exactly as `make run` builds it (`core.services.demo.demo_territory_ensure`: directory, pages, the poles'
+  sample data): tests run on the data people see, never on trimmed fixtures.
 - `tenant`: the test body runs in `territory`'s schema.
 - `client_35` / `client_22`: HTTP clients bound to each territory's host.
 - `scratch_territory`: a throwaway territory for tests that need real commits (worker processes,
   concurrency); dropped with its schema afterwards.
+- `scratch_demo_territory` (one per test module): a committed copy of the demo, built by the same service as
+  `make run` under a scratch code, for browser and live-server journeys; dropped after the module.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ SCRATCH_CODES = ["2A", "2B", "971", "972", "973", "974", "975", "976", "95", "94
 
 
 def _territory_ensure(code: str, name: str):
+    from core.services.demo import DEMO_CODE, demo_territory_ensure
     from tenants.models import Territory
     from tenants.services import schema_name_for, territory_create
 
@@ -35,6 +40,8 @@ def _territory_ensure(code: str, name: str):
     if schema_exists(schema):  # left behind by an interrupted run
         with connection.cursor() as cursor:
             cursor.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    if code == DEMO_CODE:
+        return demo_territory_ensure()
     return territory_create(code=code, name=name)
 
 
@@ -124,6 +131,26 @@ def scratch_territory(test_territories, django_db_blocker):
             territory.delete(force_drop=True)
 
 
+@pytest.fixture(scope="module")
+def scratch_demo_territory(test_territories, django_db_blocker):
+    """A committed copy of the demo territory (built as `make run` builds it) for one test module."""
+    from core.services.demo import demo_territory_ensure
+    from tenants.models import Territory
+
+    with django_db_blocker.unblock():
+        code = next(_scratch_codes)
+        stale = Territory.objects.filter(code=code).first()
+        if stale is not None:
+            stale.delete(force_drop=True)
+        territory = demo_territory_ensure(code=code, name=f"Démo {code}", slug=f"demo-{uuid.uuid4().hex[:8]}")
+        connection.set_schema_to_public()
+        try:
+            yield territory
+        finally:
+            connection.set_schema_to_public()
+            territory.delete(force_drop=True)
+
+
 @pytest.fixture
 def territory_admin(tenant):
     """A superuser of `territory` (created in its schema)."""
@@ -188,6 +215,8 @@ _PROVISIONING_INPUTS = (
     "cms/hooks.py",
     "core/receivers.py",
     "core/services/*.py",
+    "core/demo/*.py",
+    "plugins/*/demo.py",
     "tenants/services.py",
 )
 

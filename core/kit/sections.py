@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection
+from django.db import connection, transaction
 
 from core.hookspecs import KitFiles, KitItems, KitSection
+from core.kit.archive import KitError
 
 # Rows of these models are configuration of the framework itself: a clone always keeps them.
 FRAMEWORK_MODELS = ("contenttypes.ContentType", "auth.Permission")
@@ -31,7 +32,6 @@ def catalogue_export() -> tuple[KitItems, KitFiles]:
 def catalogue_apply(items: KitItems, files: KitFiles) -> None:
     from core.models import CatalogueService
 
-    CatalogueService.objects.exclude(code__in=list(items)).delete()
     existing = {service.code: service for service in CatalogueService.objects.all()}
     for code, values in items.items():
         fields = {name: values[name] for name in _CATALOGUE_FIELDS if name in values}
@@ -42,6 +42,25 @@ def catalogue_apply(items: KitItems, files: KitFiles) -> None:
             for name, value in fields.items():
                 setattr(service, name, value)
             service.save()
+
+
+def catalogue_prune(items: KitItems) -> None:
+    """Remove the services the kit lacks; one still shown by a page (or used elsewhere) is refused."""
+    from django.db.models import ProtectedError
+
+    from core.models import CatalogueService
+
+    for service in CatalogueService.objects.exclude(code__in=list(items)).order_by("code"):
+        try:
+            with transaction.atomic():
+                service.delete()
+        except ProtectedError as exc:
+            users = sorted({str(obj) for obj in exc.protected_objects})
+            raise KitError(
+                f"Le service « {service.title} » ne peut pas être supprimé : "
+                f"{', '.join(f'« {name} »' for name in users[:3])} l'utilise encore. "
+                "Supprimez d'abord cette page (ou gardez le service)."
+            ) from None
 
 
 # --- Pole switches and settings (rows of the public schema, for the current territory) ----------------------
@@ -202,6 +221,7 @@ CORE_SECTIONS = (
         version=1,
         export=catalogue_export,
         apply=catalogue_apply,
+        prune=catalogue_prune,
         models=("core.CatalogueService",),
         order=20,
     ),

@@ -21,6 +21,7 @@ from core.models import Case, CaseCounter, CaseEvent
 from core.plugins import disabled_poles
 from core.roles import Role, user_roles
 from core.workdays import working_days_add
+from tenants.models import Territory
 from workflows.engine import CompiledWorkflow, TransitionSpec, compiled_version
 from workflows.exceptions import (
     ConcurrentTransition,
@@ -121,8 +122,18 @@ def _reference_next(prefix: str) -> str:
             [prefix, year],
         )
         number = cursor.fetchone()[0]
-    departement = getattr(getattr(connection, "tenant", None), "code", None) or "00"
-    return f"{prefix}{departement}-{year}-{number:05d}"
+    return f"{prefix}{_departement_code()}-{year}-{number:05d}"
+
+
+def _departement_code() -> str:
+    """The current territory's département code, also under `schema_context` (background tasks, the demo's
+    seeding), where django-tenants' `connection.tenant` is a stand-in that carries only the schema name."""
+    tenant = getattr(connection, "tenant", None)
+    code = getattr(tenant, "code", None)
+    if code:
+        return code
+    code = Territory.objects.filter(schema_name=connection.schema_name).values_list("code", flat=True).first()
+    return code or "00"
 
 
 def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:

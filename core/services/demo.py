@@ -57,19 +57,28 @@ def _admin_ensure(password: str) -> None:
         user.save(update_fields=["password"])
 
 
-def demo_setup() -> tuple[Territory, DemoCredentials]:
-    """Public host, template, and the Ille-et-Vilaine territory with its directory and pages."""
+def demo_territory_ensure(*, code: str = DEMO_CODE, name: str = DEMO_NAME, slug: str = DEMO_SLUG) -> Territory:
+    """The demo territory with its directory, pages and poles' sample data, idempotently: everything
+    `demo_setup` builds for a territory except the admin account. `make run` and the test suite both build the
+    demo through this one function, so that the tests run on the data people see."""
     public_territory_ensure()
     template_ensure()
-    territory = Territory.objects.filter(code=DEMO_CODE).first()
+    territory = Territory.objects.filter(code=code).first()
     if territory is None:
-        territory = territory_create(code=DEMO_CODE, name=DEMO_NAME, slug=DEMO_SLUG)
+        territory = territory_create(code=code, name=name, slug=slug)
+    with schema_context(territory.schema_name):
+        directory_seed()
+        hooks(territory).demo_seed(territory=territory)
+    return territory
+
+
+def demo_setup() -> tuple[Territory, DemoCredentials]:
+    """Public host, template, and the Ille-et-Vilaine territory with its directory and pages."""
+    territory = demo_territory_ensure()
     password = _admin_password()
     _admin_ensure(password)  # platform admins' back office on the public host
     with schema_context(territory.schema_name):
         _admin_ensure(password)
-        directory_seed()
-        hooks(territory).demo_seed(territory=territory)
     return territory, DemoCredentials(ADMIN_USERNAME, password)
 
 

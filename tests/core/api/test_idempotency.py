@@ -12,6 +12,11 @@ from tests.core.api.conftest import api_client_for
 PAYLOAD = {"name": "Les Lutins", "kind": "creche", "commune": "Rennes"}
 
 
+def created() -> int:
+    """Structures the test's POSTs created (the demo territory has a directory of its own)."""
+    return Structure.objects.filter(name__startswith=PAYLOAD["name"]).count()
+
+
 def post(client, payload=PAYLOAD, key="cle-1"):
     return client.post("/api/v1/structures/", payload, format="json", HTTP_IDEMPOTENCY_KEY=key)
 
@@ -24,7 +29,7 @@ def test_a_replay_returns_the_first_response_and_creates_nothing(api_as):
     assert second.json() == first.json()
     assert second["Idempotent-Replayed"] == "true"
     assert "Idempotent-Replayed" not in first
-    assert Structure.objects.count() == 1
+    assert created() == 1
 
 
 def test_an_error_response_is_replayed_too(api_as):
@@ -42,7 +47,7 @@ def test_the_same_key_with_another_body_gets_422(api_as):
     assert response.status_code == 422
     assert response["Content-Type"] == "application/problem+json"
     assert response.json()["type"] == "urn:ppe:problem:idempotency-key-reused"
-    assert Structure.objects.count() == 1
+    assert created() == 1
 
 
 def test_keys_belong_to_their_sender(territory, make_user, make_token):
@@ -76,7 +81,7 @@ def test_an_expired_key_runs_again_and_records_are_purged(api_as):
     IdempotencyRecord.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     response = post(client, payload={**PAYLOAD, "name": "Les Lutins 2"})
     assert response.status_code == 201
-    assert Structure.objects.count() == 2
+    assert created() == 2
     IdempotencyRecord.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     assert idempotency_records_purge() == 1
     assert not IdempotencyRecord.objects.exists()
@@ -86,5 +91,5 @@ def test_without_a_key_every_post_runs(api_as):
     client = api_as("case_worker")
     client.post("/api/v1/structures/", PAYLOAD, format="json")
     client.post("/api/v1/structures/", {**PAYLOAD, "commune": "Vitré"}, format="json")
-    assert Structure.objects.count() == 2
+    assert created() == 2
     assert not IdempotencyRecord.objects.exists()

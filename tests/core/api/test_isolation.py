@@ -52,9 +52,15 @@ def token_22(in_22):
 
 
 @pytest.fixture
-def structure_22(in_22):
+def structure_22(in_22, tenant):
+    """A structure of 22 whose id no structure of 35 (the demo, with a directory of its own) has."""
+    from core.models import Structure
+
+    unused_in_35 = (Structure.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1000
     with in_22():
-        return structure_create(name=SECRET_NAME, kind="creche", commune="Saint-Brieuc")
+        structure = structure_create(name=SECRET_NAME, kind="creche", commune="Saint-Brieuc")
+        Structure.objects.filter(pk=structure.pk).update(id=unused_in_35)
+        return Structure.objects.get(pk=unused_in_35)
 
 
 def test_a_token_of_22_is_refused_on_35(territory, token_22):

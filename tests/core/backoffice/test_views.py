@@ -112,7 +112,7 @@ def test_csv_and_xlsx_exports_follow_the_filters(client_35, cases, coordinator, 
     assert [row[0] for row in rows[1:]] == [second.reference]
     assert rows[1][2] == "Demande reçue"
     assert rows[1][rows[0].index("Type d'accueil")] == "Crèche"
-    response = client_35.get("/admin/dossiers/", {"export": "xlsx"})
+    response = client_35.get("/admin/dossiers/", {"workflow": "essai-demande", "export": "xlsx"})
     sheet = load_workbook(io.BytesIO(response.content)).active
     references = {row[0] for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert references == {first.reference, second.reference}
@@ -338,9 +338,9 @@ def test_opening_a_case_from_the_back_office(client_35, demande, coordinator, lu
     page = response.content.decode()
     assert "« Courriel de contact » : Saisissez une adresse e-mail valide." in page
     assert 'value="Les Lutins"' in page
-    assert not Case.objects.exists()
+    assert not Case.objects.filter(workflow__code="essai-demande").exists()
     response = client_35.post(url, {**form, "s-structure": lutins.pk})
-    case = Case.objects.get()
+    case = Case.objects.get(workflow__code="essai-demande")
     assert response["Location"] == f"/admin/dossiers/{case.reference}/"
     assert case.structure == lutins
     assert case.opened_by == coordinator

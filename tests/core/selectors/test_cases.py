@@ -36,13 +36,13 @@ def test_case_list_honours_role_visibility(demande, coordinator):
     OperatorMembership.objects.create(user=operator_user, operator=operator)
     foreign.operators.add(operator)
 
-    assert set(case_list(user=coordinator)) == {served, foreign}
+    assert set(case_list(user=coordinator, workflow="essai-demande")) == {served, foreign}
     assert list(case_list(user=member)) == [served]
     assert list(case_list(user=operator_user)) == [foreign]
     assert list(case_list(user=person("substitute"))) == []
-    assert list(case_list(user=coordinator, search=served.reference)) == [served]
-    assert list(case_list(user=coordinator, search="Vitré")) == [foreign]
-    assert list(case_list(user=coordinator, search="autre")) == [foreign]
+    assert list(case_list(user=coordinator, workflow="essai-demande", search=served.reference)) == [served]
+    assert list(case_list(user=coordinator, workflow="essai-demande", search="Vitré")) == [foreign]
+    assert list(case_list(user=coordinator, workflow="essai-demande", search="autre")) == [foreign]
     assert list(case_list(user=coordinator, search="lutins.example")) != []
     assert list(case_list(user=coordinator, state="close")) == []
     assert list(case_list(user=coordinator, overdue=True)) == []

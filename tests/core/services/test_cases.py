@@ -48,7 +48,7 @@ def test_case_open_gives_a_reference_the_initial_state_and_an_opened_event(deman
 def test_case_open_refuses_a_person_without_an_opening_role(demande):
     with pytest.raises(TransitionNotAllowed):
         _open(demande, person("operator"))
-    assert not Case.objects.exists()
+    assert not Case.objects.filter(workflow__code="essai-demande").exists()
 
 
 def test_case_open_of_an_unknown_workflow(tenant):
@@ -92,8 +92,8 @@ def test_bad_opening_data_is_refused_field_by_field_and_nothing_is_written(deman
     assert "Nom" in errors["board"][0]
     assert errors["__all__"] == ["Champ(s) inconnu(s) : intrus."]
     assert exc.value.status == 422
-    assert not Case.objects.exists()
-    assert not CaseEvent.objects.exists()
+    assert not Case.objects.filter(workflow__code="essai-demande").exists()
+    assert not CaseEvent.objects.filter(case__workflow__code="essai-demande").exists()
 
 
 def test_transition_apply_moves_the_case_and_writes_one_event(demande, coordinator, django_capture_on_commit_callbacks):

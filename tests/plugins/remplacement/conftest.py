@@ -25,6 +25,22 @@ def next_monday(weeks_ahead: int = 2) -> dt.date:
     return today + dt.timedelta(days=(7 - today.weekday()) + 7 * (weeks_ahead - 1))
 
 
+@pytest.fixture(autouse=True)
+def _demo_pool_set_aside(request):
+    """The test territory is the demo, whose pool of eight substitutes and three open needs would answer
+    every offer wave of these tests: the unit tests of the pole set them aside inside their own transaction
+    (rolled back afterwards). The journeys under tests/journeys/ run with the demo pool as it is."""
+    if "tenant" not in request.fixturenames and "territory" not in request.fixturenames:
+        yield
+        return
+    request.getfixturevalue("tenant")
+    from plugins.remplacement.models import ReplacementRequest, Substitute
+
+    ReplacementRequest.objects.all().delete()
+    Substitute.objects.all().delete()
+    yield
+
+
 @pytest.fixture
 def monday() -> dt.date:
     """A Monday two weeks ahead: far enough to be in the future, close enough for the month's limits."""

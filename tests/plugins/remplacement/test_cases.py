@@ -146,25 +146,27 @@ def test_an_accepted_application_creates_the_substitute(coordinator, django_capt
 
 
 def test_requests_run_without_cases_where_the_workflow_is_not_published(make_request, monday):
-    from workflows.models import WorkflowDefinition
+    from workflows.models import WorkflowVersion
 
-    WorkflowDefinition.objects.filter(code="remplacement-demande").delete()
+    # The demo's cases keep the definition; its published version is retired (frozen rows: a plain update).
+    WorkflowVersion.objects.filter(definition__code="remplacement-demande").update(
+        status=WorkflowVersion.Status.RETIRED
+    )
     request = make_request(slots=[{"date": monday + dt.timedelta(days=1), "start": "08:00", "end": "12:00"}])
     assert request.case is None
     assert not Case.objects.filter(remplacement_request=request).exists()
 
 
-def test_demo_seed_fills_a_pool_and_a_few_needs_idempotently(make_structure, django_capture_on_commit_callbacks):
+def test_demo_seed_fills_a_pool_and_a_few_needs_idempotently(tenant, django_capture_on_commit_callbacks):
+    """The pole's seed on the demo's directory (its pool and needs were set aside by the conftest)."""
     from core.plugins import plugin_manager
 
-    make_structure("Les P'tits Loups", commune_insee="35012", commune="Bain-de-Bretagne")
-    make_structure("Pirouette", commune_insee="35238", commune="Rennes")
     impl = next(i for i in plugin_manager().hook.demo_seed.get_hookimpls() if i.plugin_name == "remplacement")
     with django_capture_on_commit_callbacks(execute=True):
         impl.function(territory=None)
     assert Substitute.objects.count() == 8
     requests = ReplacementRequest.objects.all()
-    assert requests.count() == 2
+    assert requests.count() == 3
     assert all(r.waves_sent == 1 for r in requests)  # dispatch started: offers went out
     impl.function(territory=None)
-    assert (Substitute.objects.count(), ReplacementRequest.objects.count()) == (8, 2)
+    assert (Substitute.objects.count(), ReplacementRequest.objects.count()) == (8, 3)

@@ -83,13 +83,10 @@ def platform_admin(tenant):
 
 @pytest.fixture
 def structure(tenant):
-    from core.models import Network, Structure
+    """The demo's ADMR crèche in Bain-de-Bretagne."""
+    from core.models import Structure
 
-    admr, _ = Network.objects.get_or_create(name="ADMR", defaults={"kind": "federation", "acronym": "ADMR"})
-    return Structure.objects.create(
-        name="Les P'tits Loups", kind="creche", commune="Bain-de-Bretagne", postcode="35470",
-        commune_insee="35012", places=20, network=admr, professionalisation=1,
-    )  # fmt: skip
+    return Structure.objects.get(name="Les P'tits Loups", commune="Bain-de-Bretagne", network__name="ADMR")
 
 
 @pytest.fixture

@@ -42,8 +42,8 @@ def test_the_diagnostic_yields_a_profile_and_proposals(
     proposals = {p.service.code: p for p in case.support_proposals.all()}
     assert set(proposals) == {"support-paie", "support-gouvernance"}
     assert proposals["support-paie"].operator == operator_paie  # offers it, covers the commune, has capacity
-    assert proposals["support-gouvernance"].operator is None  # nobody offers it: the platform does
-    assert proposals["support-gouvernance"].carried_out_by == "la plateforme"
+    # The demo's directory has an operator for board support, covering every commune.
+    assert proposals["support-gouvernance"].operator.name == "Gouvernance & Engagement 35"
 
 
 def test_federation_membership_changes_the_proposals(
@@ -110,9 +110,9 @@ def test_conventions_then_signatures_gate_the_services_set_up(
     case = _to_conventions(case, coordinator, django_capture_on_commit_callbacks)
     assert case.state == "conventions"
     assert operator_paie in case.operators.all()
-    conventions = {c.party: c for c in Convention.objects.filter(case=case)}
-    assert set(conventions) == {"structure", "operator"}
-    assert conventions["operator"].operator == operator_paie
+    by_operator = {c.operator.name: c for c in Convention.objects.filter(case=case, party="operator")}
+    assert set(by_operator) == {"Coopérative Paie ESS", "Gouvernance & Engagement 35"}  # one per operator
+    conventions = {"structure": Convention.objects.get(case=case, party="structure"), **by_operator}
     assert "Les P&#x27;tits Loups" in conventions["structure"].body_html or "Les P'tits Loups" in (
         conventions["structure"].body_html
     )
