@@ -102,7 +102,7 @@ def _filled(info: FieldInfo) -> str:
     return f"has({path}) && {path} != null"
 
 
-def _literal(info: FieldInfo, op: Operator, raw: str, where: str) -> str:  # noqa: PLR0911
+def _literal(info: FieldInfo, op: Operator, raw: str, where: str) -> str:
     text = str(raw if raw is not None else "").strip()
     if not text:
         raise ConditionError(f"{where} : indiquez une valeur.")
@@ -269,8 +269,13 @@ def _clause_row(clause: str, fields: Mapping[str, FieldInfo]) -> dict[str, str] 
         if info is None or info.type not in op.types:
             continue
         try:  # the clause must be what the builder writes for this field, value included
-            written = condition_cel([{"field": code, "operator": op_code, "value": _value_text(literal, info)}],
-                                    "and", fields) if op.needs_value else op.template.format(f=_path(code), v="")
+            written = (
+                condition_cel(
+                    [{"field": code, "operator": op_code, "value": _value_text(literal, info)}], "and", fields
+                )
+                if op.needs_value
+                else op.template.format(f=_path(code), v="")
+            )
         except ConditionError:
             continue
         if written == clause:
@@ -297,3 +302,21 @@ def condition_rows(source: str, fields: Mapping[str, FieldInfo]) -> tuple[list[d
     if condition_cel(rows, join, fields) != source:
         return None
     return rows, join
+
+
+def condition_text(source: str, fields: Mapping[str, FieldInfo]) -> str:
+    """A condition as French words (« Montant est supérieur à 1000 et Adhérente vaut oui »), for the
+    builder's listings; « Condition avancée (CEL) » when the builder cannot read it; "" when empty."""
+    parsed = condition_rows(source or "", fields)
+    if parsed is None:
+        return "Condition avancée (CEL)"
+    rows, join = parsed
+    words = []
+    for row in rows:
+        info = fields[row["field"]]
+        op = BY_CODE[row["operator"]]
+        value = row["value"]
+        if value and info.choices and op.value_kind != "integer":
+            value = dict(info.choices).get(value, value)
+        words.append(f"« {info.label} » {op.label}" + (f" {value}" if op.needs_value else ""))
+    return f" {JOINS[join][0]} ".join(words)
