@@ -16,7 +16,7 @@ from tenants.lru import LRUCache
 from workflows import registry
 from workflows.exceptions import ExpressionError
 from workflows.expressions import expression_compile, expression_uses
-from workflows.forms import FormSpec, form_spec_build
+from workflows.forms import FieldSpec, FormSpec, form_spec_build
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ class TransitionSpec:
     guard_source: str
     guard: Any  # compiled CEL program or None
     guard_uses_case: bool
+    guard_message: str
     form: str
     comment: str
     actions: tuple[str, ...]
@@ -58,6 +59,9 @@ class CompiledWorkflow:
     forms: dict[str, FormSpec]
     data_defaults: dict[str, Any]
     functions: dict[str, Any] = field(default_factory=dict)
+    # Every input field of the version's forms by code (the opening form's first): what each key of a
+    # case's data means, for typed CEL values (`workflows.values.cel_data`) and typed exports.
+    field_types: dict[str, FieldSpec] = field(default_factory=dict)
 
     def state_label(self, code: str) -> str:
         state = self.states.get(code)
@@ -98,6 +102,7 @@ def workflow_compile(spec: dict[str, Any], *, version_id: int | None = None, num
             guard_source=t.get("guard") or "",
             guard=guard,
             guard_uses_case=bool(guard is not None and expression_uses(guard, "case")),
+            guard_message=t.get("guard_message") or "",
             form=t.get("form") or "",
             comment=t.get("comment", "none"),
             actions=tuple(t.get("actions") or []),
@@ -106,6 +111,11 @@ def workflow_compile(spec: dict[str, Any], *, version_id: int | None = None, num
     for form in spec.get("forms", []):
         for code in _field_codes(form.get("fields") or []):
             defaults.setdefault(code, None)
+    field_types: dict[str, FieldSpec] = {}
+    open_form = spec.get("open_form") or ""
+    for form in sorted(forms.values(), key=lambda f: f.code != open_form):
+        for f in form.input_fields():
+            field_types.setdefault(f.code, f)
     initial = next((s.code for s in states.values() if s.kind == "initial"), "")
     return CompiledWorkflow(
         version_id=version_id,
@@ -121,6 +131,7 @@ def workflow_compile(spec: dict[str, Any], *, version_id: int | None = None, num
         forms=forms,
         data_defaults=defaults,
         functions=functions,
+        field_types=field_types,
     )
 
 
