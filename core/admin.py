@@ -257,3 +257,7 @@ class TerritoryKitAdmin(TerritoryAdmin):
 
 admin.site.unregister(Territory)
 admin.site.register(Territory, TerritoryKitAdmin)
+
+admin.site.site_header = "Administration de la Plateforme Petite Enfance"
+admin.site.site_title = "Plateforme Petite Enfance"
+admin.site.index_title = "Territoires de la plateforme"

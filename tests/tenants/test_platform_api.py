@@ -82,9 +82,7 @@ def test_kit_and_drift_with_undo(territory, public_client):
     clone = territory_clone(source=territory, code="56", name="Morbihan")
     kit = public_client.get("/plateforme/api/v1/territoires/56/kit/", **auth)
     assert kit["Content-Type"] == "application/gzip"
-    bad = public_client.post(
-        "/plateforme/api/v1/territoires/56/kit/", {"archive": io.BytesIO(b"pas un kit")}, **auth
-    )
+    bad = public_client.post("/plateforme/api/v1/territoires/56/kit/", {"archive": io.BytesIO(b"pas un kit")}, **auth)
     assert bad.status_code == 400
     assert "Archive illisible" in bad.json()["archive"][0]
     with schema_context(territory.schema_name):
