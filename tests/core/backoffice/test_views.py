@@ -101,6 +101,23 @@ def test_filters_and_search(client_35, cases, coordinator, pitchouns, worker):
     assert "Sélectionnez un choix valide" in page
 
 
+def test_with_many_structures_the_structure_filter_is_a_search(client_35, cases, coordinator, pitchouns, monkeypatch):
+    from core.backoffice import forms
+
+    monkeypatch.setattr(forms, "STRUCTURE_SELECT_MAX", 1)  # the demo's directory already has more
+    first, second = cases
+    login(client_35, coordinator)
+    page = client_35.get("/admin/dossiers/").content.decode()
+    assert '<input type="text" name="structure"' in page
+    assert f'<option value="{pitchouns.pk}"' not in page  # no list of every structure
+    for query in ("pitch", "Vitré", str(pitchouns.pk)):
+        page = client_35.get("/admin/dossiers/", {"structure": query}).content.decode()
+        assert second.reference in page, query
+        assert first.reference not in page, query
+    page = client_35.get("/admin/dossiers/", {"structure": "999999"}).content.decode()
+    assert "Sélectionnez un choix valide" in page
+
+
 def _body(response) -> bytes:
     """The body of a streamed response (exports are streamed)."""
     return b"".join(response.streaming_content)
