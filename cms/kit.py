@@ -107,12 +107,19 @@ class References:
     schema. Built once per export or import; `refresh()` after rows were created."""
 
     def __init__(self) -> None:
+        self.missing: set[str] = set()  # page keys referred to but not (yet) in the site, while importing
         self.refresh()
 
     def refresh(self) -> None:
+        self.refresh_pages()
+        self.refresh_media()
+
+    def refresh_pages(self) -> None:
         home = _home()
         self._page_key = {page.pk: _key(page, home) for page in Page.objects.filter(path__startswith=home.path)}
         self._page_pk = {key: pk for pk, key in self._page_key.items()}
+
+    def refresh_media(self) -> None:
         self._media_key: dict[tuple[str, int], str] = {}
         self._media_pk: dict[str, int] = {}
         self.media_files: dict[str, tuple[models.Model, bytes]] = {}
@@ -156,6 +163,9 @@ class References:
             return None
         if issubclass(model, Page):
             found = self._page_pk.get(key)
+            if found is None:  # a page created later in the same import: resolved on the second pass
+                self.missing.add(key)
+                return None
         elif self.kind_of(model) is not None:
             found = self._media_pk.get(key)
         else:
@@ -197,6 +207,8 @@ class References:
     def rich_import(self, html: str) -> str:
         def convert(kind: str, ident: str) -> str | None:
             found = self._page_pk.get(ident) if kind == "page" else self._media_pk.get(ident)
+            if found is None and kind == "page" and ident:
+                self.missing.add(ident)
             return str(found) if found is not None else None
 
         return self._rich(html, convert)
@@ -361,11 +373,33 @@ def _revise(page: Page, content: dict[str, Any], *, publish: bool) -> Page:
     return Page.objects.get(pk=page.pk)
 
 
+def _page_model(key: str, item: dict[str, Any]) -> type[Page]:
+    from django.apps import apps
+
+    try:
+        model = apps.get_model(item["type"])
+    except (LookupError, ValueError, KeyError):
+        raise KitReferenceError(f"La page « {key} » est d'un type inconnu : « {item.get('type')} ».") from None
+    if not issubclass(model, Page):
+        raise KitReferenceError(f"« {item.get('type')} » (page « {key} ») n'est pas un type de page.")
+    return model
+
+
+def page_create(parent: Page, key: str, item: dict[str, Any], refs: References) -> Page:
+    """Create the page of a kit item under `parent`, with all its content (required fields included), as a
+    revision published when the item is live."""
+    model = _page_model(key, item)
+    content = _serializable(model, item, refs, key)
+    page = model.from_serializable_data({**content, "pk": None, "live": False}, check_fks=False)
+    parent.specific.add_child(instance=page)
+    page = _revise(page, content, publish=bool(item.get("live", True)))
+    refs.refresh_pages()
+    return page
+
+
 def pages_apply(items: KitItems, files: KitFiles) -> None:
     """Create and update the kit's pages (parents first), in the kit's order among siblings. Pages the kit
     lacks are removed by `pages_prune`, after every section's apply."""
-    from django.apps import apps
-
     current, _ = pages_export()
     home = _home()
     by_key = {_key(page, home): page for page in Page.objects.filter(path__startswith=home.path)}
@@ -379,32 +413,59 @@ def pages_apply(items: KitItems, files: KitFiles) -> None:
     for key in sorted(by_key, key=lambda k: -k.count("/")):
         if key != "/" and key in items and items[key].get("type") != current[key]["type"]:
             by_key.pop(key).specific.delete()
-            refs.refresh()
+            refs.refresh_pages()
+    unresolved: list[str] = []  # pages that refer to a page created after them
     for key in sorted(items, key=lambda k: (k.count("/") if k != "/" else 0, items[k].get("position", 0), k)):
         item = items[key]
         if key in by_key and current.get(key) == item:
             continue
-        try:
-            model = apps.get_model(item["type"])
-        except (LookupError, ValueError, KeyError):
-            raise KitReferenceError(f"La page « {key} » est d'un type inconnu : « {item.get('type')} ».") from None
-        publish = bool(item.get("live", True))
-        content = _serializable(model, item, refs, key)
+        refs.missing.clear()
         if key in by_key:
             page = by_key[key].specific
+            publish = bool(item.get("live", True))
             if not publish and page.live:
                 page.unpublish(log_action=None)
-            by_key[key] = _revise(page, content, publish=publish)
-            continue
-        parent = by_key.get(item.get("parent"))
-        if parent is None:
-            raise KitReferenceError(f"La page « {key} » a pour parent « {item.get('parent')} », absent du kit.")
-        page = model.from_serializable_data({**content, "pk": None, "live": False}, check_fks=False)
-        parent.specific.add_child(instance=page)
-        by_key[key] = _revise(page, content, publish=publish)
-        refs.refresh()
+            by_key[key] = _revise(page, _serializable(_page_model(key, item), item, refs, key), publish=publish)
+        else:
+            parent = by_key.get(item.get("parent"))
+            if parent is None:
+                raise KitReferenceError(f"La page « {key} » a pour parent « {item.get('parent')} », absent du kit.")
+            by_key[key] = page_create(parent, key, item, refs)
+        if refs.missing - {key}:
+            unresolved.append(key)
+    refs.refresh_pages()
+    for key in unresolved:  # second pass: every page of the kit exists now
+        item = items[key]
+        content = _serializable(_page_model(key, item), item, refs, key)
+        by_key[key] = _revise(by_key[key].specific, content, publish=bool(item.get("live", True)))
     _order(items, by_key)
     page_cache_purge()  # the public site shows the new pages at once
+
+
+def pages_ensure(items: KitItems) -> list[str]:
+    """Create the pages of `items` that the site lacks (parents first), leaving every existing page as it is
+    (admins may have edited it). Returns the keys of the pages created."""
+    home = _home()
+    by_key = {_key(page, home): page for page in Page.objects.filter(path__startswith=home.path)}
+    refs = References()
+    created = []
+    unresolved = []
+    for key in sorted(items, key=lambda k: (k.count("/") if k != "/" else 0, items[k].get("position", 0), k)):
+        parent = by_key.get(items[key].get("parent"))
+        if key in by_key or parent is None:
+            continue
+        refs.missing.clear()
+        by_key[key] = page_create(parent, key, items[key], refs)
+        created.append(key)
+        if refs.missing - {key}:
+            unresolved.append(key)
+    for key in unresolved:  # links to pages created after them
+        item = items[key]
+        content = _serializable(_page_model(key, item), item, refs, key)
+        by_key[key] = _revise(by_key[key].specific, content, publish=bool(item.get("live", True)))
+    if created:
+        page_cache_purge()
+    return created
 
 
 def _order(items: KitItems, by_key: dict[str, Page]) -> None:
@@ -458,6 +519,10 @@ def pages_describe(key: str, item: dict[str, Any] | None, path: tuple[str, ...])
 _FOCAL = ("focal_point_x", "focal_point_y", "focal_point_width", "focal_point_height")
 
 
+# The suffix Django's storages add to a name already taken (`logo_kzCs70d.png`): not part of the file's name.
+_STORAGE_SUFFIX = re.compile(r"_[A-Za-z0-9]{7}(?=\.[^.]+$|$)")
+
+
 def media_export() -> tuple[KitItems, KitFiles]:
     refs = References()
     items: KitItems = {}
@@ -465,7 +530,7 @@ def media_export() -> tuple[KitItems, KitFiles]:
     for key in sorted(refs.media_files):
         obj, data = refs.media_files[key]
         kind = key.split(":", 1)[0]
-        name = PurePosixPath(obj.file.name).name
+        name = _STORAGE_SUFFIX.sub("", PurePosixPath(obj.file.name).name)
         file_key = f"{kind}s/{key.split(':', 1)[1]}{PurePosixPath(name).suffix.lower()}"
         item: dict[str, Any] = {
             "kind": kind,

@@ -179,6 +179,7 @@ class KitSection:
     prune: Callable[[KitItems], None] | None = None
     volatile: tuple[str, ...] = ()
     describe: Callable[[str, dict[str, Any] | None, tuple[str, ...]], str] | None = None
+    display: Callable[[str, dict[str, Any] | None, tuple[str, ...], Any], str | None] | None = None
 
 
 @hookspec

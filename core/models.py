@@ -417,6 +417,30 @@ class KitSnapshot(models.Model):
         return f"{self.source_name} ({self.taken_at:%d/%m/%Y})"
 
 
+class KitMerge(models.Model):
+    """A merge of template updates into this territory (who, when, what), with the configuration of the
+    sections it touched as they were just before (a kit archive), so that it can be undone."""
+
+    merged_at = models.DateTimeField(_("fusionné le"), auto_now_add=True)
+    actor = models.CharField(_("par"), max_length=200, blank=True)
+    source_name = models.CharField(_("modèle"), max_length=100)
+    pulled = models.JSONField(_("mises à jour récupérées"), default=list, help_text="[{ident, label}]")
+    kept = models.JSONField(_("conflits gardés tels quels"), default=list, help_text="[{ident, label}]")
+    sections = models.JSONField(_("sections touchées"), default=list)
+    before = models.FileField(_("configuration avant la fusion"), upload_to="kits/merges/", max_length=255)
+    base_before = models.JSONField(_("base de fusion avant"), default=dict)
+    undone_at = models.DateTimeField(_("annulé le"), null=True, blank=True)
+    undone_by = models.CharField(_("annulé par"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("fusion avec le modèle")
+        verbose_name_plural = _("fusions avec le modèle")
+        ordering = ["-merged_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.source_name} ({self.merged_at:%d/%m/%Y %H:%M})"
+
+
 class Comment(models.Model):
     """A comment on a case: internal (the platform's staff only) or visible to the case's structure.
     Written with `case_comment_add`, which writes the `comment` CaseEvent in the same transaction."""

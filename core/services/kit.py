@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -14,7 +15,7 @@ from django.db import transaction
 from django_tenants.utils import schema_context
 
 from core.hookspecs import KitFiles, KitItems, KitSection
-from core.kit.archive import Kit, KitError, kit_read, kit_write
+from core.kit.archive import Kit, KitError, kit_folder_write, kit_read, kit_write
 from core.kit.sections import kit_sections_all
 from core.models import KitSnapshot
 from tenants.models import Territory
@@ -80,6 +81,17 @@ def kit_export(*, territory: Territory) -> bytes:
             files=files,
         )
         return kit_write(kit, sections)
+
+
+def kit_folder_export(*, territory: Territory, folder: Path, sections: list[str] | None = None) -> None:
+    """Write a territory's kit unpacked into `folder` (readable YAML and files, as the demo kit is kept in the
+    repository); `sections` limits it to those section codes."""
+    with schema_context(territory.schema_name):
+        all_sections = kit_sections_all()
+        items, files = configuration_export()
+        wanted = [s for s in all_sections if sections is None or s.code in sections]
+        kit = Kit(source={"name": territory.name, "code": territory.code}, sections=items, files=files)
+        kit_folder_write(kit, wanted, folder)
 
 
 @dataclass

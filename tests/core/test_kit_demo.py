@@ -16,14 +16,6 @@ from tenants.models import Territory
 from tenants.services import territory_clone
 
 
-def _demo(territory):
-    """The demo content of `territory` (already there once the session territory is the demo itself)."""
-    from cms.services import demo_pages_ensure
-
-    with schema_context(territory.schema_name):
-        demo_pages_ensure(territory=territory)
-
-
 def _service_pages(territory) -> dict[str, str]:
     from cms.models import ServicePage
 
@@ -41,7 +33,6 @@ def _sections(archive: bytes) -> dict[str, object]:
 def test_territory_clone_of_the_demo_keeps_its_news_and_service_pages(territory):
     from cms.models import NewsArticlePage
 
-    _demo(territory)
     clone = territory_clone(source=territory, code="56", name="Morbihan")
     with schema_context(territory.schema_name):
         dates = sorted(NewsArticlePage.objects.values_list("slug", "date"))
@@ -57,7 +48,6 @@ def test_territory_clone_of_the_demo_keeps_its_news_and_service_pages(territory)
 
 
 def test_demo_kit_refers_by_natural_key(territory):
-    _demo(territory)
     sections = _sections(kit_export(territory=territory))
     pages = sections["sections/pages.yaml"]
     service_pages = {key: item for key, item in pages.items() if item["type"] == "cms.servicepage"}
@@ -69,7 +59,6 @@ def test_demo_kit_refers_by_natural_key(territory):
 
 
 def test_demo_kit_round_trip_into_a_new_territory_gives_the_same_kit(territory):
-    _demo(territory)
     archive = kit_export(territory=territory)
     target = territory_clone(code="29", name="Finistère")  # from the template: other primary keys
     kit_import(territory=target, archive=archive)
@@ -79,7 +68,6 @@ def test_demo_kit_round_trip_into_a_new_territory_gives_the_same_kit(territory):
 
 
 def test_kit_keeps_each_page_on_its_service_when_services_were_created_in_another_order(territory):
-    _demo(territory)
     archive = kit_export(territory=territory)
     target = territory_clone(code="29", name="Finistère")
     with schema_context(target.schema_name):
@@ -133,7 +121,6 @@ def test_rich_text_links_to_pages_and_documents_travel_by_path_and_hash(territor
 
 
 def test_kit_import_command_creates_a_territory_from_the_demo_kit(territory, tmp_path, capsys):
-    _demo(territory)
     path = tmp_path / "kit-35.tar.gz"
     call_command("kit_export", "35", "-o", str(path))
     call_command("kit_import", str(path), "--code", "29", "--name", "Finistère")
@@ -162,7 +149,6 @@ def _platform_staff():
 
 
 def test_platform_admin_clone_form_clones_the_demo(territory, public_client):
-    _demo(territory)
     public_client.force_login(_platform_staff())
     response = public_client.post(
         "/plateforme/admin/tenants/territory/cloner/", {"source": territory.pk, "code": "56", "name": "Morbihan"}

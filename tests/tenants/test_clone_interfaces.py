@@ -70,10 +70,7 @@ def _basic(user="plateforme", password="motdepasse-plateforme-1"):  # noqa: S107
 
 def test_api_clones_a_territory_for_platform_admins(territory, platform_admin, public_client):
     from cms.models import ServicePage
-    from cms.services import demo_pages_ensure
 
-    with schema_context(territory.schema_name):
-        demo_pages_ensure(territory=territory)  # the demo's real content: news dates, service pages
     response = public_client.post(
         "/plateforme/api/v1/territoires/",
         {"code": "56", "name": "Morbihan", "source": "35"},
