@@ -320,21 +320,30 @@ def _content(page: Page, refs: References, key: str) -> dict[str, Any]:
 
 
 def pages_export() -> tuple[KitItems, KitFiles]:
+    """The site's pages as kit items. A published site gives its pages as they are online; a draft (a clone
+    not yet published) gives each page's latest version, and as live the pages that go online with it."""
+    from cms.models import SiteDraft
+
     home = _home()
     refs = References()
     items: KitItems = {}
     pages = list(Page.objects.filter(path__startswith=home.path).order_by("path").specific())
+    draft = SiteDraft.objects.filter(published_at__isnull=True).order_by("-created_at").first()
+    held_back = set(draft.held_back) if draft is not None else set()
     keys = {page.path: _key(page, home) for page in pages}
     positions: dict[str, int] = {}
     for page in pages:
         parent_path = page.path[: -Page.steplen]
         position = positions.get(parent_path, 0)
         positions[parent_path] = position + 1
+        content = _content(page.get_latest_revision_as_object() if draft else page, refs, keys[page.path])
+        if draft is not None:
+            content["live"] = page.live or page.pk in held_back
         items[keys[page.path]] = {
             "type": page._meta.label_lower,
             "parent": None if page.pk == home.pk else keys[parent_path],
             "position": 0 if page.pk == home.pk else position,
-            **_content(page, refs, keys[page.path]),
+            **content,
         }
     return items, {}
 

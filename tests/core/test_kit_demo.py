@@ -77,6 +77,18 @@ def test_demo_kit_round_trip_keeps_each_page_on_its_service_when_services_were_c
     assert _sections(kit_export(territory=target)) == _sections(archive)  # export -> import -> export
 
 
+def test_the_demo_kit_imported_into_a_draft_gives_back_the_same_kit(territory):
+    """A draft's pages are offline, its imported texts saved as new versions: its kit is still the kit."""
+    from wagtail.models import Page
+
+    archive = kit_export(territory=territory)
+    target = territory_clone(code="29", name="Finistère", draft=True)
+    kit_import(territory=target, archive=archive)
+    with schema_context(target.schema_name):
+        assert not Page.objects.filter(depth__gt=1, live=True).exists()
+    assert _sections(kit_export(territory=target)) == _sections(archive)
+
+
 def test_rich_text_links_to_pages_and_documents_travel_by_path_and_hash(territory, other_territory):
     from django.core.files.base import ContentFile
     from wagtail.documents import get_document_model

@@ -46,15 +46,16 @@ def platform_admin(test_territories, django_db_blocker):
 
 @pytest.fixture
 def morbihan_cleanup(test_territories, django_db_blocker):
-    """Drop what the journey commits: the Morbihan territory, and the source's changed service."""
+    """Drop what the journey commits: the Morbihan territory, its creation job, the source's changed service."""
     from core.models import CatalogueService
-    from tenants.models import Territory
+    from tenants.models import ProvisioningJob, Territory
     from tenants.services import territory_delete
 
     source = test_territories["35"]
     with django_db_blocker.unblock():
         for territory in Territory.objects.filter(code="56"):  # left by an interrupted run
             territory_delete(territory=territory)
+        ProvisioningJob.objects.filter(params__code="56").delete()
         with schema_context(source.schema_name):
             summary = CatalogueService.objects.get(code="support-rh").summary
     yield
@@ -62,6 +63,7 @@ def morbihan_cleanup(test_territories, django_db_blocker):
         connection.set_schema_to_public()
         for territory in Territory.objects.filter(code="56"):
             territory_delete(territory=territory)
+        ProvisioningJob.objects.filter(params__code="56").delete()
         with schema_context(source.schema_name):
             CatalogueService.objects.filter(code="support-rh").update(summary=summary)
         connection.set_schema_to_public()

@@ -44,7 +44,7 @@ def test_admin_clone_form_runs_the_clone_as_a_job_and_shows_its_progress(
         response = public_client.post(
             "/plateforme/admin/tenants/territory/cloner/", {"source": territory.pk, "code": "56", "name": "Morbihan"}
         )
-    job = ProvisioningJob.objects.get()
+    job = ProvisioningJob.objects.get(created_by=platform_admin.username)
     assert response.status_code == 302
     assert response["Location"].endswith(f"/tenants/territory/creations/{job.pk}/")
     created = Territory.objects.get(code="56")
