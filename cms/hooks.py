@@ -15,6 +15,24 @@ def territory_provisioned(territory: Territory, source: Territory | None, sample
         site_pages_ensure(territory=territory)
     else:
         home_retitle(territory=territory)
+    if territory.is_draft:  # a clone of another territory: offline until its platform admin publishes it
+        from cms.launch import site_draft_make
+
+        site_draft_make(source_names=[source.name] if source is not None and not source.is_template else [])
+
+
+@hookimpl
+def territory_published(territory: Territory) -> None:
+    from cms.launch import site_publish
+
+    site_publish()
+
+
+@hookimpl
+def territory_checklist(territory: Territory) -> list:
+    from cms.launch import site_checklist
+
+    return site_checklist()
 
 
 @hookimpl

@@ -320,21 +320,30 @@ def _content(page: Page, refs: References, key: str) -> dict[str, Any]:
 
 
 def pages_export() -> tuple[KitItems, KitFiles]:
+    """The site's pages as kit items. A published site gives its pages as they are online; a draft (a clone
+    not yet published) gives each page's latest version, and as live the pages that go online with it."""
+    from cms.models import SiteDraft
+
     home = _home()
     refs = References()
     items: KitItems = {}
     pages = list(Page.objects.filter(path__startswith=home.path).order_by("path").specific())
+    draft = SiteDraft.objects.filter(published_at__isnull=True).order_by("-created_at").first()
+    held_back = set(draft.held_back) if draft is not None else set()
     keys = {page.path: _key(page, home) for page in pages}
     positions: dict[str, int] = {}
     for page in pages:
         parent_path = page.path[: -Page.steplen]
         position = positions.get(parent_path, 0)
         positions[parent_path] = position + 1
+        content = _content(page.get_latest_revision_as_object() if draft else page, refs, keys[page.path])
+        if draft is not None:
+            content["live"] = page.live or page.pk in held_back
         items[keys[page.path]] = {
             "type": page._meta.label_lower,
             "parent": None if page.pk == home.pk else keys[parent_path],
             "position": 0 if page.pk == home.pk else position,
-            **_content(page, refs, keys[page.path]),
+            **content,
         }
     return items, {}
 
@@ -385,14 +394,21 @@ def _page_model(key: str, item: dict[str, Any]) -> type[Page]:
     return model
 
 
-def page_create(parent: Page, key: str, item: dict[str, Any], refs: References) -> Page:
+def _draft_open() -> bool:
+    """Whether the site is a draft (a clone not yet published): kit pages are then saved, not published."""
+    from cms.models import SiteDraft
+
+    return SiteDraft.objects.filter(published_at__isnull=True).exists()
+
+
+def page_create(parent: Page, key: str, item: dict[str, Any], refs: References, *, publish: bool | None = None) -> Page:
     """Create the page of a kit item under `parent`, with all its content (required fields included), as a
-    revision published when the item is live."""
+    revision published when the item is live (and `publish` does not say otherwise)."""
     model = _page_model(key, item)
     content = _serializable(model, item, refs, key)
     page = model.from_serializable_data({**content, "pk": None, "live": False}, check_fks=False)
     parent.specific.add_child(instance=page)
-    page = _revise(page, content, publish=bool(item.get("live", True)))
+    page = _revise(page, content, publish=bool(item.get("live", True)) if publish is None else publish)
     refs.refresh_pages()
     return page
 
@@ -414,30 +430,35 @@ def pages_apply(items: KitItems, files: KitFiles) -> None:
         if key != "/" and key in items and items[key].get("type") != current[key]["type"]:
             by_key.pop(key).specific.delete()
             refs.refresh_pages()
+    draft = _draft_open()
     unresolved: list[str] = []  # pages that refer to a page created after them
     for key in sorted(items, key=lambda k: (k.count("/") if k != "/" else 0, items[k].get("position", 0), k)):
         item = items[key]
         if key in by_key and current.get(key) == item:
             continue
         refs.missing.clear()
+        publish = bool(item.get("live", True)) and not draft
         if key in by_key:
             page = by_key[key].specific
-            publish = bool(item.get("live", True))
-            if not publish and page.live:
+            if not item.get("live", True) and page.live:
                 page.unpublish(log_action=None)
             by_key[key] = _revise(page, _serializable(_page_model(key, item), item, refs, key), publish=publish)
         else:
             parent = by_key.get(item.get("parent"))
             if parent is None:
                 raise KitReferenceError(f"La page « {key} » a pour parent « {item.get('parent')} », absent du kit.")
-            by_key[key] = page_create(parent, key, item, refs)
+            by_key[key] = page_create(parent, key, item, refs, publish=publish)
         if refs.missing - {key}:
             unresolved.append(key)
     refs.refresh_pages()
     for key in unresolved:  # second pass: every page of the kit exists now
         item = items[key]
         content = _serializable(_page_model(key, item), item, refs, key)
-        by_key[key] = _revise(by_key[key].specific, content, publish=bool(item.get("live", True)))
+        by_key[key] = _revise(by_key[key].specific, content, publish=bool(item.get("live", True)) and not draft)
+    if draft:  # held back until the draft is published, and checked for what names the kit's source
+        from cms.launch import site_draft_absorb
+
+        site_draft_absorb(page_ids=[by_key[key].pk for key, item in items.items() if item.get("live", True)])
     _order(items, by_key)
     page_cache_purge()  # the public site shows the new pages at once
 

@@ -37,6 +37,7 @@ __all__ = [
     "OperatorDirectoryPage",
     "RequestFormPage",
     "ServicePage",
+    "SiteDraft",
     "SitePage",
     "ValueBlock",
 ]
@@ -419,3 +420,24 @@ class RequestFormPage(SitePage):
         from cms.views import request_form_serve
 
         return request_form_serve(self, request)
+
+
+class SiteDraft(models.Model):
+    """The site of a new territory while it is a draft (a clone not yet published): the pages to put online on
+    publication, and what named the source territory when it was cloned (for the checklist)."""
+
+    created_at = models.DateTimeField(_("brouillon depuis"), auto_now_add=True)
+    published_at = models.DateTimeField(_("publié le"), null=True, blank=True)
+    held_back = models.JSONField(_("pages à publier"), default=list, help_text="[page id]")
+    source_names = models.JSONField(_("noms du territoire source"), default=list)
+    source_emails = models.JSONField(_("adresses montrées par le site cloné"), default=list)
+    initial_hits = models.JSONField(
+        _("ce qui nommait la source au clonage"), default=list, help_text="[[page id, field, kind, what]]"
+    )
+
+    class Meta:
+        verbose_name = _("brouillon du site")
+        verbose_name_plural = _("brouillons du site")
+
+    def __str__(self) -> str:
+        return f"Brouillon du {self.created_at:%d/%m/%Y}"

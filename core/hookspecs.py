@@ -123,6 +123,37 @@ def territory_provisioned(territory: Territory, source: Territory | None, sample
 
 
 @hookspec
+def territory_published(territory: Territory) -> None:
+    """A draft territory (a clone not yet public) goes online: `territory_publish` was called for it.
+
+    Called in the territory's schema, inside the publishing transaction: put online what the draft held back
+    (the site's pages); an exception aborts the publication.
+    """
+
+
+@dataclass(frozen=True)
+class ChecklistEntry:
+    """One thing to adapt in a draft territory before it is published (French texts)."""
+
+    kind: str  # "name" (names the source territory), "email" (shows one of its addresses), "legal"
+    page_id: int  # the page to edit in the territory's admin
+    page_title: str
+    field: str  # the field's French label ("" for the whole page)
+    detail: str  # what to change
+    done: bool
+
+
+@hookspec
+def territory_checklist(territory: Territory) -> list[ChecklistEntry]:
+    """What a draft territory still has to adapt before it is published: every text that names the territory
+    it was cloned from, its e-mail addresses, its legal pages (each with `done` once handled).
+
+    Called in the territory's schema by the platform admin's screens and API; returns [] when the territory
+    has nothing of the kind (or is not a draft).
+    """
+
+
+@hookspec
 def demo_seed(territory: Territory) -> None:
     """Fill the demo territory (Ille-et-Vilaine) with the pole's sample data, idempotently.
 

@@ -6,7 +6,7 @@ from django.db import connection
 from django.db.models.signals import post_migrate
 from django.dispatch import receiver
 
-from tenants.signals import territory_provisioned
+from tenants.signals import territory_provisioned, territory_published
 
 
 @receiver(territory_provisioned, dispatch_uid="core.territory_provisioned")
@@ -38,6 +38,13 @@ def on_territory_provisioned(sender, territory, source, sample_data, **kwargs):
 
         api_credentials_drop()
     hooks(territory).territory_provisioned(territory=territory, source=source, sample_data=sample_data)
+
+
+@receiver(territory_published, dispatch_uid="core.territory_published")
+def on_territory_published(sender, territory, **kwargs):
+    from core.plugins import hooks
+
+    hooks(territory).territory_published(territory=territory)
 
 
 @receiver(post_migrate, dispatch_uid="core.roles_after_migrate")

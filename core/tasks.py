@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import connection
 
-from tenants.tasks import tenant_task
+from tenants.tasks import platform_task, tenant_task
 
 logger = logging.getLogger("ppe.tasks")
 
@@ -36,3 +36,11 @@ def user_welcome_email_send(user_id: int) -> str:
         recipient_list=[user.email],
     )
     return connection.schema_name
+
+
+@platform_task(retries=0)
+def territory_clone_job_run_task(job_id: int) -> None:
+    """Run a clone requested from the platform admin's back office (a `ProvisioningJob`), in the public schema."""
+    from core.services.clone import territory_clone_job_run
+
+    territory_clone_job_run(job_id=job_id)

@@ -43,6 +43,22 @@ class TerritoriesView(APIView):
     authentication_classes = [SessionAuthentication, BasicAuthentication]
     permission_classes = [IsAdminUser]
 
+    @staticmethod
+    def source_of(wanted: str) -> tuple[Territory | None, Response | None]:
+        """The territory to clone named by its code or slug (None: the template), or a French 400."""
+        wanted = (wanted or "").strip()
+        if not wanted:
+            return None, None
+        source = (
+            Territory.objects.filter(code=wanted.upper()).first()
+            or Territory.objects.filter(slug=wanted.lower()).exclude(schema_name="public").first()
+        )
+        if source is None:
+            return None, Response(
+                {"source": [f"Territoire inconnu : « {wanted} »."]}, status=status.HTTP_400_BAD_REQUEST
+            )
+        return source, None
+
     @extend_schema(responses=TerritoryOutSerializer(many=True), summary="Lister les territoires")
     def get(self, request: Request) -> Response:
         return Response(TerritoryOutSerializer(territory_list(include_templates=True), many=True).data)
@@ -56,15 +72,9 @@ class TerritoriesView(APIView):
         data = TerritoryCloneInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
-        wanted = (values.pop("source", "") or "").strip()
-        source = None
-        if wanted:
-            source = (
-                Territory.objects.filter(code=wanted.upper()).first()
-                or Territory.objects.filter(slug=wanted.lower()).exclude(schema_name="public").first()
-            )
-            if source is None:
-                return Response({"source": [f"Territoire inconnu : « {wanted} »."]}, status=status.HTTP_400_BAD_REQUEST)
+        source, refused = self.source_of(values.pop("source", ""))
+        if refused is not None:
+            return refused
         try:
             territory = territory_clone(**values, source=source, actor=request.user)
         except ValidationError as exc:

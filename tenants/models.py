@@ -41,6 +41,12 @@ class Territory(TenantMixin):
         related_name="clones",
     )
     created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
+    published_at = models.DateTimeField(
+        _("site publié le"),
+        null=True,
+        blank=True,
+        help_text=_("Vide : le site est un brouillon (un clone pas encore publié), invisible du public."),
+    )
 
     auto_create_schema = True
     auto_drop_schema = True
@@ -98,6 +104,17 @@ class Territory(TenantMixin):
         domain = self.domains.filter(is_primary=True).first()
         return domain.domain if domain else None
 
+    @property
+    def is_platform_row(self) -> bool:
+        """The public schema's row and the template: the platform's own rows, never deleted."""
+        from django_tenants.utils import get_public_schema_name
+
+        return self.schema_name == get_public_schema_name() or self.is_template
+
+    @property
+    def is_draft(self) -> bool:
+        return self.published_at is None and not self.is_platform_row
+
 
 class Domain(DomainMixin):
     class Meta:
@@ -124,3 +141,74 @@ class TerritoryPole(models.Model):
 
     def __str__(self) -> str:
         return f"{self.territory} · {self.pole}"
+
+
+def _backup_storage():
+    """Where backups are kept: the `backups` storage (owner-only files, never served by a URL)."""
+    from django.core.files.storage import storages
+
+    return storages["backups"]
+
+
+class ProvisioningJob(models.Model):
+    """A territory being cloned in the background (or restored), with its progress for the platform admin."""
+
+    class Kind(models.TextChoices):
+        CLONE = "clone", _("Clonage")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("En attente")
+        RUNNING = "running", _("En cours")
+        DONE = "done", _("Terminé")
+        FAILED = "failed", _("Échec")
+
+    kind = models.CharField(_("opération"), max_length=20, choices=Kind.choices, default=Kind.CLONE)
+    status = models.CharField(_("état"), max_length=20, choices=Status.choices, default=Status.PENDING)
+    step = models.PositiveSmallIntegerField(_("étape"), default=0)
+    total = models.PositiveSmallIntegerField(_("nombre d'étapes"), default=0)
+    label = models.CharField(_("étape en cours"), max_length=200, blank=True)
+    params = models.JSONField(_("demande"), default=dict)
+    source = models.ForeignKey(Territory, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    territory = models.ForeignKey(
+        Territory, null=True, blank=True, on_delete=models.SET_NULL, related_name="provisioning_jobs"
+    )
+    error = models.TextField(_("erreur"), blank=True)
+    invitation_url = models.CharField(_("lien d'invitation"), max_length=500, blank=True)
+    created_by = models.CharField(_("demandé par"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("demandé le"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("terminé le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("création de territoire")
+        verbose_name_plural = _("créations de territoires")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.params.get('name', '')} ({self.get_status_display()})"
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return int(100 * max(self.step - 1, 0) / self.total) if self.total else 0
+
+
+class TerritoryBackup(models.Model):
+    """A backup archive of a territory made from the back office or the API (`territory_backup`), kept in the
+    `backups` storage; downloaded and restored by platform admins only."""
+
+    territory = models.ForeignKey(Territory, null=True, blank=True, on_delete=models.SET_NULL, related_name="backups")
+    territory_name = models.CharField(_("territoire"), max_length=100)
+    territory_code = models.CharField(_("code"), max_length=3, blank=True)
+    file = models.FileField(_("archive"), upload_to="territoires/", storage=_backup_storage, max_length=255)
+    size = models.PositiveBigIntegerField(_("taille (octets)"), default=0)
+    created_by = models.CharField(_("faite par"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("faite le"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("sauvegarde de territoire")
+        verbose_name_plural = _("sauvegardes de territoires")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.territory_name} ({self.created_at:%d/%m/%Y %H:%M})"

@@ -5,10 +5,12 @@ from django.db.models import QuerySet
 from tenants.models import Territory, TerritoryPole
 
 
-def territory_list(*, include_templates: bool = False) -> QuerySet[Territory]:
+def territory_list(*, include_templates: bool = False, include_drafts: bool = True) -> QuerySet[Territory]:
     qs = Territory.objects.exclude(schema_name="public").prefetch_related("domains")
     if not include_templates:
         qs = qs.filter(is_template=False)
+    if not include_drafts:  # a draft's site is not public yet
+        qs = qs.filter(published_at__isnull=False)
     return qs.order_by("code", "name")
 
 

@@ -12,11 +12,12 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.text import slugify
 from django_tenants.utils import get_public_schema_name, schema_context, schema_exists
 
 from tenants.models import DEPARTEMENT_CODE, Domain, Territory, TerritoryPole
-from tenants.signals import territory_provisioned
+from tenants.signals import territory_provisioned, territory_published
 
 logger = logging.getLogger("ppe.tenants")
 
@@ -104,33 +105,16 @@ def territory_create(
     return territory_clone(code=code, name=name, slug=slug, domain=domain, source=source, sample_data=sample_data)
 
 
-def territory_clone(
-    *,
-    code: str,
-    name: str,
-    slug: str | None = None,
-    domain: str | None = None,
-    source: Territory | None = None,
-    sample_data: bool = False,
-    actor: Any = None,
-    progress: ProgressCallback | None = None,
-) -> Territory:
-    """Create a territory as a copy of `source`'s configuration (the template by default).
-
-    The source's schema is cloned; the receivers of `territory_provisioned` then keep its configuration only
-    (workflows, forms, catalogue, pages, roles and groups) and remove its cases, people and directory, unless
-    `sample_data` asks for sample data on top. The source's pole switches and settings are copied.
-    `progress(step, total, label)` is called before each step of `CLONE_STEPS`.
-    Raises ValidationError (French messages, keyed by field) on bad input; nothing is written then.
-    """
-    report = progress or (lambda step, total, label: None)
-    total = len(CLONE_STEPS)
-    connection.set_schema_to_public()  # territories are created from the public schema
-    report(1, total, CLONE_STEPS[0])
+def territory_clone_check(
+    *, code: str, name: str, slug: str | None = None, domain: str | None = None, source: Territory | None = None
+) -> tuple[str, str, str, str]:
+    """The request of a new territory, normalised (code, name, slug, domain); ValidationError (French
+    messages, keyed by field) when it cannot be served. Nothing is written."""
+    connection.set_schema_to_public()
     code = (code or "").strip().upper()
     name = (name or "").strip()
     slug = slugify(slug or _ascii(name))
-    domain = (domain or _domain_for(slug)).strip().lower()
+    domain = (domain or _domain_for(slug)).strip().lower().rstrip(".")
     errors: dict[str, str] = {}
     try:
         DEPARTEMENT_CODE(code)
@@ -144,6 +128,8 @@ def territory_clone(
         errors["domain"] = f"Nom de domaine invalide : « {domain} »."
     if code and Territory.objects.filter(code=code).exists():
         errors["code"] = f"Le territoire du département {code} existe déjà."
+    elif code and "code" not in errors and schema_exists(schema_name_for(code)):
+        errors["code"] = f"Le schéma « {schema_name_for(code)} » existe déjà sans territoire : supprimez-le d'abord."
     if Territory.objects.filter(slug=slug).exists():
         errors["slug"] = f"L'identifiant « {slug} » est déjà pris."
     if Domain.objects.filter(domain=domain).exists():
@@ -152,14 +138,52 @@ def territory_clone(
         errors["source"] = "Le schéma public ne peut pas servir de modèle."
     if errors:
         raise ValidationError(errors)
+    return code, name, slug, domain
 
+
+def territory_clone(
+    *,
+    code: str,
+    name: str,
+    slug: str | None = None,
+    domain: str | None = None,
+    source: Territory | None = None,
+    sample_data: bool = False,
+    draft: bool | None = None,
+    actor: Any = None,
+    progress: ProgressCallback | None = None,
+) -> Territory:
+    """Create a territory as a copy of `source`'s configuration (the template by default).
+
+    The source's schema is cloned; the receivers of `territory_provisioned` then keep its configuration only
+    (workflows, forms, catalogue, pages, roles and groups) and remove its cases, people and directory, unless
+    `sample_data` asks for sample data on top. The source's pole switches and settings are copied.
+    `progress(step, total, label)` is called before each step of `CLONE_STEPS`.
+    A clone of a real territory (not of the template) is a draft by default (`draft`): its site stays
+    offline, with a checklist of what names the source, until `territory_publish`.
+    Raises ValidationError (French messages, keyed by field) on bad input; nothing is written then.
+    """
+    report = progress or (lambda step, total, label: None)
+    total = len(CLONE_STEPS)
+    connection.set_schema_to_public()  # territories are created from the public schema
+    report(1, total, CLONE_STEPS[0])
+    code, name, slug, domain = territory_clone_check(code=code, name=name, slug=slug, domain=domain, source=source)
     source = source or template_ensure()
     if not schema_exists(source.schema_name):
         raise ValidationError({"source": f"Le schéma modèle « {source.schema_name} » est introuvable."})
     started = time.perf_counter()
     with transaction.atomic():
         report(2, total, CLONE_STEPS[1])
-        territory = Territory(schema_name=schema_name_for(code), name=name, code=code, slug=slug, cloned_from=source)
+        if draft is None:
+            draft = not source.is_template
+        territory = Territory(
+            schema_name=schema_name_for(code),
+            name=name,
+            code=code,
+            slug=slug,
+            cloned_from=source,
+            published_at=None if draft else timezone.now(),
+        )
         territory.clone_source_schema = source.schema_name
         territory.save(verbosity=0)
         report(3, total, CLONE_STEPS[2])
@@ -181,6 +205,42 @@ def territory_clone(
         getattr(actor, "username", actor),
     )
     return territory
+
+
+def territory_publish(*, territory: Territory, actor: Any = None) -> Territory:
+    """Put a draft territory's site online (every page that was online at its source goes online in its
+    latest version). Raises ValidationError (French) when the territory is not a draft."""
+    if not territory.is_draft:
+        raise ValidationError({"territory": f"Le site de « {territory.name} » est déjà publié."})
+    with transaction.atomic():
+        territory.published_at = timezone.now()
+        territory.save(update_fields=["published_at"])
+        with schema_context(territory.schema_name):
+            territory_published.send(sender=Territory, territory=territory)
+    connection.set_schema_to_public()
+    logger.info("Territory %s published by %s", territory.schema_name, getattr(actor, "username", actor))
+    return territory
+
+
+def territory_delete(*, territory: Territory, actor: Any = None) -> None:
+    """Delete a territory: its files (through their storages), its schema and its rows. The public row and the
+    template are the platform's own and are refused (ValidationError, French)."""
+    from tenants.media import territory_files_delete
+
+    if territory.is_platform_row:
+        raise ValidationError(
+            {"territory": f"« {territory} » appartient à la plateforme elle-même : il ne peut pas être supprimé."}
+        )
+    connection.set_schema_to_public()
+    schema = territory.schema_name
+    if schema_exists(schema):
+        territory_files_delete(schema)
+    with transaction.atomic():
+        with connection.cursor() as cursor:  # deferred checks of rows written in this transaction run first
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        territory.delete(force_drop=True)
+    connection.set_schema_to_public()
+    logger.info("Territory %s deleted by %s", schema, getattr(actor, "username", actor))
 
 
 def territory_domain_ensure(*, territory: Territory, domain: str) -> Domain:

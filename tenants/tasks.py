@@ -73,6 +73,16 @@ def tenant_task(**task_options: Any) -> Callable[[Callable[..., Any]], TenantTas
     return decorator
 
 
+def platform_task(**task_options: Any) -> Callable[[Callable[..., Any]], TenantTask]:
+    """Declare a huey task of the platform itself, run in the public schema (creating a territory...)."""
+
+    def decorator(fn: Callable[..., Any]) -> TenantTask:
+        fn.public_ok = True  # type: ignore[attr-defined]
+        return tenant_task(**task_options)(fn)
+
+    return decorator
+
+
 def each_territory_periodic_task(validate_datetime: Callable[..., bool], **task_options: Any):
     """A periodic task run once for every territory (templates excluded): the periodic trigger enqueues one
     task per territory, each in its own schema, so one territory's failure never stops the others."""

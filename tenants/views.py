@@ -16,7 +16,9 @@ def _site_url(request: HttpRequest, domain: str) -> str:
 
 def territory_directory(request: HttpRequest) -> HttpResponse:
     territories = [
-        {"territory": t, "url": _site_url(request, t.primary_domain)} for t in territory_list() if t.primary_domain
+        {"territory": t, "url": _site_url(request, t.primary_domain)}
+        for t in territory_list(include_drafts=False)
+        if t.primary_domain
     ]
     return render(request, "tenants/directory.html", {"territories": territories})
 

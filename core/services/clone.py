@@ -1,14 +1,18 @@
 """A cloned territory keeps its source's configuration only: every table that no kit section declares as
-configuration (cases, people, accounts, the directory of structures and operators, logs) is emptied."""
+configuration (cases, people, accounts, the directory of structures and operators, logs) is emptied.
+
+A clone asked from the platform admin's back office runs as a background job (`ProvisioningJob`) whose progress
+the admin watches; its first admin is invited at the end (the link is shown to the platform admin)."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.apps import apps
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.files.base import ContentFile
 from django.db import connection, models, transaction
 from django_tenants.utils import schema_context
@@ -167,3 +171,117 @@ def _media_copy(kept: set[type[models.Model]], source_schema: str) -> int:
                     model._default_manager.filter(**{file_field.name: name}).update(**{file_field.name: saved})
                 copied += 1
     return copied
+
+
+# --- Clones as background jobs ------------------------------------------------------------------------------
+def _progress_write(job_id: int, step: int, total: int, label: str) -> None:
+    """Record a job's progress at once, on a connection of its own: the clone runs in one transaction, which
+    the admin's page could not see into before it commits."""
+    import psycopg
+
+    from core.settings.database import libpq_dsn
+
+    try:
+        with psycopg.connect(libpq_dsn(settings.DATABASES["default"]), autocommit=True) as progress:
+            progress.execute(
+                "UPDATE public.tenants_provisioningjob SET step = %s, total = %s, label = %s WHERE id = %s",
+                [step, total, label[:200], job_id],
+            )
+    except psycopg.Error:  # progress is a courtesy: never let it break the clone
+        logger.warning("Progress of provisioning job %s could not be recorded", job_id)
+
+
+def territory_clone_job_start(
+    *,
+    source: Any,
+    code: str,
+    name: str,
+    slug: str | None = None,
+    domain: str | None = None,
+    sample_data: bool = False,
+    first_admin: dict[str, str] | None = None,
+    actor: Any = None,
+) -> Any:
+    """Check a clone request (ValidationError, French, keyed by field) and queue it as a background job;
+    returns the `ProvisioningJob` to follow. `first_admin` ({email, first_name, last_name}) is invited as the
+    new territory's platform admin once it exists."""
+    from core.tasks import territory_clone_job_run_task
+    from tenants.models import ProvisioningJob
+    from tenants.services import CLONE_STEPS, territory_clone_check
+
+    code, name, slug, domain = territory_clone_check(code=code, name=name, slug=slug, domain=domain, source=source)
+    if ProvisioningJob.objects.filter(
+        status__in=[ProvisioningJob.Status.PENDING, ProvisioningJob.Status.RUNNING], params__code=code
+    ).exists():
+        raise ValidationError({"code": f"Le territoire du département {code} est déjà en cours de création."})
+    job = ProvisioningJob.objects.create(
+        source=source,
+        total=len(CLONE_STEPS) + (1 if first_admin else 0),
+        label="En attente du traitement",
+        params={
+            "code": code,
+            "name": name,
+            "slug": slug,
+            "domain": domain,
+            "sample_data": sample_data,
+            "first_admin": first_admin or {},
+        },
+        created_by=getattr(actor, "get_username", lambda: str(actor or ""))(),
+    )
+    territory_clone_job_run_task.enqueue_on_commit(job.pk)
+    return job
+
+
+def territory_clone_job_run(*, job_id: int) -> Any:
+    """Run a queued clone job: the clone (progress recorded step by step), then the first admin's invitation.
+    A failure is recorded on the job in French; nothing of the territory is left then."""
+    from django.utils import timezone
+
+    from tenants.models import ProvisioningJob
+    from tenants.services import territory_clone
+
+    job = ProvisioningJob.objects.get(pk=job_id)
+    if job.status != ProvisioningJob.Status.PENDING:
+        return job
+    job.status = ProvisioningJob.Status.RUNNING
+    job.save(update_fields=["status"])
+    params = dict(job.params)
+    first_admin = params.pop("first_admin", None) or {}
+    try:
+        territory = territory_clone(
+            **params,
+            source=job.source,
+            actor=job.created_by,
+            progress=lambda step, total, label: _progress_write(job.pk, step, job.total, label),
+        )
+    except ValidationError as exc:
+        job.status, job.error = ProvisioningJob.Status.FAILED, " ".join(exc.messages)
+    except Exception:
+        logger.exception("Provisioning job %s failed", job_id)
+        job.status = ProvisioningJob.Status.FAILED
+        job.error = (
+            "Le clonage a échoué sur une erreur inattendue ; rien n'a été créé. Réessayez ou prévenez l'exploitant."
+        )
+    else:
+        job.territory = territory
+        if first_admin:
+            _progress_write(
+                job.pk, job.total, job.total, "Invitation de la première administratrice ou du premier administrateur"
+            )
+            job.invitation_url, error = first_admin_invite(territory=territory, **first_admin)
+            job.error = error
+        job.status = ProvisioningJob.Status.DONE
+    job.finished_at = timezone.now()
+    job.step = job.total if job.status == ProvisioningJob.Status.DONE else job.step
+    job.label = job.get_status_display()
+    job.save()
+    return job
+
+
+def first_admin_invite(*, territory: Any, email: str, first_name: str = "", last_name: str = "") -> tuple[str, str]:
+    """Invite the first admin (platform_admin role) of a new territory; returns (invitation link, French
+    error). The link goes to the platform admin who asked for the clone, never a password."""
+    return "", (
+        "L'invitation de la première administratrice ou du premier administrateur n'est pas encore disponible "
+        f"sur cette installation : invitez {email} depuis l'administration du territoire."
+    )

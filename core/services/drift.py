@@ -345,9 +345,16 @@ def _field_label(section: KitSection | None, item: dict[str, Any] | None, path: 
     return name.replace("_", " ")
 
 
+def _named_version(item: ItemDrift) -> dict[str, Any] | None:
+    """The version of an item that names it: the territory's for its own change, else the template's."""
+    if item.status == LOCAL:
+        return item.ours or item.base
+    return item.theirs or item.ours or item.base
+
+
 def item_label(section: KitSection | None, item: ItemDrift, path: tuple[str, ...] = ()) -> str:
     """The French name of a drifting item (path empty) or of one of its values."""
-    values = item.theirs or item.ours or item.base
+    values = _named_version(item)
     if section is not None and section.describe is not None:
         return section.describe(item.key, values, path)
     if not path:
@@ -362,7 +369,7 @@ _SPACES = re.compile(r"\s+")
 def value_display(section: KitSection | None, item: ItemDrift, path: tuple[str, ...], value: Any) -> str:
     """A value as a person reads it: text without markup, yes/no, lists joined, mappings as « name : value »;
     never a Python representation."""
-    values = item.theirs or item.ours or item.base
+    values = _named_version(item)
     if section is not None and section.display is not None:
         shown = section.display(item.key, values, path, value)
         if shown is not None:

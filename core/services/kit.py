@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,10 @@ from core.models import KitSnapshot
 from tenants.models import Territory
 
 logger = logging.getLogger("ppe.core")
+
+# The `source` of the kit being imported (its territory's name and code), for the sections that care (a
+# draft site's checklist looks for the source's name).
+importing_kit_source: ContextVar[dict[str, Any]] = ContextVar("importing_kit_source", default={})  # noqa: B039
 
 
 def _plain(value: Any) -> Any:
@@ -110,8 +115,12 @@ def kit_import(*, territory: Territory, archive: bytes, actor: Any = None) -> Ki
         sections = kit_sections_all()
         kit = kit_read(archive, sections)
         report = KitImportReport(source=kit.source)
-        with transaction.atomic():
-            sections_apply(sections, kit.sections, kit.files, territory_name=territory.schema_name)
+        token = importing_kit_source.set(kit.source)
+        try:
+            with transaction.atomic():
+                sections_apply(sections, kit.sections, kit.files, territory_name=territory.schema_name)
+        finally:
+            importing_kit_source.reset(token)
         report.sections = {code: len(items) for code, items in kit.sections.items()}
     logger.info(
         "Kit from %s imported into %s by %s: %s",

@@ -73,7 +73,7 @@ TENANT_DOMAIN_MODEL = "tenants.Domain"
 TENANT_BASE_SCHEMA = "template"
 TENANT_LIMIT_SET_CALLS = True
 TENANT_CREATION_FAKES_MIGRATIONS = True
-PUBLIC_SCHEMA_URLCONF = "tenants.urls_public"
+PUBLIC_SCHEMA_URLCONF = "core.urls_public"
 ROOT_URLCONF = "core.urls"
 DEFAULT_NOT_FOUND_TENANT_VIEW = "tenants.views.territory_not_found"
 # The public host: the directory of territories and the platform admins' back office.
@@ -210,6 +210,16 @@ MULTITENANT_RELATIVE_MEDIA_ROOT = "%s"
 STORAGES = {
     "default": {"BACKEND": "django_tenants.files.storage.TenantFileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # Territory backups (tenants.TerritoryBackup): everyone's data, so outside MEDIA_ROOT, served by no URL
+    # (platform admins download them through a permission-checked view), readable by their owner only.
+    "backups": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": env_str("PPE_BACKUP_DIR", str(VAR_DIR / "backups")),
+            "file_permissions_mode": 0o600,
+            "directory_permissions_mode": 0o700,
+        },
+    },
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -18,3 +18,4 @@ AXES_FAILURE_LIMIT = 3
 # The page cache of the test runs, shared by the test process and its server processes, apart from dev's.
 if CACHES["cms"]["BACKEND"].endswith("FileBasedCache"):
     CACHES["cms"]["LOCATION"] = str(VAR_DIR / "test-cache" / "cms")
+STORAGES["backups"]["OPTIONS"]["location"] = str(VAR_DIR / "test-backups")

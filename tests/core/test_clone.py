@@ -50,8 +50,12 @@ def test_territory_clone_keeps_configuration_and_no_personal_data(territory):
         snapshot = KitSnapshot.objects.get()
         assert snapshot.source_schema == territory.schema_name
         assert snapshot.sections["catalogue"]["support-paie"]["title"] == "Paie (version bretonne)"
+        from cms.models import SiteDraft
+
+        draft = SiteDraft.objects.get()  # the clone's own draft, naming its source
+        assert territory.name in draft.source_names
         for model in _tenant_models():
-            if model not in configuration_models() and model is not KitSnapshot:  # its own, new snapshot
+            if model not in configuration_models() and model not in (KitSnapshot, SiteDraft):  # its own, new
                 assert not model._default_manager.exists(), f"{model._meta.label} crossed to the clone"
     pole = TerritoryPole.objects.get(territory=clone, pole="remplacement")
     assert (pole.enabled, pole.settings) == (False, {"delai": 3})

@@ -92,8 +92,10 @@ def test_pages_drift_and_merge(territory, clone):
     drift = territory_drift_get(territory=clone)
     assert [item.ident for item in drift.updates] == ["pages:/charte/"]
     territory_drift_merge(territory=clone, pull=["pages:/charte/"])
-    with schema_context(clone.schema_name):
-        assert CharterPage.objects.get().intro == "<p>Charte révisée par le réseau.</p>"
+    with schema_context(clone.schema_name):  # the clone is a draft: the update waits for its publication
+        page = CharterPage.objects.get()
+        assert page.get_latest_revision_as_object().intro == "<p>Charte révisée par le réseau.</p>"
+        assert not page.live
 
 
 def test_a_territory_without_template_has_no_drift(territory):

@@ -135,6 +135,40 @@ def test_a_corrupt_or_foreign_kit_is_refused_and_changes_nothing(territory, othe
     assert _configuration(other_territory) == before
 
 
+def _resigned(members, section, change):
+    """Change a section and sign the kit again (its checksum is right): only the database can refuse it."""
+    import hashlib
+
+    path = f"sections/{section}.yaml"
+    items = yaml.safe_load(members[path])
+    change(items)
+    members[path] = yaml.safe_dump(items, allow_unicode=True).encode()
+    manifest = yaml.safe_load(members["kit.yaml"])
+    manifest["sections"][section]["sha256"] = hashlib.sha256(members[path]).hexdigest()
+    members["kit.yaml"] = yaml.safe_dump(manifest).encode()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda items: items["support-rh"].update(title="T" * 400),  # longer than the column
+        lambda items: items["support-rh"].update(pole=None),  # a required column
+    ],
+)
+def test_a_tampered_kit_the_database_refuses_gets_a_french_refusal_without_database_text(
+    territory, other_territory, change
+):
+    archive = _rewrite(kit_export(territory=territory), lambda m: _resigned(m, "catalogue", change))
+    before = _configuration(other_territory)
+    with pytest.raises(KitError) as error:
+        kit_import(territory=other_territory, archive=archive)
+    text = str(error.value)
+    assert "« Catalogue de services » du kit n'a pas pu être appliquée" in text
+    for english in ("value too long", "violates", "null value", "column", "Error"):
+        assert english not in text
+    assert _configuration(other_territory) == before
+
+
 def test_a_failing_section_rolls_the_whole_import_back(territory, other_territory, monkeypatch):
     _customise(territory)
     archive = kit_export(territory=territory)

@@ -7,11 +7,10 @@ import io
 import tarfile
 
 import yaml
-from django.core.management import call_command
 from django_tenants.utils import schema_context
 
 from core.models import CatalogueService, KitSnapshot
-from core.services.kit import configuration_export, kit_export, kit_import
+from core.services.kit import kit_export, kit_import
 from tenants.models import Territory
 from tenants.services import territory_clone
 
@@ -58,18 +57,11 @@ def test_demo_kit_refers_by_natural_key(territory):
     assert all("id" not in block for block in body)  # StreamField block ids stay out of the kit
 
 
-def test_demo_kit_round_trip_into_a_new_territory_gives_the_same_kit(territory):
+def test_demo_kit_round_trip_keeps_each_page_on_its_service_when_services_were_created_in_another_order(
+    territory,
+):
     archive = kit_export(territory=territory)
     target = territory_clone(code="29", name="Finistère")  # from the template: other primary keys
-    kit_import(territory=target, archive=archive)
-    assert _sections(kit_export(territory=target)) == _sections(archive)
-    pages = _service_pages(target)
-    assert pages == _service_pages(territory)
-
-
-def test_kit_keeps_each_page_on_its_service_when_services_were_created_in_another_order(territory):
-    archive = kit_export(territory=territory)
-    target = territory_clone(code="29", name="Finistère")
     with schema_context(target.schema_name):
         # The same services, created in the reverse order: each code gets another primary key.
         rows = list(CatalogueService.objects.order_by("code").values())
@@ -82,6 +74,19 @@ def test_kit_keeps_each_page_on_its_service_when_services_were_created_in_anothe
     assert _service_pages(target) == _service_pages(territory)
     with schema_context(target.schema_name):
         assert not CatalogueService.objects.filter(code="support-aaa-premier").exists()
+    assert _sections(kit_export(territory=target)) == _sections(archive)  # export -> import -> export
+
+
+def test_the_demo_kit_imported_into_a_draft_gives_back_the_same_kit(territory):
+    """A draft's pages are offline, its imported texts saved as new versions: its kit is still the kit."""
+    from wagtail.models import Page
+
+    archive = kit_export(territory=territory)
+    target = territory_clone(code="29", name="Finistère", draft=True)
+    kit_import(territory=target, archive=archive)
+    with schema_context(target.schema_name):
+        assert not Page.objects.filter(depth__gt=1, live=True).exists()
+    assert _sections(kit_export(territory=target)) == _sections(archive)
 
 
 def test_rich_text_links_to_pages_and_documents_travel_by_path_and_hash(territory, other_territory):
@@ -120,20 +125,6 @@ def test_rich_text_links_to_pages_and_documents_travel_by_path_and_hash(territor
         assert document.file.read() == b"%PDF-1.4 charte"
 
 
-def test_kit_import_command_creates_a_territory_from_the_demo_kit(territory, tmp_path, capsys):
-    path = tmp_path / "kit-35.tar.gz"
-    call_command("kit_export", "35", "-o", str(path))
-    call_command("kit_import", str(path), "--code", "29", "--name", "Finistère")
-    assert "Kit importé dans « Finistère »" in capsys.readouterr().out
-    created = Territory.objects.get(code="29")
-    with schema_context(created.schema_name):
-        configuration = configuration_export(with_files=False)[0]
-    with schema_context(territory.schema_name):
-        source = configuration_export(with_files=False)[0]
-    assert configuration["pages"] == source["pages"]
-    assert _service_pages(created) == _service_pages(territory)
-
-
 def _platform_staff():
     """A staff account of the public host with the territory permissions only (not a superuser)."""
     from django.contrib.auth import get_user_model
@@ -148,10 +139,11 @@ def _platform_staff():
     return user
 
 
-def test_platform_admin_clone_form_clones_the_demo(territory, public_client):
+def test_platform_admin_clone_form_clones_the_demo(territory, public_client, django_capture_on_commit_callbacks):
     public_client.force_login(_platform_staff())
-    response = public_client.post(
-        "/plateforme/admin/tenants/territory/cloner/", {"source": territory.pk, "code": "56", "name": "Morbihan"}
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = public_client.post(
+            "/plateforme/admin/tenants/territory/cloner/", {"source": territory.pk, "code": "56", "name": "Morbihan"}
+        )
     assert response.status_code == 302, response.content.decode()[:2000]
     assert _service_pages(Territory.objects.get(code="56")) == _service_pages(territory)

@@ -9,7 +9,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django_tenants.utils import schema_context
 
-from tenants.models import Territory
+from tenants.models import ProvisioningJob, Territory
 from tenants.services import schema_name_for
 
 
@@ -33,18 +33,28 @@ def test_territory_clone_command_refuses_an_unknown_source(territory):
         call_command("territory_clone", "--from", "99", "--code", "56", "--name", "Morbihan")
 
 
-def test_admin_clone_form_creates_the_territory(territory, platform_admin, public_client):
+def test_admin_clone_form_runs_the_clone_as_a_job_and_shows_its_progress(
+    territory, platform_admin, public_client, django_capture_on_commit_callbacks
+):
     public_client.force_login(platform_admin)
     page = public_client.get(f"/plateforme/admin/tenants/territory/cloner/?source={territory.pk}")
     assert page.status_code == 200
     assert "Cloner un territoire" in page.content.decode()
-    response = public_client.post(
-        "/plateforme/admin/tenants/territory/cloner/", {"source": territory.pk, "code": "56", "name": "Morbihan"}
-    )
-    created = Territory.objects.get(code="56")
+    with django_capture_on_commit_callbacks(execute=True):  # the worker picks the job up once it is committed
+        response = public_client.post(
+            "/plateforme/admin/tenants/territory/cloner/", {"source": territory.pk, "code": "56", "name": "Morbihan"}
+        )
+    job = ProvisioningJob.objects.get(created_by=platform_admin.username)
     assert response.status_code == 302
-    assert response["Location"].endswith(f"/tenants/territory/{created.pk}/change/")
+    assert response["Location"].endswith(f"/tenants/territory/creations/{job.pk}/")
+    created = Territory.objects.get(code="56")
+    assert (job.status, job.territory, job.step, job.total) == ("done", created, 4, 4)
     assert created.cloned_from == territory
+    assert created.is_draft
+    page = public_client.get(response["Location"]).content.decode()
+    assert "Terminé" in page
+    assert 'value="100"' in page
+    assert "son site est un <b>brouillon</b>" in page
 
 
 def test_admin_clone_form_shows_french_errors(territory, platform_admin, public_client):

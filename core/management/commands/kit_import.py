@@ -25,6 +25,11 @@ class Command(BaseCommand):
         parser.add_argument("--territory", help="Territoire existant qui reçoit le kit (code ou identifiant).")
         parser.add_argument("--code", help="Code d'un nouveau territoire à créer pour ce kit.")
         parser.add_argument("--name", help="Nom du nouveau territoire.")
+        parser.add_argument(
+            "--publish",
+            action="store_true",
+            help="Avec --code : publier le site tout de suite (par défaut, il reste un brouillon à adapter).",
+        )
 
     def handle(self, *args, **options):
         path = Path(options["archive"])
@@ -42,7 +47,9 @@ class Command(BaseCommand):
                 if options["territory"]:
                     territory = territory_by_code(options["territory"])
                 else:
-                    territory = territory_clone(code=options["code"], name=options["name"] or "")
+                    territory = territory_clone(
+                        code=options["code"], name=options["name"] or "", draft=not options["publish"]
+                    )
                 report = kit_import(territory=territory, archive=path.read_bytes())
         except KitError as exc:
             raise CommandError(str(exc)) from None
@@ -50,3 +57,9 @@ class Command(BaseCommand):
             raise CommandError("; ".join(" ".join(errs) for errs in exc.message_dict.values())) from None
         summary = ", ".join(f"{code} : {count}" for code, count in report.sections.items())
         self.stdout.write(self.style.SUCCESS(f"Kit importé dans « {territory.name} » ({summary})."))
+        territory.refresh_from_db()
+        if territory.is_draft:
+            self.stdout.write(
+                "Le site est un brouillon : adaptez ce qui nomme le territoire d'origine, puis publiez-le "
+                f"(manage.py territory_publish {territory.code}, ou l'administration de la plateforme)."
+            )

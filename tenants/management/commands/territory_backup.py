@@ -1,4 +1,4 @@
-"""python manage.py territory_backup 35 [-o sauvegarde-35.tar.gz]"""
+"""python manage.py territory_backup 35 [-o sauvegarde-35.tar.gz] (the file is readable by its owner only)"""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from tenants.backup import BackupError, territory_backup
+from tenants.backup import BackupError, backup_file_write, territory_backup
 from tenants.models import Territory
 
 
@@ -31,7 +31,7 @@ class Command(BaseCommand):
             data = territory_backup(territory=territory)
         except BackupError as exc:
             raise CommandError(str(exc)) from None
-        path.write_bytes(data)
+        backup_file_write(path, data)  # readable by its owner only: it holds everyone's data
         self.stdout.write(
             self.style.SUCCESS(f"Sauvegarde de « {territory.name} » écrite dans {path} ({len(data)} octets).")
         )

@@ -33,6 +33,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--sample-data", action="store_true", help="Ajouter des données d'exemple (structures, opérateurs)."
         )
+        parser.add_argument(
+            "--publish",
+            action="store_true",
+            help="Publier le site tout de suite (par défaut, le clone d'un territoire reste un brouillon à adapter).",
+        )
         parser.add_argument("--port", default="8000", help="Port du serveur, pour l'adresse affichée.")
 
     def _progress(self, step: int, total: int, label: str) -> None:
@@ -55,6 +60,7 @@ class Command(BaseCommand):
                 domain=options["domain"],
                 source=source,
                 sample_data=options["sample_data"],
+                draft=False if options["publish"] else None,
                 progress=self._progress,
             )
         except ValidationError as exc:
@@ -68,3 +74,9 @@ class Command(BaseCommand):
                 f"{elapsed:.2f} s — schéma {territory.schema_name}, hôte http://{territory.primary_domain}:{options['port']}/"
             )
         )
+        if territory.is_draft:
+            self.stdout.write(
+                "Son site est un brouillon, invisible du public : adaptez ce qui nomme le territoire d'origine "
+                "(liste dans l'administration de la plateforme), puis "
+                f"« manage.py territory_publish {territory.code} »."
+            )

@@ -1,4 +1,4 @@
-"""python manage.py territory_restore sauvegarde-35.tar.gz [--code 56 --slug ... --domain ...]"""
+"""python manage.py territory_restore sauvegarde-35.tar.gz [--code 56 --name Morbihan --domain morbihan.localhost]"""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("archive", help="La sauvegarde (tar.gz) à restaurer.")
         parser.add_argument("--code", help="Restaurer sous ce code de département (schéma dep_<code>).")
-        parser.add_argument("--slug", help="Identifiant du territoire restauré.")
+        parser.add_argument("--name", help="Nom du territoire restauré (par défaut, celui de la sauvegarde).")
+        parser.add_argument("--slug", help="Identifiant du territoire restauré (par défaut, tiré du nom).")
         parser.add_argument("--domain", help="Nom d'hôte du territoire restauré.")
         parser.add_argument("--port", default="8000", help="Port du serveur, pour l'adresse affichée.")
 
@@ -29,7 +30,11 @@ class Command(BaseCommand):
             raise CommandError(f"Fichier introuvable : {path}")
         try:
             territory = territory_restore(
-                archive=path.read_bytes(), code=options["code"], slug=options["slug"], domain=options["domain"]
+                archive=path.read_bytes(),
+                code=options["code"],
+                name=options["name"],
+                slug=options["slug"],
+                domain=options["domain"],
             )
         except BackupError as exc:
             raise CommandError(str(exc)) from None
