@@ -113,6 +113,18 @@ def case_transitioned(case: Any, event: Any) -> None:
 
 
 @hookspec
+def case_data_changed(case: Any, event: Any) -> None:
+    """A case's data was written outside a transition: the case was just opened (`event.kind == "opened"`),
+    or its data was edited (`"data_updated"`); `event` is the `CaseEvent` written for it.
+
+    Called inside the transaction that wrote it, after the case row and its event, in the case's territory
+    schema: a pole keeps the rows it owns in step with its cases' data (the remplacement pole's request and
+    its slots). Raising `workflows.exceptions.FormInvalid` (French messages by field code) refuses the change:
+    the whole transaction rolls back and the person sees the messages on the form.
+    """
+
+
+@hookspec
 def territory_provisioned(territory: Territory, source: Territory | None, sample_data: bool) -> None:
     """A territory's schema was just created (`source` is the territory it was cloned from, None for the
     template built by migrations).

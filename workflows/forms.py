@@ -189,7 +189,7 @@ class GroupField(forms.Field):
         cleaned, errors = [], []
         for index, item in enumerate(items, start=1):
             try:
-                cleaned.append(_fields_validate(self.spec.fields, item, {}, {}, self.references, {}))
+                cleaned.append(_fields_validate(self.spec.fields, item, {}, self.references, {}, {}))
             except FormInvalid as exc:
                 errors.extend(f"Élément {index} — {m}" for messages in exc.errors.values() for m in messages)
         if errors:

@@ -35,10 +35,24 @@ def pole_workflows() -> list[str]:
 
 
 @hookimpl
-def transition_actions() -> dict[str, Any]:
-    from plugins.remplacement import actions
+def guard_functions() -> dict[str, Any]:
+    from plugins.remplacement.cases import GUARD_FUNCTIONS
 
-    return actions.ACTIONS
+    return GUARD_FUNCTIONS
+
+
+@hookimpl
+def case_data_changed(case, event) -> None:
+    from plugins.remplacement import cases
+
+    cases.case_data_changed(case=case, event=event)
+
+
+@hookimpl
+def case_transitioned(case, event) -> None:
+    from plugins.remplacement import cases
+
+    cases.after_transition(case=case, event=event)
 
 
 @hookimpl
