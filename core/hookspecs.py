@@ -32,6 +32,12 @@ class CatalogueServiceSpec:
     audience: str = "structure"  # structure, collectivite, remplacant, operateur
     description: str = ""
     tags: tuple[str, ...] = field(default_factory=tuple)
+    # Where the public asks for the service: the public request page with this workflow's opening form
+    # (`request_workflow`), or a page of the pole (`request_path`, a path of the territory's site). Neither:
+    # the request page's own workflow (the support pole's by default).
+    request_workflow: str = ""
+    request_path: str = ""
+    request_label: str = ""  # the button's French text (« Rejoindre le vivier »); « Demander « title » » if empty
 
 
 # ------------------------------------------------------------------------------------------------------------

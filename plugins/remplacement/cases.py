@@ -399,11 +399,17 @@ def _request_of_reference(reference: str) -> ReplacementRequest | None:
 
 
 def guard_slots_filled(reference: str) -> bool:
-    """Every shift of the request has its people (« Mission pourvue » from the back office)."""
+    """Every shift still to come has its people, and someone is booked (« Mission pourvue »: in full, or in
+    part once the shifts left without anyone have started)."""
     from plugins.remplacement import selectors
+    from plugins.remplacement.models import Assignment
 
     request = _request_of_reference(reference)
-    return request is not None and not selectors.open_slots(request, include_past=True)
+    return (
+        request is not None
+        and not selectors.open_slots(request)
+        and Assignment.objects.filter(request=request).exists()
+    )
 
 
 def guard_timesheets_submitted(reference: str) -> bool:

@@ -545,9 +545,9 @@ class PoolIndex:
         age = np.array([spec.age_group in self.age_groups[i] for i in idx], dtype=bool) if len(idx) else preferred
         preference = 0.6 * preferred + 0.4 * age
         coverage = slot_ok.mean(axis=1) if len(spec.slots) else np.ones(len(idx))
-        score = (
-            p.weight_proximity * proximity + p.weight_fairness * fairness + p.weight_preference * preference
-        ) * (0.5 + 0.5 * coverage)
+        score = (p.weight_proximity * proximity + p.weight_fairness * fairness + p.weight_preference * preference) * (
+            0.5 + 0.5 * coverage
+        )
         favourite = (
             np.isin(self.ids[idx], np.fromiter(spec.favourites, dtype=np.int64))
             if spec.favourites and len(idx)

@@ -427,9 +427,7 @@ class Assignment(models.Model):
         verbose_name = _("affectation")
         verbose_name_plural = _("affectations")
         indexes = [models.Index(fields=["substitute", "starts_at"], name="remplacement_asg_sub_start")]
-        constraints = [
-            models.UniqueConstraint(fields=["slot", "substitute"], name="remplacement_assignment_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["slot", "substitute"], name="remplacement_assignment_unique")]
 
     def __str__(self) -> str:
         return f"{self.substitute_id} @ {self.starts_at:%d/%m/%Y %H:%M}"
@@ -460,9 +458,7 @@ class Timesheet(models.Model):
     class Meta:
         verbose_name = _("relevé d'heures")
         verbose_name_plural = _("relevés d'heures")
-        constraints = [
-            models.UniqueConstraint(fields=["request", "substitute"], name="remplacement_timesheet_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["request", "substitute"], name="remplacement_timesheet_unique")]
 
     def __str__(self) -> str:
         return f"{self.request_id}/{self.substitute_id}: {self.hours} h ({self.status})"

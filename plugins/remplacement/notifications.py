@@ -50,15 +50,13 @@ def organizer_address() -> tuple[str, str]:
     """The pole's name and address for calendars and replies (pole setting `contact_email`, else the
     platform's sender)."""
     configured = str(selectors.pole_settings().get("contact_email") or "").strip()
-    name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    _name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
     return "Pôle remplacement", configured or address or f"remplacement@{_domain()}"
 
 
 def _location(request: ReplacementRequest) -> str:
     structure = request.structure
-    return ", ".join(
-        part for part in (structure.address, f"{structure.postcode} {structure.commune}".strip()) if part
-    )
+    return ", ".join(part for part in (structure.address, f"{structure.postcode} {structure.commune}".strip()) if part)
 
 
 def mission_ics(
@@ -127,7 +125,7 @@ def _send(*, to: list[str], subject: str, body: str, ics: bytes | None = None, m
     to = [address for address in dict.fromkeys(to) if address]
     if not to:
         return
-    organizer_name, organizer_email = organizer_address()
+    _organizer, organizer_email = organizer_address()
     message = EmailMessage(
         subject=subject,
         body=body + SIGNATURE,
@@ -243,7 +241,9 @@ def mission_released(request: ReplacementRequest, substitute: Substitute, slot_i
 
 def mission_cancelled(request: ReplacementRequest, offer_ids: list[int], booked_ids: list[int]) -> None:
     slots = list(request.slots.all())
-    people = {o.substitute_id: o.substitute for o in Offer.objects.filter(pk__in=offer_ids).select_related("substitute__user")}
+    people = {
+        o.substitute_id: o.substitute for o in Offer.objects.filter(pk__in=offer_ids).select_related("substitute__user")
+    }
     for substitute in Substitute.objects.filter(pk__in=booked_ids).select_related("user"):
         people[substitute.pk] = substitute
     for substitute in people.values():

@@ -159,13 +159,13 @@ def slot_bookings(request: ReplacementRequest) -> dict[int, list[Assignment]]:
     return booked
 
 
-def open_slots(request: ReplacementRequest, *, include_past: bool = False) -> list[RequestSlot]:
-    """The shifts still short of people (in the future only, unless `include_past`)."""
+def open_slots(
+    request: ReplacementRequest, *, include_past: bool = False, now: dt.datetime | None = None
+) -> list[RequestSlot]:
+    """The shifts still short of people (those that have not started, unless `include_past`)."""
     slots = RequestSlot.objects.filter(request=request).annotate(booked=Count("assignments")).order_by("starts_at")
-    now = timezone.now()
-    return [
-        s for s in slots if s.booked < request.headcount and (include_past or s.starts_at > now)
-    ]
+    now = now or timezone.now()
+    return [s for s in slots if s.booked < request.headcount and (include_past or s.starts_at > now)]
 
 
 def booked_substitutes(request: ReplacementRequest) -> list[Substitute]:
@@ -358,9 +358,10 @@ def request_specs_load(requests: QuerySet[ReplacementRequest]) -> list[RequestSp
     ids = [row[0] for row in rows]
     slots: dict[int, list[SlotSpec]] = defaultdict(list)
     booked = dict(
-        Assignment.objects.filter(request_id__in=ids).values("slot_id").annotate(n=Count("pk")).values_list(
-            "slot_id", "n"
-        )
+        Assignment.objects.filter(request_id__in=ids)
+        .values("slot_id")
+        .annotate(n=Count("pk"))
+        .values_list("slot_id", "n")
     )
     for slot_id, request_id, start, end in (
         RequestSlot.objects.filter(request_id__in=ids, starts_at__gt=now)
@@ -403,7 +404,7 @@ def request_specs_load(requests: QuerySet[ReplacementRequest]) -> list[RequestSp
             staff_present={item["qualification"]: int(item["count"]) for item in staff or []},
             qualified_codes=qualified_codes,
         )
-        favourites, excluded = preferences[structure_id] if structure_id in preferences else (set(), set())
+        favourites, excluded = preferences.get(structure_id, (set(), set()))
         specs.append(
             RequestSpec(
                 request_id=pk,
@@ -495,9 +496,7 @@ def missions_of(substitute: Substitute) -> QuerySet[ReplacementRequest]:
 
 
 def my_shifts(substitute: Substitute, request: ReplacementRequest) -> list[RequestSlot]:
-    return list(
-        RequestSlot.objects.filter(request=request, assignments__substitute=substitute).order_by("starts_at")
-    )
+    return list(RequestSlot.objects.filter(request=request, assignments__substitute=substitute).order_by("starts_at"))
 
 
 def timesheet_of(substitute: Substitute, request: ReplacementRequest) -> Timesheet | None:
@@ -524,15 +523,16 @@ class MissionRow:
 def substitute_missions(substitute: Substitute) -> dict[str, list[MissionRow]]:
     """A substitute's missions: coming, hours to declare, hours sent back to correct (with the structure's
     comment), hours waiting for the structure, done."""
-    rows = []
     sheets = {t.request_id: t for t in Timesheet.objects.filter(substitute=substitute).prefetch_related("lines")}
     shifts: dict[int, list[RequestSlot]] = defaultdict(list)
     for slot in RequestSlot.objects.filter(assignments__substitute=substitute).order_by("starts_at"):
         shifts[slot.request_id].append(slot)
-    for request in ReplacementRequest.objects.filter(pk__in=list(shifts)).select_related(
-        "structure", "qualification", "case"
-    ):
-        rows.append(MissionRow(request=request, shifts=shifts[request.pk], timesheet=sheets.get(request.pk)))
+    rows = [
+        MissionRow(request=request, shifts=shifts[request.pk], timesheet=sheets.get(request.pk))
+        for request in ReplacementRequest.objects.filter(pk__in=list(shifts)).select_related(
+            "structure", "qualification", "case"
+        )
+    ]
     rows.sort(key=lambda r: r.shifts[0].starts_at)
     out: dict[str, list[MissionRow]] = {"upcoming": [], "to_declare": [], "to_fix": [], "waiting": [], "done": []}
     live = (RequestState.FILLED, RequestState.OFFERED, RequestState.OPEN, RequestState.DONE)
@@ -636,7 +636,10 @@ def document_statuses(substitute: Substitute) -> list[DocumentStatus]:
         document = latest.get((SubstituteDocument.Kind.DIPLOMA, diploma.qualification_id))
         out.append(
             DocumentStatus(
-                SubstituteDocument.Kind.DIPLOMA, f"Diplôme : {diploma.qualification.label}", document, status_of(document)
+                SubstituteDocument.Kind.DIPLOMA,
+                f"Diplôme : {diploma.qualification.label}",
+                document,
+                status_of(document),
             )
         )
     return out
@@ -650,8 +653,9 @@ def people_of_structure(structure: Structure) -> QuerySet[Substitute]:
     """The substitutes a structure may see: those it booked and those who volunteered for its requests."""
     ids = set(Assignment.objects.filter(request__structure=structure).values_list("substitute_id", flat=True))
     ids |= set(
-        Offer.objects.filter(request__structure=structure, status__in=[Offer.Status.VOLUNTEERED, Offer.Status.ACCEPTED])
-        .values_list("substitute_id", flat=True)
+        Offer.objects.filter(
+            request__structure=structure, status__in=[Offer.Status.VOLUNTEERED, Offer.Status.ACCEPTED]
+        ).values_list("substitute_id", flat=True)
     )
     return Substitute.objects.filter(pk__in=ids).select_related("user")
 

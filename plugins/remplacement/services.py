@@ -46,7 +46,7 @@ from plugins.remplacement.models import (
     Timesheet,
     TimesheetLine,
 )
-from workflows.exceptions import ConcurrentTransition, FormInvalid, WorkflowError
+from workflows.exceptions import ConcurrentTransition, WorkflowError
 
 logger = logging.getLogger("ppe.remplacement")
 
@@ -253,16 +253,14 @@ def substitute_deactivate(*, substitute: Substitute, actor, reason: str) -> Subs
     substitute.is_active = False
     substitute.deactivated_reason = (reason or "").strip()[:300]
     substitute.save(update_fields=["is_active", "deactivated_reason", "updated_at"])
-    Offer.objects.filter(substitute=substitute, status__in=PENDING_OFFER_STATUSES).update(
-        status=Offer.Status.WITHDRAWN
-    )
+    Offer.objects.filter(substitute=substitute, status__in=PENDING_OFFER_STATUSES).update(status=Offer.Status.WITHDRAWN)
     request_ids = set(
         Assignment.objects.filter(substitute=substitute, starts_at__gt=timezone.now()).values_list(
             "request_id", flat=True
         )
     )
-    for request in ReplacementRequest.objects.filter(pk__in=request_ids, case__state__in=[*ACTIVE_REQUEST_STATES,
-                                                                                          RequestState.FILLED]):  # fmt: skip
+    live = [*ACTIVE_REQUEST_STATES, RequestState.FILLED]
+    for request in ReplacementRequest.objects.filter(pk__in=request_ids, case__state__in=live):
         request_release(request=request, substitute=substitute, actor=None, reason="Remplaçant·e désactivé·e")
     return substitute
 
@@ -317,8 +315,8 @@ def availability_weekly_set(*, substitute: Substitute, rules: list[Mapping[str, 
         for d2, s2, e2 in parsed[i + 1 :]:
             if d1 == d2 and s1 < e2 and s2 < e1:
                 errors.append(
-                    f"Deux plages du {WEEKDAYS[d1]} se chevauchent ({_fmt_time(s1)}–{_fmt_time(e1)} et "
-                    f"{_fmt_time(s2)}–{_fmt_time(e2)})."
+                    f"Deux plages du {WEEKDAYS[d1]} se chevauchent (de {_fmt_time(s1)} à {_fmt_time(e1)} et "
+                    f"de {_fmt_time(s2)} à {_fmt_time(e2)})."
                 )
     if errors:
         raise ValidationError({"rules": errors})
@@ -465,15 +463,22 @@ def preference_set(
     _require_structure(actor, structure)
     if kind not in StructurePreference.Kind.values:
         raise ValidationError({"kind": "Choisissez « favori·te » ou « exclu·e »."})
-    if actor is not None and not selectors.is_coordinator(actor):
-        if not selectors.people_of_structure(structure).filter(pk=substitute.pk).exists():
-            raise PermissionDenied("Vous ne pouvez nommer que des personnes venues ou volontaires chez vous.")
+    if (
+        actor is not None
+        and not selectors.is_coordinator(actor)
+        and not selectors.people_of_structure(structure).filter(pk=substitute.pk).exists()
+    ):
+        raise PermissionDenied("Vous ne pouvez nommer que des personnes venues ou volontaires chez vous.")
     if kind == StructurePreference.Kind.EXCLUDED and not reason.strip():
         raise ValidationError({"reason": "Indiquez le motif de l'exclusion (lu par les coordinateurs seulement)."})
     preference, _ = StructurePreference.objects.update_or_create(
         structure=structure,
         substitute=substitute,
-        defaults={"kind": kind, "reason": reason.strip()[:500], "created_by": actor if cases.is_person(actor) else None},
+        defaults={
+            "kind": kind,
+            "reason": reason.strip()[:500],
+            "created_by": actor if cases.is_person(actor) else None,
+        },
     )
     if kind == StructurePreference.Kind.EXCLUDED:
         Offer.objects.filter(
@@ -492,7 +497,7 @@ def preference_remove(*, structure: Structure, substitute: Substitute, actor) ->
 
 
 # --- Requests -----------------------------------------------------------------------------------------------
-def request_create(  # noqa: PLR0913 (what a director states about the need)
+def request_create(
     *,
     structure: Structure,
     qualification: str,
@@ -573,8 +578,8 @@ def _wave_size(settings: Mapping[str, Any], wave: int) -> int:
 
 
 def _request_for_update(request_id: int) -> ReplacementRequest:
-    return ReplacementRequest.objects.select_for_update().select_related("structure", "qualification").get(
-        pk=request_id
+    return (
+        ReplacementRequest.objects.select_for_update().select_related("structure", "qualification").get(pk=request_id)
     )
 
 
@@ -592,6 +597,8 @@ def offer_wave_send(*, request_id: int, wave: int | None = None, reason: str = "
         return []
     wave = request.waves_sent + 1 if wave is None else wave
     settings = selectors.pole_settings()
+    if case.state == RequestState.OPEN:  # dispatch starts, even when nobody can be asked yet
+        cases.transition(request=request, code="proposer", actor=actor)
     ranked = selectors.request_ranking(request, explain=False)
     if ranked.spec is None:  # every shift has its people, or they all started
         return []
@@ -633,8 +640,6 @@ def offer_wave_send(*, request_id: int, wave: int | None = None, reason: str = "
     request.waves_sent = wave
     request.exhausted_notified_at = None
     request.save(update_fields=["waves_sent", "exhausted_notified_at", "updated_at"])
-    if case.state == RequestState.OPEN:
-        cases.transition(request=request, code="proposer", actor=actor)
     _event(request, "wave_sent", actor, wave=wave, offers=len(offers), reason=reason)
     tasks = _tasks()
     for offer in offers:
@@ -674,7 +679,7 @@ def request_rescan(*, request_id: int) -> list[Offer]:
     """Look again for people for a request whose shifts are still open (the pool or its data changed): a
     wave goes to the new eligible people at once."""
     request = ReplacementRequest.objects.select_related("case").get(pk=request_id)
-    if request.case.state not in ACTIVE_REQUEST_STATES or request.waves_sent == 0:
+    if request.case.state != RequestState.OFFERED:  # not searching (yet, or any more)
         return []
     return offer_wave_send(request_id=request_id, wave=None, reason="rescan")
 
@@ -685,9 +690,9 @@ def pool_changed(*, substitute_id: int) -> int:
     substitute = Substitute.objects.filter(pk=substitute_id, is_active=True).first()
     if substitute is None:
         return 0
-    requests = selectors.active_requests().filter(last_slot_end__gt=timezone.now(), waves_sent__gt=0).exclude(
-        offers__substitute=substitute
-    )
+    requests = ReplacementRequest.objects.filter(
+        case__state=RequestState.OFFERED, last_slot_end__gt=timezone.now()
+    ).exclude(offers__substitute=substitute)
     specs = selectors.request_specs_load(requests)
     if not specs:
         return 0
@@ -815,7 +820,11 @@ def _bookable_slots(
         if direct:
             spec.declined = frozenset()
         else:
-            spec.declined = frozenset(spec.declined - {substitute_id}) if substitute_id not in _booked_ids(request) else spec.declined
+            spec.declined = (
+                frozenset(spec.declined - {substitute_id})
+                if substitute_id not in _booked_ids(request)
+                else spec.declined
+            )
         ranking = selectors.pool_index_for([spec], substitute_ids=[substitute_id]).rank(spec, explain=True)
         reasons = ranking.excluded.get(substitute_id)
         if reasons:
@@ -868,9 +877,7 @@ def _book(*, offer_id: int, slot_ids: list[int] | None, actor, direct: bool = Fa
             offer.answered_at = now
             offer.save(update_fields=["status", "answered_at"])
             offer.slots.set(slots)
-            _event(
-                request, "booked", actor, substitute=offer.substitute_id, slots=[s.pk for s in slots], direct=direct
-            )
+            _event(request, "booked", actor, substitute=offer.substitute_id, slots=[s.pk for s in slots], direct=direct)
             remaining = selectors.open_slots(request)
             closed: list[int] = []
             if not remaining:
@@ -1002,7 +1009,7 @@ def requests_expire(*, now: dt.datetime | None = None) -> int:
             if request is None:
                 continue
             case = cases.case_locked(request)
-            if case.state not in ACTIVE_REQUEST_STATES or selectors.open_slots(request):
+            if case.state not in ACTIVE_REQUEST_STATES or selectors.open_slots(request, now=now):
                 continue
             missing = selectors.open_slots(request, include_past=True)
             if not Assignment.objects.filter(request=request).exists():
@@ -1073,7 +1080,9 @@ def _timesheet_lines_parse(
 def _settle_hours(request: ReplacementRequest, case: Case, *, actor) -> None:
     """Move the case when the timesheets say so: all declared → « réalisée », all validated → « heures
     validées »."""
-    if case.state == RequestState.FILLED and selectors.timesheets_complete(request, statuses=("submitted", "validated")):
+    if case.state == RequestState.FILLED and selectors.timesheets_complete(
+        request, statuses=("submitted", "validated")
+    ):
         cases.transition(request=request, code="declarer_heures", actor=actor)
         case.refresh_from_db()
     if case.state == RequestState.DONE and selectors.timesheets_complete(request, statuses=("validated",)):

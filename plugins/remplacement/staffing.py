@@ -134,8 +134,7 @@ def staffing_compute(
         elif required < rules.min_present:
             required = rules.min_present
             lines.append(
-                f"Jamais moins de {rules.min_present} professionnels présents auprès des enfants "
-                "(article R2324-43-1)."
+                f"Jamais moins de {rules.min_present} professionnels présents auprès des enfants (article R2324-43-1)."
             )
     qualified_required = math.ceil(required * rules.qualified_share / 100 - EPSILON) if required else 0
     if required:

@@ -16,6 +16,7 @@ from plugins.remplacement.models import (
     PENDING_OFFER_STATUSES,
     Offer,
     ReplacementRequest,
+    RequestState,
     Substitute,
     Timesheet,
 )
@@ -164,7 +165,8 @@ def requests_sweep_task() -> int:
     count = services.requests_expire()
     if count:
         logger.info("remplacement: %s request(s) settled", count)
-    for request in selectors.active_requests().filter(waves_sent__gt=0, last_slot_end__gt=timezone.now()):
+    searching = ReplacementRequest.objects.filter(case__state=RequestState.OFFERED, last_slot_end__gt=timezone.now())
+    for request in searching:
         if not selectors.pending_offers(request).exists():
             services.request_rescan(request_id=request.pk)
     return count
