@@ -238,16 +238,12 @@ def _choice(data: Mapping[str, Any], name: str, choices, default: str, errors: d
     return value
 
 
-def request_sync(*, case: Case, actor) -> ReplacementRequest:  # noqa: PLR0912, PLR0915 (one check per field)
-    """Create or update the request of a `remplacement-demande` case from the case's data, inside the
-    transaction that changed it. Raises FormInvalid (French, by field) when the data cannot make a request."""
+def _data_read(data: Mapping[str, Any], structure, keep: set) -> tuple[dict[str, Any], list, dict[str, list[str]]]:
+    """Read a request's case data: the typed values, the parsed shifts and the French errors, by field."""
     from plugins.remplacement import selectors
 
     settings = selectors.pole_settings()
-    data = case.data or {}
-    request = ReplacementRequest.objects.select_for_update().filter(case=case).first()
     errors: dict[str, list[str]] = {}
-    structure = case.structure
     if structure is None:
         errors["structure"] = ["Rattachez le dossier à la structure qui demande le remplacement."]
     elif commune_get(structure.commune_insee) is None:
@@ -262,8 +258,6 @@ def request_sync(*, case: Case, actor) -> ReplacementRequest:  # noqa: PLR0912, 
     headcount = _int(data.get("headcount"), 1)
     if headcount is None or not 1 <= headcount <= 10:
         errors["headcount"] = ["Nombre de personnes par créneau attendu entre 1 et 10."]
-    existing = list(request.slots.prefetch_related("assignments").all()) if request is not None else []
-    keep = {(s.starts_at, s.ends_at) for s in existing}
     parsed, slot_errors = slots_parse(
         data.get("slots") or [], min_rest_hours=float(settings.get("min_rest_hours", 11)), keep=keep
     )
@@ -281,6 +275,35 @@ def request_sync(*, case: Case, actor) -> ReplacementRequest:  # noqa: PLR0912, 
     reason = _choice(data, "reason", ReplacementRequest.Reason.values, "maladie", errors)
     age_group = _choice(data, "age_group", AgeGroup.values, AgeGroup.MIXED, errors)
     ratio_mode = _choice(data, "ratio_mode", RatioMode.values, RatioMode.BY_WALKING, errors)
+    values = {
+        "structure": structure,
+        "qualification": qualification,
+        "headcount": headcount,
+        "staff": staff,
+        "urgency": urgency,
+        "reason": reason,
+        "age_group": age_group,
+        "ratio_mode": ratio_mode,
+        **counts,
+    }
+    return values, parsed, errors
+
+
+def request_data_errors(*, structure, data: Mapping[str, Any]) -> dict[str, list[str]]:
+    """What the pole refuses in a new request's data (the engine's form checks the rest)."""
+    return _data_read(data, structure, set())[2]
+
+
+def request_sync(*, case: Case, actor) -> ReplacementRequest:
+    """Create or update the request of a `remplacement-demande` case from the case's data, inside the
+    transaction that changed it. Raises FormInvalid (French, by field) when the data cannot make a request."""
+    data = case.data or {}
+    request = ReplacementRequest.objects.select_for_update().filter(case=case).first()
+    structure = case.structure
+    existing = list(request.slots.prefetch_related("assignments").all()) if request is not None else []
+    keep = {(s.starts_at, s.ends_at) for s in existing}
+    read, parsed, errors = _data_read(data, structure, keep)
+    headcount = read["headcount"]
     # What a change may not undo: a booked shift, a filled request's completeness.
     if request is not None and not errors:
         wanted = set(parsed)
@@ -308,16 +331,16 @@ def request_sync(*, case: Case, actor) -> ReplacementRequest:  # noqa: PLR0912, 
     total = sum(((e - s).total_seconds() for s, e in parsed), 0.0) / 3600
     values = {
         "structure": structure,
-        "qualification": qualification,
+        "qualification": read["qualification"],
         "headcount": headcount,
         "allow_split": bool(data.get("allow_split", True)),
-        "reason": reason,
-        "urgency": urgency,
-        "age_group": age_group,
-        "ratio_mode": ratio_mode,
-        "children_not_walking": counts["children_not_walking"],
-        "children_walking": counts["children_walking"],
-        "staff_present": staff,
+        "reason": read["reason"],
+        "urgency": read["urgency"],
+        "age_group": read["age_group"],
+        "ratio_mode": read["ratio_mode"],
+        "children_not_walking": read["children_not_walking"],
+        "children_walking": read["children_walking"],
+        "staff_present": read["staff"],
         "notes": str(data.get("notes") or ""),
         "first_slot_start": parsed[0][0],
         "last_slot_end": max(e for _, e in parsed),

@@ -316,6 +316,14 @@ class RequestRanking:
     spec: RequestSpec | None
     ranking: Ranking
 
+    @property
+    def candidates(self):
+        return self.ranking.candidates
+
+    @property
+    def excluded(self) -> dict[int, list[str]]:
+        return self.ranking.excluded
+
     def slot_ids_of(self, substitute_id: int) -> list[int]:
         if self.spec is None:
             return []

@@ -46,7 +46,7 @@ from plugins.remplacement.models import (
     Timesheet,
     TimesheetLine,
 )
-from workflows.exceptions import ConcurrentTransition, WorkflowError
+from workflows.exceptions import ConcurrentTransition, FormInvalid, WorkflowError
 
 logger = logging.getLogger("ppe.remplacement")
 
@@ -539,6 +539,13 @@ def request_create(
             request = cases.request_open(structure=structure, data=data, actor=actor, channel=channel)
             if dispatch:
                 cases.transition(request=request, code="proposer", actor=actor)
+    except FormInvalid as exc:
+        # Every problem at once: the engine's form stopped before the pole's own checks ran.
+        errors = {key: list(messages) for key, messages in exc.errors.items()}
+        for key, messages in cases.request_data_errors(structure=structure, data=data).items():
+            if key not in errors:
+                errors[key] = messages
+        raise ValidationError(errors) from None
     except WorkflowError as exc:
         raise _engine_errors(exc) from None
     return request

@@ -267,6 +267,7 @@ class SubstituteSerializer(serializers.ModelSerializer):
     email = serializers.CharField(source="user.email", read_only=True)
     diplomas = DiplomaSerializer(many=True, read_only=True)
     documents = DocumentSerializer(many=True, read_only=True)
+    preferred_age_groups = serializers.ListField(child=serializers.CharField(), read_only=True)
 
     class Meta:
         model = Substitute

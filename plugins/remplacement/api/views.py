@@ -417,7 +417,7 @@ class ExportViewSet(viewsets.ViewSet):
     serializer_class = s.MonthHoursSerializer
     lookup_value_regex = r"\d{4}-\d{2}"
 
-    @extend_schema(responses=s.MonthHoursSerializer, summary="Heures validées d'un mois (AAAA-MM)")
+    @extend_schema(responses=s.MonthHoursSerializer, summary="Lire les heures validées d'un mois (AAAA-MM)")
     def retrieve(self, request: Request, pk=None) -> Response:
         _coordinator(request)
         match = MONTH.match(pk or "")

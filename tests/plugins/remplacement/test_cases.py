@@ -137,7 +137,8 @@ def test_a_case_the_request_cannot_be_is_refused_with_nothing_saved(structure, c
     assert Case.objects.count() == before
 
 
-def test_case_data_changed_a_data_edit_reaches_the_request(make_request, coordinator, monday):
+def test_case_data_changed(make_request, coordinator, monday):
+    """A data edit of the case reaches the request (the pole's `case_data_changed` hook)."""
     request = make_request()
     case = Case.objects.get(pk=request.case_id)
     tuesday = (monday + dt.timedelta(days=1)).isoformat()
