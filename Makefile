@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PORT   ?= 8000
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: run test install setup lint bench browsers clean-db
+.PHONY: run test install setup lint bench wrk browsers clean-db
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,9 +25,7 @@ run: setup
 	$(MANAGE) runserver 0.0.0.0:$(PORT)
 
 setup: install
-	$(MANAGE) migrate_schemas --shared -v 0
-	$(MANAGE) migrate_schemas --tenant -v 0
-	$(MANAGE) demo_setup --port $(PORT)
+	$(MANAGE) run_setup --port $(PORT)
 
 ## Lint, layer contracts and the whole test suite (browser tests included).
 test: install browsers
@@ -47,8 +45,16 @@ browsers:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	  || echo "Chromium n'a pas pu être installé : les tests navigateur seront ignorés."; }
 
-bench: install
-	$(BIN)/python bench/provision.py
+## Every benchmark on its own database (never the one of make run); BENCH="api scale" for some of them.
+bench: install wrk
+	$(BIN)/python bench/run.py $(BENCH)
+
+## Debian's wrk, the HTTP load generator of bench/pages.py and bench/api.py.
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  echo "Installation de wrk (Debian) pour les bancs d'essai HTTP…"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null) \
+	  || { echo "wrk n'a pas pu être installé."; exit 1; }; }
 
 clean-db:
 	rm -rf var/pgdata

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 from wagtail.blocks.struct_block import StructBlockValidationError
+from wagtail.images.blocks import ImageBlock
 
 # Colours of chart series: each has a contrast of at least 3:1 against white (WCAG 1.4.11) and carries
 # white text of 4.5:1 or more; the values are written out as well, so colour is never the only cue.
@@ -52,12 +53,25 @@ class ListItemsBlock(blocks.StructBlock):
         template = "cms/blocks/list.html"
 
 
+class FigureBlock(blocks.StructBlock):
+    """An image with its text alternative (or marked decorative) and an optional caption."""
+
+    image = ImageBlock(label=_("Image"))
+    caption = blocks.CharBlock(label=_("Légende"), required=False, max_length=250)
+
+    class Meta:
+        icon = "image"
+        label = _("Image")
+        template = "cms/blocks/figure.html"
+
+
 class BodyBlock(blocks.StreamBlock):
     heading = HeadingBlock()
     paragraph = blocks.RichTextBlock(
         label=_("Paragraphe"), features=["bold", "italic", "link", "ol", "ul", "document-link"]
     )
     list = ListItemsBlock()
+    figure = FigureBlock()
 
     class Meta:
         label = _("Contenu")

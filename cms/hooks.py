@@ -1,4 +1,5 @@
-"""The CMS as an always-on internal plugin: it builds each territory's first pages and the demo's content."""
+"""The CMS as an always-on internal plugin: it builds each territory's first pages; its pages and media are kit
+sections (the demo's content comes from the demo kit)."""
 
 from __future__ import annotations
 
@@ -14,13 +15,6 @@ def territory_provisioned(territory: Territory, source: Territory | None, sample
         site_pages_ensure(territory=territory)
     else:
         home_retitle(territory=territory)
-
-
-@hookimpl
-def demo_seed(territory: Territory) -> None:
-    from cms.services import demo_pages_ensure
-
-    demo_pages_ensure(territory=territory)
 
 
 @hookimpl

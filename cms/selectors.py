@@ -136,8 +136,6 @@ def request_form_get(*, workflow: str) -> RequestForm | None:
 
 def request_form_check(*, request_form: RequestForm, data: dict, files: dict | None = None) -> dict:
     """Validate a submission against the opening form without opening anything (FormInvalid otherwise)."""
-    from django.utils import timezone
-
     from workflows.engine import compiled_version
     from workflows.forms import form_validate
 
@@ -146,8 +144,9 @@ def request_form_check(*, request_form: RequestForm, data: dict, files: dict | N
         request_form.spec,
         data=data,
         files=files,
-        context={"actor": {"roles": [], "id": None}, "today": timezone.localdate().isoformat()},
+        context={"actor": {"roles": [], "id": None}},
         functions=compiled.functions,
+        field_types=compiled.field_types,
     )
 
 

@@ -1,37 +1,26 @@
-"""Services of the public site: the pages every territory starts with, and the demo territory's content."""
+"""Services of the public site: the pages every territory starts with, and the public request form."""
 
 from __future__ import annotations
 
-from datetime import date
+from pathlib import Path
 from typing import Any
 
+import yaml
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import connection, transaction
 from wagtail.models import Page, Site
 
-from cms import content
 from cms.cache import page_cache_purge
-from cms.models import (
-    CatalogueIndexPage,
-    CharterPage,
-    ContactPage,
-    ContentPage,
-    HomePage,
-    KeyFiguresPage,
-    LegalPage,
-    NewsArticlePage,
-    NewsIndexPage,
-    OperatorDirectoryPage,
-    RequestFormPage,
-    ServicePage,
-)
-from cms.selectors import REQUEST_PAGE_SLUG, catalogue_service_list
+from cms.kit import References, page_create, pages_ensure
+from cms.models import HomePage
 from cms.tasks import request_acknowledgement_send
 from core.models import Case
 from core.services.cases import case_open
 from tenants.models import Territory
 from workflows.engine import compiled_version
+
+START_PAGES = Path(__file__).resolve().parent / "start_pages.yaml"
 
 
 def _home_title(territory: Territory) -> str:
@@ -40,125 +29,34 @@ def _home_title(territory: Territory) -> str:
     return f"Plateforme Petite Enfance — {territory.name}"
 
 
-def _publish(parent: Page, page: Page) -> Page:
-    parent.add_child(instance=page)
-    page.save_revision().publish()
-    return page
+def start_pages() -> dict[str, dict[str, Any]]:
+    """The pages every territory starts with (`start_pages.yaml`, in the kit's `pages` format)."""
+    return yaml.safe_load(START_PAGES.read_text(encoding="utf-8"))
 
 
-def _child_ensure(parent: Page, model: type[Page], slug: str, **fields: Any) -> Page:
-    """The child of `parent` with this slug, created and published with `fields` when missing (an existing
-    page is never overwritten: admins may have edited it)."""
-    existing = Page.objects.child_of(parent).filter(slug=slug).first()
-    if existing is not None:
-        return existing.specific
-    return _publish(parent, model(slug=slug, **fields))
-
-
-def _home_ensure(territory: Territory) -> HomePage:
+def _home_ensure(territory: Territory, items: dict[str, dict[str, Any]]) -> HomePage:
     site = Site.objects.get(is_default_site=True)
     root = site.root_page.specific
     if isinstance(root, HomePage):
         return root
-    home = HomePage(title=_home_title(territory), slug="accueil", intro=content.HOME_INTRO)
-    _publish(Page.get_first_root_node(), home)
+    item = {**items["/"], "title": _home_title(territory)}
+    home = page_create(Page.get_first_root_node(), "/", item, References())
     site.root_page = home
     site.save()
     if not root.get_children().exists() and root.depth > 1:
         root.delete()  # Wagtail's welcome page
-    return home
+    return home.specific
 
 
 @transaction.atomic
 def site_pages_ensure(*, territory: Territory) -> HomePage:
     """Make a HomePage the root of the territory's site (replacing Wagtail's welcome page), with the structural
-    pages under it: charter, catalogue, operators, key figures, news, approach, contact and legal pages.
-    Idempotent: missing pages are created, existing ones are left as they are."""
-    home = _home_ensure(territory)
-    _child_ensure(
-        home,
-        CharterPage,
-        "charte",
-        title="Charte des valeurs",
-        show_in_menus=True,
-        intro=content.CHARTER_INTRO,
-        search_description="Les valeurs communes des associations de la plateforme.",
-        values=[
-            (
-                "value",
-                {"title": title, "explanation": text, "commitments": content.CHARTER_COMMITMENTS.get(title, [])},
-            )
-            for title, text in content.CHARTER_VALUES
-        ],
-    )
-    _child_ensure(
-        home,
-        ContentPage,
-        "notre-demarche",
-        title="Notre démarche",
-        show_in_menus=True,
-        intro=content.APPROACH_INTRO,
-        body=content.approach_body(),
-        search_description="Le principe de la plateforme, ses trois pôles et les partenariats avec les collectivités.",
-    )
-    _child_ensure(
-        home,
-        CatalogueIndexPage,
-        "services",
-        title="Services",
-        show_in_menus=True,
-        intro=content.CATALOGUE_INTRO,
-        search_description="Les services des pôles de la plateforme, par pôle et par public.",
-    )
-    _child_ensure(
-        home,
-        OperatorDirectoryPage,
-        "operateurs",
-        title="Opérateurs ESS",
-        show_in_menus=True,
-        intro=content.OPERATORS_INTRO,
-        search_description="Les opérateurs de l'économie sociale et solidaire qui réalisent les services.",
-    )
-    _child_ensure(
-        home,
-        KeyFiguresPage,
-        "chiffres-cles",
-        title="Chiffres clés",
-        show_in_menus=True,
-        intro=content.FIGURES_INTRO,
-        body=content.key_figures_body(),
-        search_description="La place de l'économie sociale et solidaire dans l'accueil du jeune enfant.",
-    )
-    _child_ensure(
-        home,
-        NewsIndexPage,
-        "actualites",
-        title="Actualités",
-        show_in_menus=True,
-        intro=content.NEWS_INTRO,
-        search_description="Les nouvelles de la plateforme et de ses pôles.",
-    )
-    _child_ensure(
-        home,
-        ContactPage,
-        "contact",
-        title="Contact",
-        show_in_menus=True,
-        intro=content.CONTACT_INTRO,
-        search_description="Joindre l'équipe de la plateforme.",
-    )
-    _child_ensure(
-        home,
-        RequestFormPage,
-        REQUEST_PAGE_SLUG,
-        title="Demander un accompagnement",
-        intro=content.REQUEST_INTRO,
-        privacy_notice=content.REQUEST_PRIVACY_NOTICE,
-        thank_you=content.REQUEST_THANKS,
-        search_description="Le formulaire de demande d'accompagnement d'une structure d'accueil.",
-    )
-    _child_ensure(home, LegalPage, "mentions-legales", title="Mentions légales", body=content.LEGAL_NOTICE)
-    _child_ensure(home, LegalPage, "donnees-personnelles", title="Données personnelles", body=content.PRIVACY_NOTICE)
+    pages under it (`start_pages.yaml`: charter, approach, catalogue, operators, key figures, news, contact, the
+    request form and the legal pages). Idempotent: missing pages are created, existing ones are left as they
+    are."""
+    items = start_pages()
+    home = _home_ensure(territory, items)
+    pages_ensure(items)
     page_cache_purge()
     return home
 
@@ -178,47 +76,6 @@ def home_retitle(*, territory: Territory) -> None:
         home.refresh_from_db()
         index.insert_or_update_object(home)
     page_cache_purge()
-
-
-@transaction.atomic
-def demo_pages_ensure(*, territory: Territory) -> HomePage:
-    """The demo territory's content: its history and networks, a page per catalogue service, its news and its
-    contact details. Idempotent."""
-    home = site_pages_ensure(territory=territory)
-    if not home.body:
-        home.body = content.DEMO_HISTORY
-        home.save_revision().publish()
-    catalogue = CatalogueIndexPage.objects.child_of(home).first()
-    if catalogue is not None:
-        with_page = set(ServicePage.objects.child_of(catalogue).values_list("service_id", flat=True))
-        for service in catalogue_service_list():
-            if service.pk in with_page:
-                continue
-            body = [("paragraph", f"<p>{service.description}</p>")] if service.description else []
-            _child_ensure(
-                catalogue,
-                ServicePage,
-                service.code,
-                title=service.title,
-                service=service,
-                intro=service.summary,
-                body=body,
-                search_description=service.summary,
-            )
-    news = NewsIndexPage.objects.child_of(home).first()
-    if news is not None:
-        for slug, title, day, intro, body in content.DEMO_NEWS:
-            _child_ensure(
-                news, NewsArticlePage, slug, title=title, date=date.fromisoformat(day), intro=intro, body=body
-            )
-    contact = ContactPage.objects.child_of(home).first()
-    if contact is not None and not contact.email:
-        contact.organisation = f"Association de gestion de la Plateforme Petite Enfance — {territory.name}"
-        contact.email = f"contact@{territory.primary_domain or 'localhost'}"
-        contact.opening_hours = "Du lundi au vendredi, de 9 h à 17 h"
-        contact.save_revision().publish()
-    page_cache_purge()
-    return home
 
 
 # --- The public request form ---------------------------------------------------------------------------------

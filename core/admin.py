@@ -12,7 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 
 from core.kit.archive import KitError
-from core.services.drift import drift_resolutions, drift_rows, territory_drift_get, territory_drift_merge
+from core.services.drift import drift_page_context, drift_page_post, territory_drift_get
 from core.services.kit import kit_export, kit_import
 from tenants.admin import TerritoryAdmin
 from tenants.models import Territory
@@ -82,27 +82,14 @@ class TerritoryKitAdmin(TerritoryAdmin):
             self.message_user(request, " ".join(exc.messages), messages.WARNING)
             return redirect("admin:tenants_territory_change", territory.pk)
         if request.method == "POST":
-            pull, resolutions = drift_resolutions(drift, request.POST)
-            try:
-                report = territory_drift_merge(
-                    territory=territory, pull=pull, resolutions=resolutions, actor=request.user
-                )
-            except ValidationError as exc:
-                self.message_user(request, " ".join(exc.messages), messages.ERROR)
-            else:
-                self.message_user(
-                    request,
-                    f"{len(report.pulled)} mise(s) à jour du modèle récupérée(s), "
-                    f"{len(report.kept)} conflit(s) tranché(s) en faveur du territoire.",
-                    messages.SUCCESS,
-                )
+            ok, message = drift_page_post(territory=territory, drift=drift, data=request.POST, actor=request.user)
+            self.message_user(request, message, messages.SUCCESS if ok else messages.ERROR)
             return redirect("admin:tenants_territory_drift", territory.pk)
         context = self._context(
             request,
             territory,
             f"Écarts de « {territory.name} » avec « {drift.template.name} »",
-            drift=drift,
-            **drift_rows(drift),
+            **drift_page_context(territory=territory, drift=drift),
         )
         return TemplateResponse(request, "admin/tenants/territory/drift.html", context)
 

@@ -7,7 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from workflows.registry import choices_provider_register, guard_functions_provider_register, reference_source_register
+from workflows.registry import (
+    choices_provider_register,
+    guard_functions_provider_register,
+    reference_source_register,
+    upload_checker_register,
+)
 
 
 def _structures() -> list[tuple[str, str]]:
@@ -63,6 +68,24 @@ def _actions() -> list[tuple[str, str]]:
     return [(name, name) for name in sorted(names)]
 
 
+def _upload_check(file, *, content_types: list[str], max_bytes: int | None) -> str:
+    """A form's file, judged by its bytes (`core.uploads`): the field's types (the platform's list when it
+    names none), its size limit within the platform's. Returns the sniffed content type."""
+    from django.conf import settings
+
+    from core.uploads import DEFAULT_ALLOWED_TYPES, UploadValidator, upload_sniff
+
+    limit = min(max_bytes, settings.PPE_UPLOAD_MAX_BYTES) if max_bytes else settings.PPE_UPLOAD_MAX_BYTES
+    UploadValidator(allowed_types=tuple(content_types or DEFAULT_ALLOWED_TYPES), max_bytes=limit)(file)
+    return upload_sniff(file)
+
+
+def _file_types() -> list[tuple[str, str]]:
+    from core.uploads import FILE_TYPE_LABELS
+
+    return list(FILE_TYPE_LABELS.items())
+
+
 def engine_register() -> None:
     reference_source_register("structures", "Structures", _structures)
     reference_source_register("networks", "Réseaux et fédérations", _networks)
@@ -71,3 +94,5 @@ def engine_register() -> None:
     guard_functions_provider_register(_guard_functions)
     choices_provider_register("roles", _roles)
     choices_provider_register("actions", _actions)
+    choices_provider_register("file_types", _file_types)
+    upload_checker_register(_upload_check)

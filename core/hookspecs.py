@@ -175,6 +175,16 @@ class KitSection:
       rows and empties every other table of the schema (cases, people, directory), so a model that is not
       declared by some section never crosses to a new territory.
     - `order`: sections are applied in ascending order (files before the pages that show them).
+    - `prune(items)`, when given, removes the rows that `items` lacks; `apply` then only creates and updates.
+      Every section's `apply` runs first (ascending order), then every `prune` in descending order, so a row
+      is removed only once what refers to it is gone (pages before the catalogue services they show).
+    - `volatile`: item fields whose change alone is not a difference (a page's position among its siblings,
+      its publication): the drift neither reports nor merges them, an import still applies them.
+    - `describe(key, item, path)`, when given, names in French the item (`path` empty) or one of its fields
+      (`path`: the keys from the item down to the field), for the drift screen: « Transition “Refuser la
+      demande” : libellé ». Without it, the first declared model's field names are used.
+    - References from one item to another row are by natural key (a service code, a page path, a file's
+      hash), never by primary key: keys differ between territories.
     """
 
     code: str
@@ -184,6 +194,10 @@ class KitSection:
     apply: Callable[[KitItems, KitFiles], None]
     models: tuple[str, ...] = ()
     order: int = 100
+    prune: Callable[[KitItems], None] | None = None
+    volatile: tuple[str, ...] = ()
+    describe: Callable[[str, dict[str, Any] | None, tuple[str, ...]], str] | None = None
+    display: Callable[[str, dict[str, Any] | None, tuple[str, ...], Any], str | None] | None = None
 
 
 @hookspec

@@ -8,7 +8,7 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import RETURN_VALUE, ConcurrentTransition, ConcurrentTransitionMixin, FSMField, transition
 
 POSTCODE = RegexValidator(r"^\d{5}$", _("Code postal invalide (5 chiffres)."))
 
@@ -261,8 +261,19 @@ class CaseCounter(models.Model):
         return f"{self.prefix}{self.year}: {self.last}"
 
 
+class CaseConflict(ConcurrentTransition):
+    """A case row was saved from a copy older than the row (its `revision` moved on): nothing was written."""
+
+
 class Case(ConcurrentTransitionMixin, models.Model):
-    """A case (dossier) of any kind: its type is its workflow; it runs on the version it was opened with."""
+    """A case (dossier) of any kind: its type is its workflow; it runs on the version it was opened with.
+
+    `revision` counts the writes of the row: every `save()` of an existing case bumps it and updates only
+    the row still at the revision this copy was read at (`CaseConflict` otherwise), on top of django-fsm's
+    check of the state. Write a case through its services (`core.services.cases`, `case_updates`), which
+    lock and re-read the row inside their transaction; a queryset `update()` must bump it too
+    (`revision=F("revision") + 1`).
+    """
 
     class Channel(models.TextChoices):
         BACKOFFICE = "backoffice", _("Back-office")
@@ -306,6 +317,7 @@ class Case(ConcurrentTransitionMixin, models.Model):
     state_entered_at = models.DateTimeField(_("dans cet état depuis"), default=timezone.now)
     due_at = models.DateField(_("échéance"), null=True, blank=True, db_index=True)
     closed_at = models.DateTimeField(_("clôturé le"), null=True, blank=True)
+    revision = models.PositiveIntegerField(_("révision"), default=1, editable=False)
 
     class Meta:
         verbose_name = _("dossier")
@@ -315,6 +327,34 @@ class Case(ConcurrentTransitionMixin, models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+    def save(self, *args, **kwargs) -> None:
+        if self._state.adding:
+            super().save(*args, **kwargs)
+            return
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "revision"}
+        self._read_revision = self.revision
+        self.revision += 1
+        try:
+            super().save(*args, **kwargs)
+        except BaseException:
+            self.revision = self._read_revision
+            raise
+        finally:
+            del self._read_revision
+
+    def _do_update(self, base_qs, using, pk_val, values, update_fields, forced_update, *args, **kwargs):  # noqa: PLR0917
+        read = getattr(self, "_read_revision", None)
+        if read is None:
+            return super()._do_update(base_qs, using, pk_val, values, update_fields, forced_update, *args, **kwargs)
+        updated = super()._do_update(
+            base_qs.filter(revision=read), using, pk_val, values, update_fields, forced_update, *args, **kwargs
+        )
+        if not updated and base_qs.filter(pk=pk_val).exists():
+            raise CaseConflict(f"Case {self.reference} changed since it was read (revision {read}).")
+        return updated
 
     @transition(field=state, source="*", target=RETURN_VALUE())
     def move_to(self, target: str) -> str:
@@ -415,6 +455,30 @@ class KitSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source_name} ({self.taken_at:%d/%m/%Y})"
+
+
+class KitMerge(models.Model):
+    """A merge of template updates into this territory (who, when, what), with the configuration of the
+    sections it touched as they were just before (a kit archive), so that it can be undone."""
+
+    merged_at = models.DateTimeField(_("fusionné le"), auto_now_add=True)
+    actor = models.CharField(_("par"), max_length=200, blank=True)
+    source_name = models.CharField(_("modèle"), max_length=100)
+    pulled = models.JSONField(_("mises à jour récupérées"), default=list, help_text="[{ident, label}]")
+    kept = models.JSONField(_("conflits gardés tels quels"), default=list, help_text="[{ident, label}]")
+    sections = models.JSONField(_("sections touchées"), default=list)
+    before = models.FileField(_("configuration avant la fusion"), upload_to="kits/merges/", max_length=255)
+    base_before = models.JSONField(_("base de fusion avant"), default=dict)
+    undone_at = models.DateTimeField(_("annulé le"), null=True, blank=True)
+    undone_by = models.CharField(_("annulé par"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("fusion avec le modèle")
+        verbose_name_plural = _("fusions avec le modèle")
+        ordering = ["-merged_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.source_name} ({self.merged_at:%d/%m/%Y %H:%M})"
 
 
 class Comment(models.Model):

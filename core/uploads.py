@@ -32,6 +32,20 @@ DEFAULT_ALLOWED_TYPES = (
     "text/csv",
 )
 
+# What a person choosing a form's file types reads.
+FILE_TYPE_LABELS = {
+    "application/pdf": "PDF",
+    "image/png": "Image PNG",
+    "image/jpeg": "Image JPEG (photo)",
+    "image/webp": "Image WebP",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Document Word (.docx)",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "Classeur Excel (.xlsx)",
+    "application/vnd.oasis.opendocument.text": "Document OpenDocument (.odt)",
+    "application/vnd.oasis.opendocument.spreadsheet": "Classeur OpenDocument (.ods)",
+    "text/plain": "Texte brut (.txt)",
+    "text/csv": "Tableau CSV (.csv)",
+}
+
 # The extensions that may carry each content type (a mismatch is refused).
 EXTENSIONS = {
     "application/pdf": {"pdf"},

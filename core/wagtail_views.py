@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 
-from core.services.drift import drift_resolutions, drift_rows, territory_drift_get, territory_drift_merge
+from core.services.drift import drift_page_context, drift_page_post, territory_drift_get
 from tenants.models import Territory
 
 
@@ -23,16 +23,8 @@ def drift_report(request: HttpRequest) -> HttpResponse:
     except ValidationError as exc:
         return TemplateResponse(request, "core/wagtail/drift_report.html", {"error": " ".join(exc.messages)})
     if request.method == "POST":
-        pull, resolutions = drift_resolutions(drift, request.POST)
-        try:
-            report = territory_drift_merge(territory=territory, pull=pull, resolutions=resolutions, actor=request.user)
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        else:
-            messages.success(
-                request,
-                f"{len(report.pulled)} mise(s) à jour du modèle récupérée(s), "
-                f"{len(report.kept)} conflit(s) tranché(s) en faveur du territoire.",
-            )
+        ok, message = drift_page_post(territory=territory, drift=drift, data=request.POST, actor=request.user)
+        (messages.success if ok else messages.error)(request, message)
         return redirect("ppe_drift_report")
-    return TemplateResponse(request, "core/wagtail/drift_report.html", {"drift": drift, **drift_rows(drift)})
+    context = drift_page_context(territory=territory, drift=drift)
+    return TemplateResponse(request, "core/wagtail/drift_report.html", context)

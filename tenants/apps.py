@@ -8,3 +8,6 @@ class TenantsConfig(AppConfig):
 
     def ready(self) -> None:
         from tenants import tasks  # noqa: F401  (registers the huey hooks)
+        from tenants.hosts import host_cache_connect
+
+        host_cache_connect()

@@ -6,16 +6,17 @@ version id: the hot path of a transition reads no definition rows. Drafts are co
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 
+from tenants.lru import LRUCache
 from workflows import registry
 from workflows.exceptions import ExpressionError
 from workflows.expressions import expression_compile, expression_uses
-from workflows.forms import FormSpec, form_spec_build
+from workflows.forms import FieldSpec, FormSpec, form_spec_build
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class TransitionSpec:
     guard_source: str
     guard: Any  # compiled CEL program or None
     guard_uses_case: bool
+    guard_message: str
     form: str
     comment: str
     actions: tuple[str, ...]
@@ -57,6 +59,9 @@ class CompiledWorkflow:
     forms: dict[str, FormSpec]
     data_defaults: dict[str, Any]
     functions: dict[str, Any] = field(default_factory=dict)
+    # Every input field of the version's forms by code (the opening form's first): what each key of a
+    # case's data means, for typed CEL values (`workflows.values.cel_data`) and typed exports.
+    field_types: dict[str, FieldSpec] = field(default_factory=dict)
 
     def state_label(self, code: str) -> str:
         state = self.states.get(code)
@@ -97,6 +102,7 @@ def workflow_compile(spec: dict[str, Any], *, version_id: int | None = None, num
             guard_source=t.get("guard") or "",
             guard=guard,
             guard_uses_case=bool(guard is not None and expression_uses(guard, "case")),
+            guard_message=t.get("guard_message") or "",
             form=t.get("form") or "",
             comment=t.get("comment", "none"),
             actions=tuple(t.get("actions") or []),
@@ -105,6 +111,11 @@ def workflow_compile(spec: dict[str, Any], *, version_id: int | None = None, num
     for form in spec.get("forms", []):
         for code in _field_codes(form.get("fields") or []):
             defaults.setdefault(code, None)
+    field_types: dict[str, FieldSpec] = {}
+    open_form = spec.get("open_form") or ""
+    for form in sorted(forms.values(), key=lambda f: f.code != open_form):
+        for f in form.input_fields():
+            field_types.setdefault(f.code, f)
     initial = next((s.code for s in states.values() if s.kind == "initial"), "")
     return CompiledWorkflow(
         version_id=version_id,
@@ -120,11 +131,12 @@ def workflow_compile(spec: dict[str, Any], *, version_id: int | None = None, num
         forms=forms,
         data_defaults=defaults,
         functions=functions,
+        field_types=field_types,
     )
 
 
-_cache: dict[tuple[str, int], CompiledWorkflow] = {}
-_lock = threading.Lock()
+# Bounded: a process serving every territory keeps the most recently used versions (PPE_COMPILED_WORKFLOWS_MAX).
+_cache = LRUCache(getattr(settings, "PPE_COMPILED_WORKFLOWS_MAX", 1024))
 
 
 def compiled_version(version_id: int) -> CompiledWorkflow:
@@ -139,8 +151,7 @@ def compiled_version(version_id: int) -> CompiledWorkflow:
     version = WorkflowVersion.objects.select_related("definition").get(pk=version_id)
     compiled = workflow_compile(version_spec(version), version_id=version.pk, number=version.number)
     if version.is_frozen:
-        with _lock:
-            _cache[key] = compiled
+        _cache.set(key, compiled)
     return compiled
 
 
@@ -149,11 +160,9 @@ def compiled_cache_clear(*, schema: str | None = None) -> None:
     its ids again) or of all (a pole's guard functions changed)."""
     from workflows import forms
 
-    with _lock:
-        for key in [key for key in _cache if schema is None or key[0] == schema]:
-            del _cache[key]
-        if schema is None:
-            forms._form_classes.clear()
+    _cache.discard_where(lambda key: schema is None or key[0] == schema)
+    if schema is None:
+        forms._form_classes.clear()
 
 
 __all__ = ["CompiledWorkflow", "ExpressionError", "StateSpec", "TransitionSpec", "compiled_version"]

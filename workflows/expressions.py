@@ -59,9 +59,14 @@ def expression_uses(program: Any, variable: str) -> bool:
 
 
 def expression_evaluate(program: Any, variables: dict[str, Any], functions: dict[str, Any] | None = None) -> Any:
-    """Evaluate a compiled expression; raise ExpressionError with a French message when evaluation fails."""
-    context = cel.Context(variables, functions) if functions else variables
+    """Evaluate a compiled expression; raise ExpressionError with a French message when evaluation fails.
+
+    The variables are made plain first (`workflows.values.plain`: numbers as numbers, dates as timestamps,
+    files as maps), whether or not functions are given: no Python object ever reaches the CEL runtime."""
+    from workflows.values import plain
+
     try:
+        context = cel.Context(plain(variables), functions or {})
         return program.execute(context)
     except KeyError as exc:
         raise ExpressionError(f"La donnée {exc} est absente du dossier.") from None

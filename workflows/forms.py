@@ -16,6 +16,7 @@ from typing import Any
 
 import phonenumbers
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
@@ -24,8 +25,11 @@ from django.utils.text import get_valid_filename
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.fr import siren, siret
 
+from tenants.lru import LRUCache
+from workflows import registry
 from workflows.exceptions import ExpressionError, FormInvalid
 from workflows.expressions import expression_compile, expression_evaluate
+from workflows.values import cel_data, cel_today
 
 DISPLAY_ONLY = frozenset({"section", "help"})
 DATE_INPUTS = ["%Y-%m-%d", "%d/%m/%Y"]
@@ -115,19 +119,22 @@ class CompanyNumberField(forms.CharField):
 
 
 class UploadField(forms.FileField):
+    """A file judged by its bytes, never by the type the browser declares or its name: the check registered
+    by the layers above (`registry.upload_check`, the core's upload validator) with the field's types and size
+    limit. The accepted file's `content_type` becomes the sniffed one."""
+
     def __init__(self, *, content_types: list[str], max_size_mb: float | None, **kwargs: Any) -> None:
         self.content_types = content_types
         self.max_size_mb = max_size_mb
         super().__init__(**kwargs)
+        if content_types:
+            self.widget.attrs.setdefault("accept", ",".join(content_types))
 
     def clean(self, data: Any, initial: Any = None) -> Any:
         value = super().clean(data, initial)
         if isinstance(value, UploadedFile):
-            if self.content_types and value.content_type not in self.content_types:
-                allowed = ", ".join(self.content_types)
-                raise ValidationError(f"Type de fichier refusé ({value.content_type}) : {allowed} attendu.")
-            if self.max_size_mb is not None and value.size > float(self.max_size_mb) * 1024 * 1024:
-                raise ValidationError(f"Fichier trop volumineux : {self.max_size_mb} Mo au plus.")
+            limit = int(float(self.max_size_mb) * 1024 * 1024) if self.max_size_mb else None
+            value.content_type = registry.upload_check(value, content_types=self.content_types, max_bytes=limit)
         return value
 
 
@@ -189,7 +196,9 @@ class GroupField(forms.Field):
         cleaned, errors = [], []
         for index, item in enumerate(items, start=1):
             try:
-                cleaned.append(_fields_validate(self.spec.fields, item, {}, self.references, {}, {}))
+                cleaned.append(
+                    _fields_validate(self.spec.fields, item, {}, self.references, {}, registry.guard_functions())
+                )
             except FormInvalid as exc:
                 errors.extend(f"Élément {index} — {m}" for messages in exc.errors.values() for m in messages)
         if errors:
@@ -271,18 +280,20 @@ def _empty(value: Any) -> bool:
     return value is None or value in ("", [], {})
 
 
-def _visible(spec: FieldSpec, data: dict[str, Any], context: dict[str, Any], functions: dict[str, Any]) -> bool:
+def _visible(spec: FieldSpec, typed: dict[str, Any], context: dict[str, Any], functions: dict[str, Any]) -> bool:
+    """Whether a field shows, its condition evaluated on typed values (`workflows.values.cel_data`)."""
     if spec.visible_if is None:
         return True
     try:
-        return bool(expression_evaluate(spec.visible_if, {**context, "data": data}, functions))
+        return expression_evaluate(spec.visible_if, {**context, "data": typed}, functions) is True
     except ExpressionError:
         return False  # a condition that cannot be evaluated (data missing) hides the field
 
 
 # Validation form classes of immutable field tuples (published versions), when no reference list is involved
 # (those read their items at each call): building the class costs more than validating.
-_form_classes: dict[int, tuple[tuple[FieldSpec, ...], type]] = {}
+# Bounded like the compiled workflows they belong to (PPE_FORM_CLASSES_MAX).
+_form_classes = LRUCache(getattr(settings, "PPE_FORM_CLASSES_MAX", 2048))
 
 
 def _has_references(fields: tuple[FieldSpec, ...]) -> bool:
@@ -298,7 +309,7 @@ def _validation_form_class(
     form_fields = {f.code: django_field(f, references, required=False) for f in inputs}
     form_class = type("WorkflowForm", (forms.Form,), form_fields)
     if not _has_references(fields):
-        _form_classes[id(fields)] = (fields, form_class)  # keeps `fields` alive, so the id stays unique
+        _form_classes.set(id(fields), (fields, form_class))  # keeps `fields` alive, so the id stays unique
     return form_class
 
 
@@ -310,6 +321,7 @@ def _fields_validate(  # noqa: PLR0917
     context: dict[str, Any],
     functions: dict[str, Any],
     base_data: dict[str, Any] | None = None,
+    field_types: dict[str, FieldSpec] | None = None,
 ) -> dict[str, Any]:
     inputs = [f for f in fields if f.type not in DISPLAY_ONLY]
     form_class = _validation_form_class(fields, inputs, references)
@@ -326,12 +338,13 @@ def _fields_validate(  # noqa: PLR0917
         if f.type == "money" and isinstance(form.cleaned_data.get(f.code), Decimal):
             form.cleaned_data[f.code] = form.cleaned_data[f.code].quantize(Decimal("0.01"))
     cleaned = {code: _json_value(form.cleaned_data.get(code)) for code in form_fields if code in form.cleaned_data}
-    data = {**(base_data or {}), **cleaned}
+    types = {**(field_types or {}), **{f.code: f for f in inputs}}
+    typed = cel_data({**(base_data or {}), **cleaned}, types)
     errors: dict[str, list[str]] = {}
     result: dict[str, Any] = {}
     for f in inputs:
-        if not _visible(f, data, context, functions):
-            data.pop(f.code, None)
+        if not _visible(f, typed, context, functions):
+            typed.pop(f.code, None)  # a hidden field counts as empty for the conditions after it
             continue
         if f.code in form.errors:
             errors[f.code] = [f"« {f.label} » : {m}" for m in form.errors[f.code]]
@@ -380,15 +393,24 @@ def form_validate(
     context: dict[str, Any] | None = None,
     functions: dict[str, Any] | None = None,
     references: dict[str, list[tuple[str, str]]] | None = None,
+    field_types: dict[str, FieldSpec] | None = None,
 ) -> dict[str, Any]:
     """Validate submitted values against a form; return the cleaned, JSON-serialisable values of the visible
-    fields (uploaded files still as UploadedFile: store them with `files_store`). Raise FormInvalid."""
+    fields (uploaded files still as UploadedFile: store them with `files_store`). Raise FormInvalid.
+
+    Visibility conditions see `data` as typed CEL values (`workflows.values`): the form's fields and, for
+    the other keys of `case_data`, the fields of `field_types` (`CompiledWorkflow.field_types`). `functions`
+    defaults to the guard functions the poles register, as in production; `context` holds `actor`, `today`
+    (`today` defaults to the current day)."""
     if not isinstance(data, dict):
         raise FormInvalid({"__all__": ["Les données doivent être un objet (champ: valeur)."]})
     if references is None:
         references = references_for(form)
+    if functions is None:
+        functions = registry.guard_functions()
+    context = {"today": cel_today(), **(context or {})}
     return _fields_validate(
-        form.fields, data, files or {}, references, context or {}, functions or {}, base_data=case_data
+        form.fields, data, files or {}, references, context, functions, base_data=case_data, field_types=field_types
     )
 
 

@@ -236,6 +236,13 @@ class Transition(_VersionPart):
             "case (state, reference, structure, age_days), actor (roles, id), today (AAAA-MM-JJ)."
         ),
     )
+    guard_message = models.CharField(
+        _("message si la condition n'est pas remplie"),
+        max_length=300,
+        blank=True,
+        help_text=_("Montré aux personnes à la place de la condition, par exemple « Au moins deux devis sont "
+                    "nécessaires »."),
+    )  # fmt: skip
     form = models.CharField(_("formulaire"), max_length=80, blank=True, help_text=_("Code du formulaire à remplir."))
     comment = models.CharField(_("commentaire"), max_length=20, choices=Comment.choices, default=Comment.NONE)
     actions = models.JSONField(_("actions"), default=list, blank=True)

@@ -4,7 +4,12 @@ The core calls these registration functions in its AppConfig.ready:
 - `reference_source_register(code, label, items)`: a built-in reference list (structures, networks...),
   `items()` returns `[(value, label), ...]` read in the current territory's schema;
 - `guard_functions_provider_register(provider)`: `provider()` returns `{name: callable}` for the current
-  territory (the poles' `guard_functions` hook), called when a version's guards are compiled.
+  territory (the poles' `guard_functions` hook), called when a version's guards are compiled;
+- `upload_checker_register(checker)`: `checker(file, *, content_types, max_bytes)` judges an uploaded file by
+  its bytes and returns its real content type, or raises a French `ValidationError` (the core's upload
+  validator); a form's file fields accept nothing until one is registered;
+- `choices_provider_register(kind, provider)`: the choices the definition screens offer (`roles`,
+  `actions`, `file_types`).
 """
 
 from __future__ import annotations
@@ -39,7 +44,11 @@ def guard_functions_provider_register(provider: Callable[[], dict[str, Any]]) ->
 
 
 def guard_functions() -> dict[str, Any]:
-    functions: dict[str, Any] = {}
+    """The functions a guard or condition may call: the engine's own (`workflows.values.ENGINE_FUNCTIONS`:
+    `date("AAAA-MM-JJ")`, `days_between(a, b)`) and those the layers above provide."""
+    from workflows.values import ENGINE_FUNCTIONS
+
+    functions: dict[str, Any] = dict(ENGINE_FUNCTIONS)
     for provider in _guard_functions_providers:
         functions.update(provider() or {})
     return functions
@@ -62,3 +71,21 @@ def choices(kind: str) -> list[tuple[str, str]]:
         for code, label in provider() or []:
             found.setdefault(str(code), str(label))
     return list(found.items())
+
+
+# How a form's file field judges a file (by its bytes): the core's upload validator, registered at start-up.
+_upload_checker: list[Callable[..., str]] = []
+
+
+def upload_checker_register(checker: Callable[..., str]) -> None:
+    _upload_checker[:] = [checker]
+
+
+def upload_check(file: Any, *, content_types: list[str], max_bytes: int | None) -> str:
+    """The real content type of an uploaded file, checked by its bytes against `content_types` (the
+    platform's default list when empty) and `max_bytes`; raises a French ValidationError otherwise."""
+    if not _upload_checker:
+        from django.core.exceptions import ValidationError
+
+        raise ValidationError("Les fichiers ne peuvent pas être vérifiés sur cette installation : envoi refusé.")
+    return _upload_checker[0](file, content_types=content_types, max_bytes=max_bytes)

@@ -32,7 +32,7 @@ TOP_KEYS = (
 )
 FORM_KEYS = ("code", "name", "fields")
 STATE_KEYS = ("code", "label", "kind", "sla_days", "responsible")
-TRANSITION_KEYS = ("code", "label", "from", "to", "roles", "guard", "form", "comment", "actions")
+TRANSITION_KEYS = ("code", "label", "from", "to", "roles", "guard", "guard_message", "form", "comment", "actions")
 # Field options, in export order; the model column of each.
 FIELD_OPTIONS = {
     "required": "required",
@@ -88,7 +88,7 @@ def _field_spec(field: FieldDefinition, subfields: dict[int, list[FieldDefinitio
     return spec
 
 
-def version_spec(version: WorkflowVersion) -> dict[str, Any]:
+def version_spec(version: WorkflowVersion) -> dict[str, Any]:  # noqa: PLR0912
     """The version as a `ppe-workflow/1` dict: the stored snapshot once published, else read from its rows."""
     if version.is_frozen and version.snapshot:
         return version.snapshot
@@ -128,6 +128,8 @@ def version_spec(version: WorkflowVersion) -> dict[str, Any]:
         }
         if transition.guard:
             item["guard"] = transition.guard
+        if transition.guard_message:
+            item["guard_message"] = transition.guard_message
         if transition.form:
             item["form"] = transition.form
         if transition.comment != Transition.Comment.NONE:
@@ -363,6 +365,7 @@ def version_rows_create(version: WorkflowVersion, spec: dict[str, Any]) -> None:
             target_code=item["to"],
             roles=list(item.get("roles") or []),
             guard=item.get("guard") or "",
+            guard_message=item.get("guard_message") or "",
             form=item.get("form") or "",
             comment=item.get("comment", Transition.Comment.NONE),
             actions=list(item.get("actions") or []),

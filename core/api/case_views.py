@@ -111,7 +111,12 @@ class CaseViewSet(viewsets.GenericViewSet):
         body = CaseUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         case = self._case(reference)
-        case_data_update(case=case, data=body.validated_data["data"], actor=request.user)
+        case_data_update(
+            case=case,
+            data=body.validated_data["data"],
+            actor=request.user,
+            expected_revision=body.validated_data["revision"],
+        )
         return Response(CaseSerializer(case).data)
 
     @extend_schema(
@@ -141,6 +146,7 @@ class CaseViewSet(viewsets.GenericViewSet):
             actor=request.user,
             data=body.validated_data["data"],
             comment=body.validated_data["comment"],
+            expected_revision=body.validated_data["revision"],
         )
         return Response(CaseSerializer(case).data)
 

@@ -134,6 +134,10 @@ class CaseSerializer(serializers.Serializer):
     state_entered_at = serializers.DateTimeField()
     due_at = serializers.DateField(allow_null=True)
     closed_at = serializers.DateTimeField(allow_null=True)
+    revision = serializers.IntegerField(
+        help_text="Compteur des modifications du dossier : renvoyez-le dans `revision` pour refuser une écriture "
+        "si le dossier a changé depuis votre lecture (409)."
+    )
 
     # From the compiled (cached) workflow version: no query per case.
     def get_workflow(self, case) -> str:
@@ -169,13 +173,18 @@ class CaseCreateSerializer(serializers.Serializer):
     )
 
 
+REVISION_HELP = "Facultatif : la révision lue ; 409 si le dossier a changé depuis."
+
+
 class CaseUpdateSerializer(serializers.Serializer):
     data = serializers.DictField(help_text="Champs du formulaire d'ouverture à modifier.")
+    revision = serializers.IntegerField(required=False, allow_null=True, default=None, help_text=REVISION_HELP)
 
 
 class TransitionApplySerializer(serializers.Serializer):
     data = serializers.DictField(required=False, default=dict, help_text="Données du formulaire de la transition.")
     comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=10_000)
+    revision = serializers.IntegerField(required=False, allow_null=True, default=None, help_text=REVISION_HELP)
 
 
 class AvailableTransitionSerializer(serializers.Serializer):

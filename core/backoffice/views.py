@@ -266,7 +266,17 @@ def _case_panels(request, case: Case) -> list[str]:
     return panels
 
 
-def _case_page(request, case: Case, *, bound: dict[str, Any] | None = None, status: int = 200):
+def _posted_revision(request) -> int | None:
+    """The case revision the submitted page displayed (its hidden `revision` input), if any."""
+    try:
+        return int(request.POST["revision"])
+    except (KeyError, ValueError):
+        return None
+
+
+def _case_page(
+    request, case: Case, *, bound: dict[str, Any] | None = None, refusal: dict | None = None, status: int = 200
+):
     bound = bound or {}
     user = request.user
     staff = is_staff_actor(user)
@@ -306,6 +316,7 @@ def _case_page(request, case: Case, *, bound: dict[str, Any] | None = None, stat
             "may_edit": case_may_edit_data(case=case, user=user) and case_editable_form(case) is not None,
             "diagram": workflow_diagram(version=case.workflow_version, current=case.state),
             "panels": _case_panels(request, case),
+            "refusal": refusal,
         },
         status=status,
     )
@@ -327,7 +338,7 @@ def case_transition_view(request, reference: str, code: str):
     try:
         transition_apply(
             case=case, transition=code, actor=request.user, data=data or None, files=files or None,
-            comment=request.POST.get(f"{prefix}-comment", ""),
+            comment=request.POST.get(f"{prefix}-comment", ""), expected_revision=_posted_revision(request),
         )  # fmt: skip
     except WorkflowError as exc:
         if spec is None:
@@ -335,7 +346,11 @@ def case_transition_view(request, reference: str, code: str):
             return redirect("cases_admin:detail", reference)
         form = transition_form_class(form_spec, spec.comment)(request.POST, request.FILES, prefix=prefix)
         errors_show(form, getattr(exc, "errors", None), exc.message)
-        return _case_page(request, case, bound={"transitions": {code: form}}, status=422)
+        fields = bool(getattr(exc, "errors", None))
+        refusal = {"code": code, "label": spec.label, "message": exc.message, "fields": fields}
+        # The page shows the case as it is now (another person may have moved it), with the refusal on top.
+        fresh = _case_or_404(request, reference)
+        return _case_page(request, fresh, bound={"transitions": {code: form}}, refusal=refusal, status=422)
     target = compiled.state_label(spec.target)
     messages.success(request, f"« {spec.label} » : le dossier est passé à l'état « {target} ».")
     return redirect("cases_admin:detail", reference)
@@ -427,7 +442,9 @@ def case_data_view(request, reference: str):
     if request.method == "POST":
         data, _files = form_raw_values(spec, request.POST, {}, "d")
         try:
-            event = case_data_update(case=case, data=data, actor=request.user)
+            event = case_data_update(
+                case=case, data=data, actor=request.user, expected_revision=_posted_revision(request)
+            )
         except FormInvalid as exc:
             form = errors_show(form_class(request.POST, prefix="d"), exc.errors, exc.message)
             status = 422

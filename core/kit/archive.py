@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import io
+import shutil
 import tarfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -47,6 +49,10 @@ def _dump(data: Any) -> bytes:
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=110).encode()
 
 
+def _section_meta(section: KitSection, path: str, count: int) -> dict[str, Any]:
+    return {"label": section.label, "version": section.version, "file": path, "items": count}
+
+
 def kit_write(kit: Kit, sections: list[KitSection]) -> bytes:
     """The archive of `kit` (its sections in the order given)."""
     members: dict[str, bytes] = {}
@@ -63,16 +69,17 @@ def kit_write(kit: Kit, sections: list[KitSection]) -> bytes:
         path = f"sections/{section.code}.yaml"
         members[path] = _dump(kit.sections[section.code])
         manifest["sections"][section.code] = {
-            "label": section.label,
-            "version": section.version,
-            "file": path,
-            "items": len(kit.sections[section.code]),
+            **_section_meta(section, path, len(kit.sections[section.code])),
             "sha256": _sha256(members[path]),
         }
         for name, data in sorted(kit.files.get(section.code, {}).items()):
             file_path = f"files/{section.code}/{name}"
             members[file_path] = data
             manifest["files"][file_path] = _sha256(data)
+    return _archive(manifest, members)
+
+
+def _archive(manifest: dict[str, Any], members: dict[str, bytes]) -> bytes:
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
         for name, data in [(MANIFEST, _dump(manifest)), *members.items()]:
@@ -81,6 +88,54 @@ def kit_write(kit: Kit, sections: list[KitSection]) -> bytes:
             info.mode = 0o644
             archive.addfile(info, io.BytesIO(data))
     return buffer.getvalue()
+
+
+# --- A kit as a folder (the demo kit in the repository): the archive's layout, without checksums ----------
+def kit_folder_write(kit: Kit, sections: list[KitSection], folder: Path) -> None:
+    """Write `kit` unpacked into `folder` (replacing its `kit.yaml`, `sections/` and `files/`): readable YAML
+    to keep in a repository. No date and no checksums: git keeps the history, `kit_folder_pack` computes them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for sub in ("sections", "files"):
+        if (folder / sub).is_dir():
+            shutil.rmtree(folder / sub)
+    manifest: dict[str, Any] = {"format": FORMAT, "source": kit.source, "sections": {}}
+    for section in sections:
+        if section.code not in kit.sections:
+            continue
+        path = f"sections/{section.code}.yaml"
+        (folder / "sections").mkdir(exist_ok=True)
+        (folder / path).write_bytes(_dump(kit.sections[section.code]))
+        manifest["sections"][section.code] = {"label": section.label, "version": section.version, "file": path}
+        for name, data in sorted(kit.files.get(section.code, {}).items()):
+            target = folder / "files" / section.code / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+    (folder / MANIFEST).write_bytes(_dump(manifest))
+
+
+def kit_folder_pack(folder: Path) -> bytes:
+    """The archive of a kit folder (what `kit_folder_write` writes, or a hand-edited copy), checksums
+    computed, ready for `kit_read`. Raises KitError (French) when the folder is not a kit."""
+    if not (folder / MANIFEST).is_file():
+        raise KitError(f"Dossier de kit invalide : {folder / MANIFEST} manque.")
+    manifest = _load_yaml((folder / MANIFEST).read_bytes(), MANIFEST)
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("sections") or {}, dict):
+        raise KitError("Dossier de kit invalide : le manifeste kit.yaml est mal formé.")
+    members: dict[str, bytes] = {}
+    manifest = {**manifest, "created_at": manifest.get("created_at") or "", "files": {}}
+    for code, meta in (manifest.get("sections") or {}).items():
+        path = (meta or {}).get("file") or f"sections/{code}.yaml"
+        if not (folder / path).is_file():
+            raise KitError(f"Dossier de kit incomplet : « {path} » manque.")
+        members[path] = (folder / path).read_bytes()
+        meta["sha256"] = _sha256(members[path])
+        files_root = folder / "files" / code
+        if files_root.is_dir():
+            for file in sorted(p for p in files_root.rglob("*") if p.is_file()):
+                name = f"files/{code}/{file.relative_to(files_root).as_posix()}"
+                members[name] = file.read_bytes()
+                manifest["files"][name] = _sha256(members[name])
+    return _archive(manifest, members)
 
 
 def _members(data: bytes) -> dict[str, bytes]:

@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection
+from django.db import connection, transaction
 
 from core.hookspecs import KitFiles, KitItems, KitSection
+from core.kit.archive import KitError
 
 # Rows of these models are configuration of the framework itself: a clone always keeps them.
 FRAMEWORK_MODELS = ("contenttypes.ContentType", "auth.Permission")
@@ -31,7 +32,6 @@ def catalogue_export() -> tuple[KitItems, KitFiles]:
 def catalogue_apply(items: KitItems, files: KitFiles) -> None:
     from core.models import CatalogueService
 
-    CatalogueService.objects.exclude(code__in=list(items)).delete()
     existing = {service.code: service for service in CatalogueService.objects.all()}
     for code, values in items.items():
         fields = {name: values[name] for name in _CATALOGUE_FIELDS if name in values}
@@ -42,6 +42,25 @@ def catalogue_apply(items: KitItems, files: KitFiles) -> None:
             for name, value in fields.items():
                 setattr(service, name, value)
             service.save()
+
+
+def catalogue_prune(items: KitItems) -> None:
+    """Remove the services the kit lacks; one still shown by a page (or used elsewhere) is refused."""
+    from django.db.models import ProtectedError
+
+    from core.models import CatalogueService
+
+    for service in CatalogueService.objects.exclude(code__in=list(items)).order_by("code"):
+        try:
+            with transaction.atomic():
+                service.delete()
+        except ProtectedError as exc:
+            users = sorted({str(obj) for obj in exc.protected_objects})
+            raise KitError(
+                f"Le service « {service.title} » ne peut pas être supprimé : "
+                f"{', '.join(f'« {name} »' for name in users[:3])} l'utilise encore. "
+                "Supprimez d'abord cette page (ou gardez le service)."
+            ) from None
 
 
 # --- Pole switches and settings (rows of the public schema, for the current territory) ----------------------
@@ -113,9 +132,32 @@ def _plain(value):
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
 
 
+# The engine's lists whose entries have a `code`: in the kit they are mappings by code, so that a merge works
+# state by state, transition by transition and form by form (their order is the mapping's).
+_BY_CODE = ("forms", "states", "transitions")
+
+
+def _by_code(spec: dict) -> dict:
+    item = dict(spec)
+    for name in _BY_CODE:
+        entries = item.get(name)
+        if isinstance(entries, list) and all(isinstance(e, dict) and e.get("code") for e in entries):
+            item[name] = {e["code"]: {k: v for k, v in e.items() if k != "code"} for e in entries}
+    return item
+
+
+def _as_lists(item: dict) -> dict:
+    spec = dict(item)
+    for name in _BY_CODE:
+        entries = spec.get(name)
+        if isinstance(entries, dict):
+            spec[name] = [{"code": code, **(values or {})} for code, values in entries.items()]
+    return spec
+
+
 def workflows_export() -> tuple[KitItems, KitFiles]:
-    """Each workflow's published version (its latest draft when none is published), as the engine exports it;
-    one field per top-level key (name, forms, states, transitions...) so that a merge works key by key."""
+    """Each workflow's published version (its latest draft when none is published), as the engine exports it
+    (`ppe-workflow/1`), its forms, states and transitions as mappings by code."""
     from workflows.models import WorkflowDefinition, WorkflowVersion
     from workflows.serialization import version_spec
 
@@ -126,7 +168,7 @@ def workflows_export() -> tuple[KitItems, KitFiles]:
         if version is None:
             continue
         spec = _plain(version_spec(version))
-        item = {key: value for key, value in spec.items() if key not in ("format", "code")}
+        item = _by_code({key: value for key, value in spec.items() if key not in ("format", "code")})
         item["published"] = version.status == WorkflowVersion.Status.PUBLISHED
         # The engine's bookkeeping of the pole's shipped file: a later pole upgrade behaves as at the source.
         item["shipped_checksum"] = definition.shipped_checksum
@@ -147,7 +189,8 @@ def workflows_apply(items: KitItems, files: KitFiles) -> None:
     for code, item in items.items():
         if current.get(code) == item:
             continue
-        spec = {"format": _WORKFLOW_FORMAT, "code": code, **{k: v for k, v in item.items() if k not in bookkeeping}}
+        definition = _as_lists({k: v for k, v in item.items() if k not in bookkeeping})
+        spec = {"format": _WORKFLOW_FORMAT, "code": code, **definition}
         definition_now = {k: v for k, v in (current.get(code) or {}).items() if k not in bookkeeping}
         if definition_now != {k: v for k, v in item.items() if k not in bookkeeping}:
             workflow_import(source=spec, publish=bool(item.get("published", True)))
@@ -155,6 +198,80 @@ def workflows_apply(items: KitItems, files: KitFiles) -> None:
             shipped_checksum=item.get("shipped_checksum") or "",
             shipped_spec_checksum=item.get("shipped_spec_checksum") or "",
         )
+
+
+_WORKFLOW_FIELDS = {
+    "name": "nom",
+    "description": "description",
+    "pole": "pôle",
+    "open_form": "formulaire d'ouverture",
+    "open_roles": "rôles qui peuvent ouvrir un dossier",
+    "reference_prefix": "préfixe des références",
+    "published": "version publiée",
+    "shipped_checksum": "version livrée par le pôle",
+    "shipped_spec_checksum": "version livrée par le pôle",
+}
+_PART_NAMES = {"states": "État", "transitions": "Transition", "forms": "Formulaire"}
+_PART_FIELDS = {
+    "label": "libellé",
+    "name": "nom",
+    "kind": "type d'état",
+    "sla_days": "délai (jours ouvrés)",
+    "responsible": "responsable",
+    "to": "état d'arrivée",
+    "from": "états de départ",
+    "roles": "rôles autorisés",
+    "guard": "condition",
+    "form": "formulaire à remplir",
+    "actions": "actions",
+    "comment": "commentaire",
+    "fields": "champs",
+    "description": "description",
+}
+_STATE_KINDS = {"initial": "initial", "normal": "intermédiaire", "final": "final"}
+_COMMENT = {"required": "obligatoire", "optional": "facultatif", "none": "aucun"}
+
+
+def workflows_describe(key: str, item: dict | None, path: tuple[str, ...]) -> str:
+    """« Workflow “Demande d'accompagnement” », « Transition “Refuser la demande” : libellé »."""
+    item = item or {}
+    if not path:
+        return f"Workflow « {item.get('name') or key} »"
+    if path[0] in _PART_NAMES and len(path) >= 2:
+        part = (item.get(path[0]) or {}).get(path[1]) or {}
+        title = f"{_PART_NAMES[path[0]]} « {part.get('label') or part.get('name') or path[1]} »"
+        if len(path) == 2:
+            return title
+        return f"{title} : {_PART_FIELDS.get(path[2], path[2])}"
+    return _WORKFLOW_FIELDS.get(path[0], path[0])
+
+
+def _role_label(code: str) -> str:
+    from core.roles import Role
+
+    return str(Role(code).label) if code in Role.values else code
+
+
+def workflows_display(key: str, item: dict | None, path: tuple[str, ...], value) -> str | None:
+    """States by their label, roles by their name, kinds and comment rules in French."""
+    item = item or {}
+    states = item.get("states") or {}
+    last = path[-1] if path else ""
+
+    def state(code: str) -> str:
+        return (states.get(code) or {}).get("label") or code
+
+    if path[:1] == ("transitions",) and last in ("to", "from"):
+        codes = value if isinstance(value, list) else [value]
+        return ", ".join(state(code) for code in codes if code)
+    if last in ("roles", "open_roles", "responsible"):
+        codes = value if isinstance(value, list) else [value]
+        return ", ".join(_role_label(code) for code in codes if code)
+    if last == "kind" and isinstance(value, str):
+        return _STATE_KINDS.get(value, value)
+    if last == "comment" and isinstance(value, str):
+        return _COMMENT.get(value, value)
+    return None
 
 
 def reference_lists_export() -> tuple[KitItems, KitFiles]:
@@ -202,6 +319,7 @@ CORE_SECTIONS = (
         version=1,
         export=catalogue_export,
         apply=catalogue_apply,
+        prune=catalogue_prune,
         models=("core.CatalogueService",),
         order=20,
     ),
@@ -234,9 +352,11 @@ CORE_SECTIONS = (
     KitSection(
         code="workflows",
         label="Workflows et formulaires",
-        version=1,
+        version=2,
         export=workflows_export,
         apply=workflows_apply,
+        describe=workflows_describe,
+        display=workflows_display,
         models=(
             "workflows.WorkflowDefinition",
             "workflows.WorkflowVersion",

@@ -12,20 +12,26 @@ from core.api.events import CASE_COMMENTED, CASE_UPDATED
 from core.api.webhooks import case_event_emit
 from core.models import Case, CaseAttachment, CaseEvent, Comment
 from core.roles import Role, user_roles
-from core.services.cases import case_data_changed_notify
+from core.services.cases import case_data_changed_notify, case_refresh_from
 from core.uploads import UploadValidator, upload_sniff
 from workflows.engine import compiled_version
-from workflows.exceptions import FormInvalid, TransitionNotAllowed
+from workflows.exceptions import ConcurrentTransition, FormInvalid, TransitionNotAllowed
 from workflows.forms import files_store, form_validate
 
 DATA_EDITORS = frozenset({Role.PLATFORM_ADMIN, Role.POLE_COORDINATOR, Role.CASE_WORKER})
 COMMENT_MAX_LENGTH = 10_000
 
 
-def case_data_update(*, case: Case, data: dict[str, Any], actor, files: dict | None = None) -> CaseEvent:
+def case_data_update(
+    *, case: Case, data: dict[str, Any], actor, files: dict | None = None, expected_revision: int | None = None
+) -> CaseEvent:
     """Change some of a case's data. Staff only; the merged data must pass the workflow's opening form.
 
-    Raises TransitionNotAllowed (403) or FormInvalid (422, `.errors`). Nothing is written on error.
+    The row is locked and re-read inside the transaction: only the keys of `data` change, on top of what the
+    row holds then (a transition or an edit committed meanwhile is kept), and its `revision` is bumped.
+    `expected_revision` (the revision the editing page displayed) refuses the edit with ConcurrentTransition
+    (409) when the case changed since. Raises TransitionNotAllowed (403) or FormInvalid (422, `.errors`).
+    Nothing is written on error; on success `case` is brought up to date with the row.
     """
     roles = user_roles(actor)
     if not roles & DATA_EDITORS:
@@ -42,14 +48,24 @@ def case_data_update(*, case: Case, data: dict[str, Any], actor, files: dict | N
         raise FormInvalid({code: ["Champ inconnu pour ce type de dossier."] for code in unknown})
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case.pk)
+        if expected_revision is not None and locked.revision != expected_revision:
+            raise ConcurrentTransition(
+                "Le dossier a été modifié par quelqu'un d'autre depuis l'ouverture de la page : "
+                "vérifiez ses données puis enregistrez de nouveau."
+            )
+        if locked.closed_at is not None:
+            raise TransitionNotAllowed("Ce dossier vient d'être clôturé : ses données ne peuvent plus être modifiées.")
+        if locked.workflow_version_id != case.workflow_version_id:
+            raise ConcurrentTransition()
         before = dict(locked.data or {})
         merged = {**before, **data}
         cleaned = form_validate(
             form,
             data={code: value for code, value in merged.items() if code in known},
             files=files,
-            context={"actor": {"roles": sorted(roles), "id": actor.pk}, "today": timezone.localdate().isoformat()},
+            context={"actor": {"roles": sorted(roles), "id": actor.pk}},
             functions=compiled.functions,
+            field_types=compiled.field_types,
         )
         cleaned = files_store(cleaned, folder=f"cases/{locked.reference}")
         after = {**before, **{code: cleaned.get(code) for code in data}}
@@ -60,8 +76,7 @@ def case_data_update(*, case: Case, data: dict[str, Any], actor, files: dict | N
         if diff:
             case_data_changed_notify(case=locked, event=event)  # the poles follow, and may refuse
             case_event_emit(event=CASE_UPDATED, case=locked, case_event=event)
-    case.data = locked.data
-    case.updated_at = locked.updated_at
+    case_refresh_from(case, locked)
     return event
 
 

@@ -38,6 +38,7 @@ from workflows.expressions import expression_evaluate
 from workflows.forms import files_store, form_validate
 from workflows.models import WorkflowVersion
 from workflows.selectors import workflow_published_version
+from workflows.values import cel_data, cel_today
 
 logger = logging.getLogger("ppe.cases")
 
@@ -55,10 +56,12 @@ def case_due_date(compiled: CompiledWorkflow, state: str, start: date | None = N
 
 
 def guard_context(case: Case, actor, roles: frozenset[str], compiled: CompiledWorkflow, *, with_case: bool = True):
+    """The CEL variables of a guard: `data` typed by the version's fields (numbers, timestamps), `actor`,
+    `today` (a timestamp) and, when the guard reads it, `case`."""
     variables: dict[str, Any] = {
-        "data": {**compiled.data_defaults, **(case.data or {})},
-        "actor": {"roles": sorted(roles), "id": getattr(actor, "pk", None)},
-        "today": timezone.localdate().isoformat(),
+        "data": cel_data({**compiled.data_defaults, **(case.data or {})}, compiled.field_types),
+        "actor": actor_context(actor, roles),
+        "today": cel_today(),
     }
     if with_case:
         structure = case.structure if case.structure_id else None
@@ -70,10 +73,14 @@ def guard_context(case: Case, actor, roles: frozenset[str], compiled: CompiledWo
             if structure is None
             else {"id": structure.pk, "name": structure.name, "kind": structure.kind, "commune": structure.commune,
                   "network": structure.network_id, "professionalisation": structure.professionalisation},
-            "created_at": created.isoformat(),
+            "created_at": created,
             "age_days": (timezone.now() - created).days,
         }  # fmt: skip
     return variables
+
+
+def actor_context(actor, roles: frozenset[str]) -> dict[str, Any]:
+    return {"roles": sorted(roles), "id": getattr(actor, "pk", None)}
 
 
 def guard_check(case: Case, spec: TransitionSpec, actor, roles: frozenset[str], compiled: CompiledWorkflow) -> None:
@@ -84,9 +91,11 @@ def guard_check(case: Case, spec: TransitionSpec, actor, roles: frozenset[str], 
     try:
         result = expression_evaluate(spec.guard, variables, compiled.functions)
     except ExpressionError as exc:
+        if spec.guard_message:  # data missing, most often: the admin's message says what is needed
+            raise GuardFailed(spec.guard_message) from None
         raise GuardFailed(f"La condition de « {spec.label} » n'a pas pu être évaluée : {exc.message}") from None
     if result is not True:
-        raise GuardFailed(f"Les conditions de « {spec.label} » ne sont pas remplies ({spec.guard_source}).")
+        raise GuardFailed(spec.guard_message or f"Les conditions de « {spec.label} » ne sont pas remplies.")
 
 
 def role_check(spec: TransitionSpec, roles: frozenset[str]) -> None:
@@ -171,10 +180,10 @@ def case_open(
             compiled.forms[compiled.open_form],
             data=data,
             files=files,
-            context={"actor": {"roles": sorted(roles), "id": getattr(actor, "pk", None)},
-                     "today": timezone.localdate().isoformat()},
+            context={"actor": actor_context(actor, roles)},
             functions=compiled.functions,
-        )  # fmt: skip
+            field_types=compiled.field_types,
+        )
     elif data or files:
         raise FormInvalid({"__all__": ["Ce type de dossier ne prend pas de données à l'ouverture."]})
     else:
@@ -225,83 +234,110 @@ def transition_apply(
     data: dict | None = None,
     files: dict | None = None,
     comment: str = "",
+    expected_revision: int | None = None,
 ) -> CaseEvent:
-    """Move a case along one of its workflow's transitions, in one transaction: role check → CEL guard →
-    form validation → state change with optimistic locking → CaseEvent. Then, on commit, the
-    `case_transitioned` hook and the transition's named actions.
+    """Move a case along one of its workflow's transitions, in one transaction that locks and re-reads the
+    case row: state, role, CEL guard and form are checked on that fresh row, the form's values merge onto its
+    data (a data edit committed meanwhile is kept), the row's `revision` is bumped, a CaseEvent is written.
+    Then, on commit, the `case_transitioned` hook and the transition's named actions.
+
+    `case` is the copy the caller read: when the row's state (or workflow version) moved on since, the
+    transition is refused (ConcurrentTransition); `expected_revision` (the revision a page displayed) also
+    refuses it when anything changed since. On success `case` is brought up to date with the row.
 
     Raises UnknownTransition (404), TransitionNotAllowed (403) / WrongState (409), GuardFailed (422),
-    FormInvalid (422, `.errors`), ConcurrentTransition (409: another transaction moved the case first).
-    Nothing is written when one is raised.
+    FormInvalid (422, `.errors`), ConcurrentTransition (409). Nothing is written when one is raised.
     """
     compiled = compiled_version(case.workflow_version_id)
     spec = compiled.transitions.get(transition)
     if spec is None:
         raise UnknownTransition(f"Transition « {transition} » inconnue pour un dossier « {compiled.name} ».")
-    if case.state not in spec.sources:
-        raise WrongState(f"« {spec.label} » n'est pas possible depuis l'état « {compiled.state_label(case.state)} ».")
     roles = user_roles(actor)
-    role_check(spec, roles)
-    guard_check(case, spec, actor, roles, compiled)
     comment = str(comment or "").strip()
-    if spec.comment == "required" and not comment:
-        raise FormInvalid({"comment": ["Le commentaire est obligatoire pour cette transition."]})
-    if spec.comment == "none" and comment:
-        raise FormInvalid({"comment": ["Cette transition ne prend pas de commentaire."]})
-    if spec.form:
-        cleaned = form_validate(
-            compiled.forms[spec.form],
-            data=data or {},
-            files=files,
-            case_data={**compiled.data_defaults, **case.data},
-            context={"actor": {"roles": sorted(roles), "id": actor.pk}, "today": timezone.localdate().isoformat()},
-            functions=compiled.functions,
-        )
-    elif data or files:
-        raise FormInvalid({"__all__": ["Cette transition ne prend pas de données."]})
-    else:
-        cleaned = {}
-
-    before_state = case.state
-    before_data = case.data
     try:
         with transaction.atomic():
+            locked = Case.objects.select_for_update().get(pk=case.pk)
+            if locked.workflow_version_id != case.workflow_version_id:
+                raise ConcurrentTransition()
+            stale = expected_revision is not None and locked.revision != expected_revision
+            if locked.state != case.state or (stale and locked.state not in spec.sources):
+                raise ConcurrentTransition(
+                    f"Le dossier est passé à l'état « {compiled.state_label(locked.state)} » entre-temps : "
+                    "vérifiez-le avant de recommencer."
+                )
+            if stale:
+                raise ConcurrentTransition(
+                    "Le dossier a été modifié par quelqu'un d'autre depuis l'affichage de la page : "
+                    "vérifiez-le avant de recommencer."
+                )
+            if locked.state not in spec.sources:
+                raise WrongState(
+                    f"« {spec.label} » n'est pas possible depuis l'état « {compiled.state_label(locked.state)} »."
+                )
+            role_check(spec, roles)
+            guard_check(locked, spec, actor, roles, compiled)
+            if spec.comment == "required" and not comment:
+                raise FormInvalid({"comment": ["Le commentaire est obligatoire pour cette transition."]})
+            if spec.comment == "none" and comment:
+                raise FormInvalid({"comment": ["Cette transition ne prend pas de commentaire."]})
+            before_state, before_data = locked.state, dict(locked.data or {})
+            if spec.form:
+                cleaned = form_validate(
+                    compiled.forms[spec.form],
+                    data=data or {},
+                    files=files,
+                    case_data={**compiled.data_defaults, **before_data},
+                    context={"actor": actor_context(actor, roles)},
+                    functions=compiled.functions,
+                    field_types=compiled.field_types,
+                )
+            elif data or files:
+                raise FormInvalid({"__all__": ["Cette transition ne prend pas de données."]})
+            else:
+                cleaned = {}
             if cleaned:
-                cleaned = files_store(cleaned, folder=f"cases/{case.reference}")
-                case.data = {**before_data, **cleaned}
+                cleaned = files_store(cleaned, folder=f"cases/{locked.reference}")
+                locked.data = {**before_data, **cleaned}
             now = timezone.now()
-            case.move_to(spec.target)
-            case.state_entered_at = now
-            case.due_at = case_due_date(compiled, spec.target)
+            locked.move_to(spec.target)
+            locked.state_entered_at = now
+            locked.due_at = case_due_date(compiled, spec.target)
             target = compiled.states[spec.target]
-            case.closed_at = now if target.kind == "final" else None
-            case.save(update_fields=["state", "data", "state_entered_at", "due_at", "closed_at", "updated_at"])
+            locked.closed_at = now if target.kind == "final" else None
+            locked.save(update_fields=["state", "data", "state_entered_at", "due_at", "closed_at", "updated_at"])
             event = CaseEvent.objects.create(
-                case=case,
+                case=locked,
                 kind=CaseEvent.Kind.TRANSITIONED,
                 actor=actor,
                 from_state=before_state,
                 to_state=spec.target,
                 transition=spec.code,
-                data_diff=_diff(before_data, case.data),
+                data_diff=_diff(before_data, locked.data),
                 comment=comment,
                 created_at=now,
             )
-            case_event_emit(event=CASE_TRANSITIONED, case=case, case_event=event)  # webhooks, sent on commit
-            transaction.on_commit(lambda: _after_transition(case, event, spec))
+            case_event_emit(event=CASE_TRANSITIONED, case=locked, case_event=event)  # webhooks, sent on commit
+            transaction.on_commit(lambda: _after_transition(locked, event, spec))
     except FsmConcurrentTransition:
-        _restore(case, before_state, before_data)
         raise ConcurrentTransition() from None
-    except Exception:
-        _restore(case, before_state, before_data)
-        raise
+    case_refresh_from(case, locked)
     return event
 
 
-def _restore(case: Case, state: str, data: dict[str, Any]) -> None:
-    """Put the in-memory case back as it was (the transaction rolled back)."""
-    case.__dict__["state"] = state
-    case.data = data
+CASE_ROW_FIELDS = ("state", "data", "state_entered_at", "due_at", "closed_at", "updated_at", "revision",
+                   "workflow_version_id", "structure_id")  # fmt: skip
+
+
+def case_refresh_from(case: Case, row: Case) -> None:
+    """Bring the caller's copy of a case up to date with the row a service wrote (state included, which
+    django-fsm's protected field refuses to assign)."""
+    if case is row:
+        return
+    for name in CASE_ROW_FIELDS:
+        case.__dict__[name] = row.__dict__[name]
+    case._update_initial_state()
+    case._state.fields_cache.pop("structure", None)
+    case._state.fields_cache.pop("workflow_version", None)
 
 
 def _after_transition(case: Case, event: CaseEvent, spec: TransitionSpec) -> None:
@@ -358,7 +394,7 @@ def case_migrate_version(
             continue
         new_state = mapping.get(case.state, case.state)
         Case.objects.filter(pk=case.pk).update(
-            workflow_version=to_version, state=new_state, updated_at=timezone.now(),
+            workflow_version=to_version, state=new_state, updated_at=timezone.now(), revision=F("revision") + 1,
             due_at=case_due_date(compiled, new_state, case.state_entered_at.date())
             if new_state != case.state else F("due_at"),
         )  # fmt: skip

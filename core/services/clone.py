@@ -4,17 +4,16 @@ configuration (cases, people, accounts, the directory of structures and operator
 from __future__ import annotations
 
 import logging
-import os
-import shutil
 from dataclasses import dataclass, field
 
 from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.core.files.base import ContentFile
 from django.db import connection, models, transaction
+from django_tenants.utils import schema_context
 
 from core.kit.sections import FRAMEWORK_MODELS, kit_sections_all
-from tenants.media import tenant_media_root
 
 logger = logging.getLogger("ppe.core")
 
@@ -145,22 +144,26 @@ def _guarded_tables_empty(cursor, emptied: list[type[models.Model]]) -> tuple[li
 
 
 def _media_copy(kept: set[type[models.Model]], source_schema: str) -> int:
-    """Copy (hard-link when possible) the files of kept rows from the source's media folder."""
-    source_root = tenant_media_root(source_schema)
-    target_root = tenant_media_root(connection.schema_name)
+    """Copy the files of kept rows from the source territory, through each file field's own storage (read
+    in the source's schema, written under the same name in this one)."""
+    target_schema = connection.schema_name
     copied = 0
-    for model in kept:
-        file_fields = [f for f in model._meta.local_concrete_fields if isinstance(f, models.FileField)]
-        for file_field in file_fields:
-            for name in model._default_manager.exclude(**{file_field.name: ""}).values_list(file_field.name, flat=True):
-                source = source_root / name
-                target = target_root / name
-                if not source.is_file() or target.exists():
-                    continue
-                target.parent.mkdir(parents=True, exist_ok=True)
-                try:
-                    os.link(source, target)
-                except OSError:
-                    shutil.copy2(source, target)
+    for model in sorted(kept, key=lambda m: m._meta.label):
+        for file_field in [f for f in model._meta.local_concrete_fields if isinstance(f, models.FileField)]:
+            names = model._default_manager.exclude(**{file_field.name: ""}).values_list(file_field.name, flat=True)
+            storage = file_field.storage
+            for name in names:
+                with schema_context(source_schema):
+                    try:
+                        with storage.open(name, "rb") as handle:
+                            data = handle.read()
+                    except (FileNotFoundError, OSError):
+                        continue
+                with schema_context(target_schema):
+                    if storage.exists(name):
+                        continue
+                    saved = storage.save(name, ContentFile(data))
+                if saved != name:  # the storage normalised the name: keep the row pointing at the file
+                    model._default_manager.filter(**{file_field.name: name}).update(**{file_field.name: saved})
                 copied += 1
     return copied

@@ -1,4 +1,9 @@
-"""The demo territory (Ille-et-Vilaine), created and filled idempotently."""
+"""The demo territory (Ille-et-Vilaine), created and filled idempotently.
+
+Its configuration and site are the demo kit kept in the repository (`core/demo/kit/`: readable YAML and the
+files of its images and documents), imported into a clone of the template: whatever the demo contains, the kit
+path therefore carries. Its data (the directory of structures and operators, the poles' sample cases and
+substitutes) is seeded on top, as a territory's data is never part of a kit."""
 
 from __future__ import annotations
 
@@ -13,8 +18,10 @@ from django.db import transaction
 from django_tenants.utils import schema_context
 
 from core.demo import directory
+from core.kit.archive import kit_folder_pack
 from core.models import CatalogueService, MunicipalityPartnership, Network, Operator, Structure
 from core.plugins import hooks
+from core.services.kit import kit_import
 from tenants.models import Territory
 from tenants.services import public_territory_ensure, template_ensure, territory_create
 
@@ -22,6 +29,7 @@ DEMO_CODE = "35"
 DEMO_NAME = "Ille-et-Vilaine"
 DEMO_SLUG = "ille-et-vilaine"
 ADMIN_USERNAME = "admin"
+DEMO_KIT = Path(__file__).resolve().parents[1] / "demo" / "kit"
 
 
 @dataclass
@@ -57,15 +65,28 @@ def _admin_ensure(password: str) -> None:
         user.save(update_fields=["password"])
 
 
+def demo_kit_archive() -> bytes:
+    """The demo kit (`core/demo/kit/`) as a kit archive."""
+    return kit_folder_pack(DEMO_KIT)
+
+
+def demo_content_import(*, territory: Territory) -> None:
+    """Make `territory`'s configuration and site that of the demo kit (pages, images, documents, poles)."""
+    kit_import(territory=territory, archive=demo_kit_archive())
+
+
 def demo_territory_ensure(*, code: str = DEMO_CODE, name: str = DEMO_NAME, slug: str = DEMO_SLUG) -> Territory:
-    """The demo territory with its directory, pages and poles' sample data, idempotently: everything
-    `demo_setup` builds for a territory except the admin account. `make run` and the test suite both build the
+    """The demo territory as `make run` builds it, and as the tests use it: the public row and the template,
+    then (once) a clone of the template that receives the demo kit, then the demo's directory and the poles'
+    sample data (idempotent). Accounts are not created here. `make run` and the test suite both build the
     demo through this one function, so that the tests run on the data people see."""
     public_territory_ensure()
     template_ensure()
     territory = Territory.objects.filter(code=code).first()
     if territory is None:
-        territory = territory_create(code=code, name=name, slug=slug)
+        with transaction.atomic():
+            territory = territory_create(code=code, name=name, slug=slug)
+            demo_content_import(territory=territory)
     with schema_context(territory.schema_name):
         directory_seed()
         hooks(territory).demo_seed(territory=territory)
@@ -73,8 +94,9 @@ def demo_territory_ensure(*, code: str = DEMO_CODE, name: str = DEMO_NAME, slug:
 
 
 def demo_setup() -> tuple[Territory, DemoCredentials]:
-    """Public host, template, and the Ille-et-Vilaine territory with its directory and pages."""
-    territory = demo_territory_ensure()
+    """Public host, template, and the Ille-et-Vilaine territory with its site, directory and sample data, and
+    the demo's admin account."""
+    territory = demo_territory_ensure(code=DEMO_CODE, name=DEMO_NAME, slug=DEMO_SLUG)
     password = _admin_password()
     _admin_ensure(password)  # platform admins' back office on the public host
     with schema_context(territory.schema_name):

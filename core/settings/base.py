@@ -79,6 +79,10 @@ DEFAULT_NOT_FOUND_TENANT_VIEW = "tenants.views.territory_not_found"
 # The public host: the directory of territories and the platform admins' back office.
 PPE_PUBLIC_DOMAIN = env_str("PPE_PUBLIC_DOMAIN", "localhost")
 PPE_DOMAIN_SUFFIX = env_str("PPE_DOMAIN_SUFFIX", "localhost")
+# Host → territory, cached in each process (tenants.hosts): how many hosts, and how often (seconds) a process
+# looks whether another one changed a domain or a territory (milliseconds).
+PPE_HOST_CACHE_MAX = env_int("PPE_HOST_CACHE_MAX", 1024)
+PPE_HOST_CACHE_CHECK_MS = env_int("PPE_HOST_CACHE_CHECK_MS", 1000)
 
 # Poles shipped with the platform (Django apps and pluggy plugins); more join through the "ppe.poles"
 # entry-point group.
@@ -87,7 +91,7 @@ PPE_POLES = ["plugins.support", "plugins.developpement", "plugins.remplacement"]
 PPE_INTERNAL_PLUGINS = ["cms.hooks"]
 
 MIDDLEWARE = [
-    "django_tenants.middleware.main.TenantMainMiddleware",
+    "tenants.hosts.CachedTenantMiddleware",  # django-tenants', the host → territory lookup cached (tenants.hosts)
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -361,3 +365,7 @@ PPE_ENTRY_POINT_POLES = [module for module in entry_point_poles() if module not 
 TENANT_APPS += PPE_ENTRY_POINT_POLES
 PPE_POLES += PPE_ENTRY_POINT_POLES
 INSTALLED_APPS += PPE_ENTRY_POINT_POLES
+
+# --- Per-process caches, bounded whatever the number of territories a process serves ------------------------
+PPE_COMPILED_WORKFLOWS_MAX = env_int("PPE_COMPILED_WORKFLOWS_MAX", 1024)  # workflow versions (all territories)
+PPE_FORM_CLASSES_MAX = env_int("PPE_FORM_CLASSES_MAX", 2048)  # validation form classes of those versions

@@ -7,10 +7,19 @@ import datetime as dt
 from plugins.developpement.models import DraftSection, Meeting
 
 
-def developpement_days_left(deadline: str, today: str) -> int:
-    """Days from `today` to `deadline` (ISO dates); negative when past. A missing deadline counts as past."""
+def _day(value) -> dt.date:
+    if isinstance(value, dt.datetime):  # CEL timestamps (dates reach guards as midnight UTC)
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def developpement_days_left(deadline, today) -> int:
+    """Days from `today` to `deadline` (CEL timestamps or ISO dates); negative when past. A missing deadline
+    counts as past."""
     try:
-        return (dt.date.fromisoformat(str(deadline)) - dt.date.fromisoformat(str(today))).days
+        return (_day(deadline) - _day(today)).days
     except ValueError:
         return -1
 

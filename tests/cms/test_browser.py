@@ -9,8 +9,7 @@ from django.db import connection
 from django_tenants.utils import schema_context
 
 from cms.models import NewsArticlePage, ServicePage
-from cms.services import demo_pages_ensure
-from core.services.demo import directory_seed
+from core.services.demo import demo_content_import, directory_seed
 
 WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]}}
 BLOCKING = {"serious", "critical"}
@@ -30,7 +29,7 @@ def demo_territory(scratch_territory, django_db_blocker):
     """A committed territory with the demo directory and pages, and the URLs of one page of each type."""
     with django_db_blocker.unblock(), schema_context(scratch_territory.schema_name):
         directory_seed()
-        demo_pages_ensure(territory=scratch_territory)
+        demo_content_import(territory=scratch_territory)
         service = ServicePage.objects.live().get(service__code="support-paie")
         article = NewsArticlePage.objects.live().order_by("-date").first()
         pages = {

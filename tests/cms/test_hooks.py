@@ -1,13 +1,12 @@
-"""The CMS's pluggy hooks: `territory_provisioned` builds the first pages, `demo_seed` the demo content."""
+"""The CMS's pluggy hooks: `territory_provisioned` builds the first pages (the demo's content is the demo kit)."""
 
 from __future__ import annotations
 
 from django.core.cache import caches
-from django_tenants.utils import schema_context
 
 from cms import hooks
 from cms.cache import GENERATION_KEY
-from cms.models import ContactPage, HomePage, NewsArticlePage, ServicePage
+from cms.models import ContactPage, HomePage
 
 
 def test_territory_provisioned_builds_the_pages_and_purges_the_page_cache(tenant):
@@ -25,10 +24,3 @@ def test_territory_provisioned_from_a_source_gives_the_clone_its_title(tenant):
     tenant.name = "Bretagne romantique"
     hooks.territory_provisioned(territory=tenant, source=tenant, sample_data=False)
     assert HomePage.objects.get().title == "Plateforme Petite Enfance — Bretagne romantique"
-
-
-def test_demo_seed_fills_the_territory(tenant):
-    with schema_context(tenant.schema_name):
-        hooks.demo_seed(territory=tenant)
-        assert ServicePage.objects.exists()
-        assert NewsArticlePage.objects.count() == 3

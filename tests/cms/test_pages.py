@@ -15,9 +15,8 @@ from cms.models import (
     RequestFormPage,
     ServicePage,
 )
-from cms.services import demo_pages_ensure
 from core.models import CatalogueService, Operator
-from core.services.demo import directory_seed
+from core.services.demo import demo_content_import, directory_seed
 from tenants.models import TerritoryPole
 
 
@@ -29,7 +28,7 @@ def text(response) -> str:
 def demo_pages(tenant):
     """The demo directory and content (operators, service pages, news, contact details) in the test territory."""
     directory_seed()
-    demo_pages_ensure(territory=tenant)
+    demo_content_import(territory=tenant)
     return tenant
 
 
@@ -174,7 +173,7 @@ def test_news_index_lists_articles_newest_first_and_paginates(demo_pages, client
 
 def test_contact_and_legal_pages_are_linked_from_every_footer(demo_pages, client_35):
     contact = text(client_35.get("/contact/"))
-    assert "contact@ille-et-vilaine.localhost" in contact
+    assert "contact@plateforme-petite-enfance-35.example.org" in contact
     for path in ("/", "/charte/", "/contact/"):
         footer = text(client_35.get(path)).split('aria-label="Pied de page"')[1]
         assert 'href="/mentions-legales/"' in footer

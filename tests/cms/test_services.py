@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django_tenants.utils import schema_context
-from wagtail.models import Page, Site
+from wagtail.models import Page, Revision, Site
 
 from cms.models import (
     CatalogueIndexPage,
@@ -18,8 +18,9 @@ from cms.models import (
     OperatorDirectoryPage,
     ServicePage,
 )
-from cms.services import demo_pages_ensure, site_pages_ensure
+from cms.services import site_pages_ensure
 from core.models import CatalogueService
+from core.services.demo import demo_content_import
 from tenants.services import territory_create
 
 STRUCTURAL = [
@@ -73,22 +74,37 @@ def test_site_pages_ensure_recreates_a_missing_page(tenant):
     assert [block.block_type for block in figures.body][:3] == ["figures", "share_chart", "share_chart"]
 
 
-def test_demo_pages_ensure_builds_the_demo_content_once(tenant):
-    demo_pages_ensure(territory=tenant)
+def test_demo_kit_builds_the_demo_content_and_importing_it_again_changes_nothing(tenant):
+    demo_content_import(territory=tenant)
     first = _slugs()
-    demo_pages_ensure(territory=tenant)
+    revisions = Revision.objects.count()
+    demo_content_import(territory=tenant)
 
     assert _slugs() == first
+    assert Revision.objects.count() == revisions  # the same kit: no page rewritten
     offered = CatalogueService.objects.filter(is_active=True).count()
     assert ServicePage.objects.live().count() == offered
     assert NewsArticlePage.objects.live().count() == 3
-    assert ContactPage.objects.get().email == "contact@ille-et-vilaine.localhost"
-    assert [block.block_type for block in HomePage.objects.get().body] == ["heading", "paragraph"]
+    assert ContactPage.objects.get().email == "contact@plateforme-petite-enfance-35.example.org"
+    assert [block.block_type for block in HomePage.objects.get().body] == ["heading", "paragraph", "figure"]
     assert "Réso-solidaire" in str(HomePage.objects.get().body)
 
 
 def test_admins_find_pages_by_their_content(tenant):
-    demo_pages_ensure(territory=tenant)
+    demo_content_import(territory=tenant)
     found = Page.objects.live().search("Réso-solidaire")
     assert HomePage.objects.get().pk in {page.pk for page in found}
     assert ServicePage.objects.live().search("bulletins de salaire").count() >= 1
+
+
+def test_start_pages_links_to_later_pages_are_resolved(tenant):
+    """The legal notice links to the personal-data page, created after it: the link still points at it (in
+    the template, built from the start pages, and in the demo, from its kit)."""
+    from tenants.services import template_ensure
+
+    for schema in (template_ensure().schema_name, tenant.schema_name):
+        with schema_context(schema):
+            legal = LegalPage.objects.get(slug="mentions-legales")
+            privacy = LegalPage.objects.get(slug="donnees-personnelles")
+            assert f'linktype="page" id="{privacy.pk}"' in str(legal.body.raw_data)
+            assert 'id=""' not in str(legal.body.raw_data)

@@ -73,7 +73,7 @@ def test_a_workflow_update_of_the_template_is_pulled_into_the_clone(simple, terr
     _republish(territory, yaml.safe_dump(spec, allow_unicode=True))
     drift = territory_drift_get(territory=clone)
     update = next(item for item in drift.updates if item.ident == "workflows:essai-simple")
-    assert "name" in update.theirs_fields
+    assert ("name",) in [change.path for change in update.changes]
     territory_drift_merge(territory=clone, pull=["workflows:essai-simple"])
     assert _published_name(clone, "essai-simple") == "Dossier simple (v2 du modèle)"
     assert not [item for item in territory_drift_get(territory=clone).items if item.section == "workflows"]

@@ -7,8 +7,10 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
+from django_tenants.utils import schema_context
 
 from tenants.models import Territory
+from tenants.services import schema_name_for
 
 
 @pytest.fixture
@@ -67,6 +69,8 @@ def _basic(user="plateforme", password="motdepasse-plateforme-1"):  # noqa: S107
 
 
 def test_api_clones_a_territory_for_platform_admins(territory, platform_admin, public_client):
+    from cms.models import ServicePage
+
     response = public_client.post(
         "/plateforme/api/v1/territoires/",
         {"code": "56", "name": "Morbihan", "source": "35"},
@@ -76,6 +80,10 @@ def test_api_clones_a_territory_for_platform_admins(territory, platform_admin, p
     assert response.status_code == 201, response.content
     assert response.json()["domain"] == "morbihan.localhost"
     assert response.json()["cloned_from"] == territory.slug
+    with schema_context(schema_name_for("56")):
+        pages = {page.slug: page.service.code for page in ServicePage.objects.select_related("service")}
+    assert pages
+    assert all(slug == code for slug, code in pages.items())
     listed = public_client.get("/plateforme/api/v1/territoires/", **_basic()).json()
     assert "56" in {entry["code"] for entry in listed}
 

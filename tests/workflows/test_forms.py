@@ -95,10 +95,43 @@ def test_file_type_and_size_limits_and_storage(form, settings, tmp_path):
     with pytest.raises(FormInvalid) as exc:
         form_validate(form, data=BASE, files={"statuts": exe})
     assert "Type de fichier refusé" in exc.value.errors["statuts"][0]
-    big = SimpleUploadedFile("gros.pdf", b"0" * (1024 * 1024 + 1), content_type="application/pdf")
+    big = SimpleUploadedFile("gros.pdf", b"%PDF-1.4\n" + b"0" * (1024 * 1024), content_type="application/pdf")
     with pytest.raises(FormInvalid) as exc:
         form_validate(form, data=BASE, files={"statuts": big})
     assert "trop volumineux" in exc.value.errors["statuts"][0]
+    assert "1,0" in exc.value.errors["statuts"][0]  # the field's own limit (1 Mo), not the platform's 10 Mo
+
+
+def test_a_file_is_judged_by_its_bytes_not_by_its_name_or_declared_type(form):
+    page = b"<!doctype html><script>alert(1)</script>"
+    html = SimpleUploadedFile("statuts.pdf", page, content_type="application/pdf")
+    with pytest.raises(FormInvalid) as exc:
+        form_validate(form, data=BASE, files={"statuts": html})
+    assert exc.value.errors["statuts"] == ["« Statuts » : Type de fichier refusé (text/html)."]
+    renamed = SimpleUploadedFile("statuts.pdf", b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, content_type="application/pdf")
+    with pytest.raises(FormInvalid) as exc:  # a real PNG, but the field accepts only PDF
+        form_validate(form, data=BASE, files={"statuts": renamed})
+    assert "Type de fichier refusé (image/png)" in exc.value.errors["statuts"][0]
+    liar = SimpleUploadedFile("statuts.pdf", b"%PDF-1.4 vrai", content_type="text/html")
+    assert form_validate(form, data=BASE, files={"statuts": liar})["statuts"].content_type == "application/pdf"
+
+
+def test_a_file_field_with_no_type_list_takes_the_platforms_list_only(tenant):
+    from workflows.engine import workflow_compile
+
+    spec = {"format": "ppe-workflow/1", "code": "x", "name": "X", "states": [], "transitions": [], "forms": [
+        {"code": "f", "name": "F", "fields": [{"code": "piece", "type": "file", "label": "Pièce"}]}]}  # fmt: skip
+    form = workflow_compile(spec).forms["f"]
+    exe = SimpleUploadedFile("outil.exe", b"MZ\x90\x00\x03" + b"\x00" * 100, content_type="application/pdf")
+    with pytest.raises(FormInvalid) as exc:
+        form_validate(form, data={}, files={"piece": exe})
+    assert "Type de fichier refusé" in exc.value.errors["piece"][0]
+    sheet = SimpleUploadedFile("budget.csv", b"poste;montant\nloyer;1200\n", content_type="text/csv")
+    assert form_validate(form, data={}, files={"piece": sheet})["piece"].name == "budget.csv"
+    empty = SimpleUploadedFile("vide.pdf", b"", content_type="application/pdf")
+    with pytest.raises(FormInvalid) as exc:
+        form_validate(form, data={}, files={"piece": empty})
+    assert "vide" in exc.value.errors["piece"][0]
 
 
 def test_json_schema(form):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from core.services.kit import kit_export
+from core.services.kit import kit_export, kit_folder_export
 from tenants.models import Territory
 
 
@@ -28,9 +28,18 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("territory", help="Code du département, identifiant, ou « template » pour le modèle.")
         parser.add_argument("-o", "--output", help="Fichier à écrire (par défaut kit-<identifiant>.tar.gz).")
+        parser.add_argument(
+            "--folder", help="Écrire le kit dépaqueté dans ce dossier (YAML lisible), comme le kit de démonstration."
+        )
+        parser.add_argument("--sections", nargs="*", help="Avec --folder : seulement ces sections (codes).")
 
     def handle(self, *args, **options):
         territory = territory_by_code(options["territory"])
+        if options["folder"]:
+            folder = Path(options["folder"])
+            kit_folder_export(territory=territory, folder=folder, sections=options["sections"])
+            self.stdout.write(self.style.SUCCESS(f"Kit de « {territory.name} » écrit dans le dossier {folder}."))
+            return
         path = Path(options["output"] or f"kit-{territory.slug}.tar.gz")
         data = kit_export(territory=territory)
         path.write_bytes(data)

@@ -11,7 +11,7 @@ from django.db import transaction
 from core.kit.archive import KitError
 from core.management.commands.kit_export import territory_by_code
 from core.services.kit import kit_import
-from tenants.services import territory_clone
+from tenants.services import public_territory_ensure, template_ensure, territory_clone
 
 
 class Command(BaseCommand):
@@ -32,6 +32,11 @@ class Command(BaseCommand):
             raise CommandError(f"Fichier introuvable : {path}")
         if bool(options["territory"]) == bool(options["code"]):
             raise CommandError("Indiquez soit --territory (territoire existant), soit --code et --name (nouveau).")
+        if options["code"]:
+            # A fresh installation has neither the public row nor the template yet: build them first (the
+            # template's migrations cannot run inside the import's transaction).
+            public_territory_ensure()
+            template_ensure()
         try:
             with transaction.atomic():
                 if options["territory"]:

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from core.management.commands.kit_export import territory_by_code
-from core.services.drift import territory_drift_get, territory_drift_merge
+from core.services.drift import drift_rows, territory_drift_get, territory_drift_merge
 
 STATUS_LABELS = {
     "local": "modifié dans le territoire",
@@ -26,19 +26,24 @@ class Command(BaseCommand):
         parser.add_argument("--pull", nargs="*", default=[], help="Mises à jour à récupérer (section:clé).")
         parser.add_argument("--pull-all", action="store_true", help="Récupérer toutes les mises à jour sans conflit.")
         parser.add_argument(
-            "--resolve", nargs="*", default=[], help="Conflits tranchés : section:clé=ours ou section:clé=theirs."
+            "--resolve",
+            nargs="*",
+            default=[],
+            help="Conflits tranchés : section:clé=ours ou =theirs (tout l'élément), ou section:clé|chemin=theirs.",
         )
 
     def handle(self, *args, **options):
         territory = territory_by_code(options["territory"])
         try:
             drift = territory_drift_get(territory=territory)
-            for item in drift.items:
-                fields = ", ".join(item.conflict_fields or item.theirs_fields or item.ours_fields)
-                self.stdout.write(
-                    f"{STATUS_LABELS[item.status]:<28} {drift.labels.get(item.section, item.section)} : {item.key}"
-                    f"  [{item.ident}] ({fields})"
-                )
+            rows = drift_rows(drift)
+            for row in [*rows["updates"], *rows["conflicts"], *rows["local"]]:
+                self.stdout.write(f"{STATUS_LABELS[row['item'].status]:<28} {row['label']}  [{row['ident']}]")
+                for field in row["fields"]:
+                    mark = "  ⚠ " if field["conflict"] else "    "
+                    self.stdout.write(
+                        f"{mark}{field['label']} : territoire « {field['ours']} » ; modèle « {field['theirs']} »"
+                    )
             if not drift.items:
                 self.stdout.write("Aucun écart avec le modèle.")
             pull = set(options["pull"]) | ({item.ident for item in drift.updates} if options["pull_all"] else set())

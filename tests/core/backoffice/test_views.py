@@ -350,3 +350,64 @@ def test_a_case_type_reserved_to_other_roles_cannot_be_opened(client_35, simple,
     login(client_35, coordinator)  # essai-simple opens for case workers and structure members only
     assert "essai-simple" not in client_35.get("/admin/dossiers/nouveau/").content.decode()
     assert client_35.get("/admin/dossiers/nouveau/essai-simple/").status_code == 404
+
+
+def test_a_transition_refused_on_a_stale_page_says_so_in_french(client_35, cases, worker, coordinator):
+    """The page displayed revision 1; a colleague moved the case meanwhile: the refusal shows on top of the
+    page, which now shows the case as it is."""
+    first, _second = cases
+    login(client_35, worker)
+    page = client_35.get(f"/admin/dossiers/{first.reference}/").content.decode()
+    assert f'name="revision" value="{first.revision}"' in page
+    transition_apply(case=first, transition="abandonner", actor=coordinator)
+    response = client_35.post(
+        f"/admin/dossiers/{first.reference}/transition/demarrer_diagnostic/",
+        {"t-demarrer_diagnostic-score": "70", "revision": "1"},
+    )
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert "« Démarrer le diagnostic » n'a pas été effectuée." in page
+    assert "Le dossier est passé à l&#x27;état « Clôturée » entre-temps" in page
+    assert 'role="alert" id="refus-transition"' in page
+    assert 'data-state="close"' in page  # the page shows the case as it is now
+
+
+def test_a_guard_refusal_shows_the_admins_french_message_never_the_expression(client_35, tenant, worker):
+    from workflows.services import workflow_import
+
+    workflow_import(source={
+        "format": "ppe-workflow/1", "code": "devis", "name": "Devis", "open_form": "f", "open_roles": ["case_worker"],
+        "forms": [{"code": "f", "name": "F", "fields": [{"code": "devis", "type": "integer", "label": "Devis"}]}],
+        "states": [{"code": "a", "label": "A", "kind": "initial"}, {"code": "b", "label": "B", "kind": "final"}],
+        "transitions": [{"code": "go", "label": "Valider", "from": ["a"], "to": "b", "roles": ["case_worker"],
+                         "guard": "data.devis >= 2", "guard_message": "Au moins deux devis sont nécessaires."}],
+    }, publish=True)  # fmt: skip
+    case = case_open(workflow="devis", data={"devis": 1}, actor=worker)
+    login(client_35, worker)
+    page = client_35.get(f"/admin/dossiers/{case.reference}/").content.decode()
+    assert "Indisponible : Au moins deux devis sont nécessaires." in page
+    response = client_35.post(f"/admin/dossiers/{case.reference}/transition/go/", {"revision": str(case.revision)})
+    page = response.content.decode()
+    assert response.status_code == 422
+    assert "« Valider » n'a pas été effectuée.</strong>\n      Au moins deux devis sont nécessaires." in page
+    assert "data.devis" not in page
+
+
+def test_a_data_edit_from_a_stale_page_is_refused_and_keeps_the_input(client_35, cases, coordinator):
+    from core.services.case_updates import case_data_update
+
+    first, _second = cases
+    login(client_35, coordinator)
+    shown = first.revision
+    case_data_update(case=first, data={"notes": "Ajout d'un collègue"}, actor=coordinator)
+    response = client_35.post(
+        f"/admin/dossiers/{first.reference}/donnees/",
+        {"d-structure_name": "Mes Lutins", "d-email": "a@b.fr", "d-kind": "creche", "revision": str(shown)},
+    )
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert "modifié par quelqu&#x27;un d&#x27;autre depuis l&#x27;ouverture de la page" in page
+    assert 'value="Mes Lutins"' in page
+    assert f'name="revision" value="{shown + 1}"' in page  # saving again applies on top of the colleague's edit
+    first.refresh_from_db()
+    assert (first.data["structure_name"], first.data["notes"]) == ("Les Lutins", "Ajout d'un collègue")

@@ -19,7 +19,7 @@ def test_available_transitions_say_why_not(demande, coordinator, worker):
     assert answers["cloturer"].reason == "« Clôturer » est réservée aux rôles : Coordinateur de pôle."
     answers = {t.code: t for t in available_transitions(case=case, user=coordinator)}
     assert not answers["cloturer"].available
-    assert "data.score >= 50" in answers["cloturer"].reason
+    assert answers["cloturer"].reason == "Les conditions de « Clôturer » ne sont pas remplies."
     assert answers["abandonner"].available
     assert answers["abandonner"].reason == ""
 
