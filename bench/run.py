@@ -1,6 +1,6 @@
 """Every benchmark, one after the other, each on the bench database (`make bench`).
 
-Usage: python bench/run.py [NAME ...]   (names: provision transitions pages matching api scale)
+Usage: python bench/run.py [NAME ...]   (names: provision transitions pages matching api scale volume)
 Each script's whole output goes to var/bench/<name>.log; this prints its last line, with the machine's load
 average before and after it (the machine is shared: a figure taken under load says so). Exits non-zero when a
 script fails, after running the others.
@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SCRIPTS = ["provision", "transitions", "pages", "matching", "api", "scale"]
+SCRIPTS = ["provision", "transitions", "pages", "matching", "api", "scale", "volume"]
 TIMEOUT_S = 3600
 
 

@@ -5,12 +5,39 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db import models
 from django.forms.utils import ErrorDict
 
 from core.models import Comment, Structure
 from core.selectors.case_work import INBOXES
 from workflows.forms import FormSpec, django_form_class
 from workflows.models import WorkflowDefinition
+
+# Above this many structures, the structure filter is a search by name or commune rather than a list to scroll
+# (a territory of 5,000 structures rendered a 5,000-option list on every inbox page: seconds per page).
+STRUCTURE_SELECT_MAX = 200
+
+
+class StructureSearchField(forms.CharField):
+    """The structure filter of a territory with many structures: a structure's number (the links of other screens
+    give it) or words of its name or commune; cleans to a queryset of the matching structures."""
+
+    def __init__(self, structures, **kwargs: Any) -> None:
+        super().__init__(
+            label="Structure", required=False, max_length=200, help_text="Nom ou commune de la structure.", **kwargs
+        )
+        self.structures = structures
+
+    def clean(self, value):
+        value = (super().clean(value) or "").strip()
+        if not value:
+            return None
+        if value.isdigit():
+            structure = self.structures.filter(pk=int(value)).first()
+            if structure is None:
+                raise forms.ValidationError("Sélectionnez un choix valide. Cette structure n'existe pas.")
+            return structure
+        return self.structures.filter(models.Q(name__icontains=value) | models.Q(commune__icontains=value))
 
 
 class CaseFilterForm(forms.Form):
@@ -28,6 +55,8 @@ class CaseFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["workflow"].choices = [("", "Tous"), *WorkflowDefinition.objects.values_list("code", "name")]
         self.fields["structure"].queryset = structures
+        if structures.count() > STRUCTURE_SELECT_MAX:  # thousands of options: a name to search for instead
+            self.fields["structure"] = StructureSearchField(structures)
         self.fields["assignee"].choices = [("", "Tous"), *[(str(u.pk), _name(u)) for u in assignees]]
         self.fields["state"] = forms.ChoiceField(label="État", required=False, choices=[("", "Tous"), *states])
 

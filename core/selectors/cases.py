@@ -90,7 +90,9 @@ def case_list(
         qs = qs.filter(workflow__code=workflow)
     if state:
         qs = qs.filter(state=state)
-    if structure is not None:
+    if isinstance(structure, QuerySet):  # several structures (a search by name in a large directory)
+        qs = qs.filter(structure__in=structure)
+    elif structure is not None:
         qs = qs.filter(structure=structure)
     if assignee is not None:
         qs = qs.filter(assignees=assignee)
