@@ -2,9 +2,11 @@
 substitute when many accept at once.
 
 A throwaway territory is filled (bulk inserts, seeded at random): 5,000 substitutes around Ille-et-Vilaine's
-communes with their diplomas, weekly availability and dated exceptions, 1,000 open requests over 30 days,
-and missions already booked (for overlaps, rest and hour limits). Then:
-- every open request is ranked (requests and slots loaded, pool loaded, index built, ranking): `rank_s`;
+communes with their diplomas, weekly availability (some with split shifts) and dated exceptions, 1,000 open
+requests over 30 days (each a case of the engine, with its children and team present, some of several days
+that may be split between people), and missions already booked (for overlaps, rest and hour limits). Then:
+- every open request is ranked (requests, their open shifts and each one's staffing computation loaded, pool
+  loaded, index built, ranking shift by shift): `rank_s`;
 - 50 substitutes accept the same mission at the same time, each in its own thread and database connection,
   under the `first_accept` policy: `winners` must be 1.
 
@@ -23,14 +25,17 @@ import time
 
 from _django import setup
 
+# The booking e-mails of the race are not what is measured: no console flood.
+os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.dummy.EmailBackend")
 setup()
 
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.db import connection  # noqa: E402
+from django.db.models import Count  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from core.models import Structure  # noqa: E402
+from core.models import Case, Structure  # noqa: E402
 from plugins.remplacement import selectors, services  # noqa: E402
 from plugins.remplacement.communes import communes  # noqa: E402
 from plugins.remplacement.matching import PoolIndex, horizon_of, local_zone  # noqa: E402
@@ -57,6 +62,7 @@ PATTERNS = [
     [(d, dt.time(12), dt.time(19, 30)) for d in range(5)],  # afternoons
     [(d, dt.time(7, 30), dt.time(18, 30)) for d in (0, 1, 3)],  # three days
     [(d, dt.time(8), dt.time(18)) for d in (2, 4, 5)],  # wednesdays, fridays and saturdays
+    [(d, a, b) for d in range(5) for a, b in ((dt.time(7), dt.time(11, 30)), (dt.time(15, 30), dt.time(19, 30)))],
 ]
 
 
@@ -124,7 +130,13 @@ def _fill(rng: random.Random, n_subs: int, n_requests: int, days: int) -> None:
     )
     structures = Structure.objects.bulk_create(
         [
-            Structure(name=f"Crèche {n}", kind="creche", commune=c.name, commune_insee=c.code)
+            Structure(
+                name=f"Crèche {n}",
+                kind="creche",
+                commune=c.name,
+                commune_insee=c.code,
+                places=rng.choice([10, 20, 30, 45, 60]),
+            )
             for n, c in enumerate(rng.choices(ille, k=200))
         ]
     )
@@ -140,14 +152,41 @@ def _fill(rng: random.Random, n_subs: int, n_requests: int, days: int) -> None:
             out.append((a, a + dt.timedelta(hours=length)))
         return out
 
-    def request(state: str, slots, substitute=None) -> ReplacementRequest:
+    from workflows.selectors import workflow_published_version
+
+    version = workflow_published_version(code="remplacement-demande")
+    now = timezone.now()
+    codes = [q.code for q in quals]
+    counter = iter(range(10**7))
+
+    def cases_for(states: list[str], structures_of: list) -> list[Case]:
+        return Case.objects.bulk_create(
+            [
+                Case(
+                    reference=f"REMP{CODE}-BANC-{next(counter):07d}",
+                    workflow_id=version.definition_id,
+                    workflow_version=version,
+                    state=state,
+                    data={},
+                    structure=structure,
+                    channel="api",
+                    state_entered_at=now,
+                )
+                for state, structure in zip(states, structures_of, strict=True)
+            ],
+            batch_size=2000,
+        )
+
+    def request(case: Case, slots) -> ReplacementRequest:
         return ReplacementRequest(
-            structure=rng.choice(structures),
+            case=case,
+            structure=case.structure,
             qualification=rng.choice(quals),
-            children_present=rng.randint(8, 40),
-            staff_present=rng.randint(1, 5),
-            state=state,
-            substitute=substitute,
+            headcount=rng.choice([1, 1, 1, 2]),
+            allow_split=rng.random() < 0.7,
+            children_not_walking=rng.randint(0, 10),
+            children_walking=rng.randint(4, 30),
+            staff_present=[{"qualification": rng.choice(codes), "count": rng.randint(1, 4)}],
             first_slot_start=slots[0][0],
             last_slot_end=slots[-1][1],
             total_hours=sum((b - a).total_seconds() for a, b in slots) / 3600,
@@ -156,29 +195,33 @@ def _fill(rng: random.Random, n_subs: int, n_requests: int, days: int) -> None:
     # Missions already booked: 1,500 filled requests.
     booked_slots = [slots_for() for _ in range(1500)]
     booked_subs = rng.choices(subs, k=1500)
+    filled_cases = cases_for(["pourvue"] * 1500, rng.choices(structures, k=1500))
     filled = ReplacementRequest.objects.bulk_create(
-        [request("filled", s, sub) for s, sub in zip(booked_slots, booked_subs, strict=True)], batch_size=2000
+        [request(c, s) for c, s in zip(filled_cases, booked_slots, strict=True)], batch_size=2000
     )
     open_slots = [slots_for() for _ in range(n_requests)]
-    opened = ReplacementRequest.objects.bulk_create([request("open", s) for s in open_slots], batch_size=2000)
+    open_cases = cases_for(["proposee"] * n_requests, rng.choices(structures, k=n_requests))
+    opened = ReplacementRequest.objects.bulk_create(
+        [request(c, s) for c, s in zip(open_cases, open_slots, strict=True)], batch_size=2000
+    )
     slot_rows = [
         RequestSlot(request=r, starts_at=a, ends_at=b)
         for r, s in zip(filled + opened, booked_slots + open_slots, strict=True)
         for a, b in s
     ]
     slot_rows = RequestSlot.objects.bulk_create(slot_rows, batch_size=5000)
-    by_request = {r.pk: r for r in filled}
+    booked_by_request = {r.pk: sub for r, sub in zip(filled, booked_subs, strict=True)}
     Assignment.objects.bulk_create(
         [
             Assignment(
-                substitute_id=by_request[row.request_id].substitute_id,
+                substitute_id=booked_by_request[row.request_id].pk,
                 request_id=row.request_id,
                 slot=row,
                 starts_at=row.starts_at,
                 ends_at=row.ends_at,
             )
             for row in slot_rows
-            if row.request_id in by_request
+            if row.request_id in booked_by_request
         ],
         batch_size=5000,
     )
@@ -188,7 +231,7 @@ def _rank_all() -> tuple[float, dict[str, float], dict]:
     timings = {}
     cpu_started = time.process_time()
     started = time.perf_counter()
-    specs = selectors.request_specs_load(ReplacementRequest.objects.filter(state__in=ACTIVE_REQUEST_STATES))
+    specs = selectors.request_specs_load(ReplacementRequest.objects.filter(case__state__in=ACTIVE_REQUEST_STATES))
     timings["requests"] = time.perf_counter() - started
     t = time.perf_counter()
     first_day, last_day = horizon_of(specs)
@@ -214,7 +257,13 @@ def _race(territory: Territory, rankings: dict, contenders: int) -> int:
     TerritoryPole.objects.update_or_create(
         territory=territory, pole="remplacement", defaults={"settings": {"dispatch_policy": "first_accept"}}
     )
-    request_id = max(rankings, key=lambda k: len(rankings[k]))
+    one_shift = set(
+        ReplacementRequest.objects.filter(pk__in=list(rankings), headcount=1)
+        .annotate(shifts=Count("slots"))
+        .filter(shifts=1)
+        .values_list("pk", flat=True)
+    )
+    request_id = max(one_shift, key=lambda k: len(rankings[k]))  # one shift, one person: one winner expected
     candidates = rankings[request_id].candidates[:contenders]
     request = ReplacementRequest.objects.get(pk=request_id)
     offers = Offer.objects.bulk_create(
@@ -255,7 +304,7 @@ def _race(territory: Territory, rankings: dict, contenders: int) -> int:
     elapsed = time.perf_counter() - started
     errors = [o for o in outcomes if o.startswith("error")]
     print(f"race: {len(offers)} concurrent acceptances in {elapsed:.2f} s, errors={len(errors)} {errors[:2]}")
-    state = ReplacementRequest.objects.get(pk=request_id).state
+    state = ReplacementRequest.objects.select_related("case").get(pk=request_id).state
     booked = Assignment.objects.filter(request_id=request_id).values("substitute_id").distinct().count()
     print(f"race: request state={state}, substitutes booked={booked}")
     return outcomes.count("won")

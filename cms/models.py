@@ -157,6 +157,9 @@ class CatalogueIndexPage(SitePage):
         for group in groups:
             for service in group["services"]:
                 service.page = service_pages.get(service.pk)
+                service.request_url = selectors.request_url(service=service)
+                spec = selectors.service_spec(service=service)
+                service.request_label = spec.request_label if spec is not None else ""
         context.update(
             groups=groups,
             pole_filter=pole,
@@ -204,6 +207,8 @@ class ServicePage(SitePage):
         context["pole"] = selectors.pole_list().get(self.service.pole)
         context["operators"] = selectors.operator_list(service=self.service)
         context["request_url"] = selectors.request_url(service=self.service)
+        spec = selectors.service_spec(service=self.service)
+        context["request_label"] = spec.request_label if spec is not None else ""
         return context
 
 

@@ -70,11 +70,33 @@ def request_page_get() -> Page | None:
     return Page.objects.live().filter(slug=REQUEST_PAGE_SLUG).order_by("depth").first()
 
 
+def service_spec(*, service: CatalogueService):
+    """The shipped `CatalogueServiceSpec` of a catalogue service (where and how it is asked for), if its
+    pole is active and still ships it."""
+    from core.plugins import results_by_pole
+
+    for spec in results_by_pole("catalogue_services").get(service.pole) or []:
+        if spec.code == service.code:
+            return spec
+    return None
+
+
 def request_url(*, service: CatalogueService) -> str | None:
+    """Where the public asks for `service`: its pole's own page, or the public request page (with the
+    service's own workflow when it names one)."""
+    spec = service_spec(service=service)
+    if spec is not None and spec.request_path:
+        return spec.request_path
     page = request_page_get()
     if page is None:
         return None
     return f"{page.url}?service={service.code}"
+
+
+def request_workflow_for(*, default: str, service: CatalogueService | None) -> str:
+    """The workflow whose opening form the public request page shows: the service's own, or the page's."""
+    spec = service_spec(service=service) if service is not None else None
+    return spec.request_workflow if spec is not None and spec.request_workflow else default
 
 
 @dataclass(frozen=True)
@@ -86,6 +108,7 @@ class RequestForm:
     version_id: int
     spec: Any
     form_class: type
+    description: str = ""
 
 
 def request_form_get(*, workflow: str) -> RequestForm | None:
@@ -102,7 +125,12 @@ def request_form_get(*, workflow: str) -> RequestForm | None:
     if spec is None:
         return None
     return RequestForm(
-        workflow=workflow, name=compiled.name, version_id=version.pk, spec=spec, form_class=django_form_class(spec)
+        workflow=workflow,
+        name=compiled.name,
+        version_id=version.pk,
+        spec=spec,
+        form_class=django_form_class(spec),
+        description=version.definition.description,
     )
 
 

@@ -103,11 +103,14 @@ def request_form_serve(page: RequestFormPage, request: HttpRequest) -> HttpRespo
             raise Http404("Ce lien de confirmation n'est pas valable.") from None
         return TemplateResponse(request, "cms/request_form_thanks.html", context)
 
-    request_form = selectors.request_form_get(workflow=page.workflow_code)
-    if request_form is None:
-        return TemplateResponse(request, "cms/request_form_page.html", {**context, "unavailable": True})
     code = request.GET.get("service")
     service = selectors.catalogue_service_get(code=code) if code else None
+    workflow = selectors.request_workflow_for(default=page.workflow_code, service=service)
+    request_form = selectors.request_form_get(workflow=workflow)
+    if request_form is None:
+        return TemplateResponse(request, "cms/request_form_page.html", {**context, "unavailable": True})
+    if workflow != page.workflow_code:  # the service's own form (joining the substitutes' pool...)
+        context["workflow_form"] = request_form
     status = 200
     limited = False
     if request.method == "POST":
@@ -128,7 +131,7 @@ def request_form_serve(page: RequestFormPage, request: HttpRequest) -> HttpRespo
             consent = extras.is_valid()
             try:
                 if consent:
-                    case = request_submit(workflow=page.workflow_code, data=data, files=files)
+                    case = request_submit(workflow=workflow, data=data, files=files)
                     return HttpResponseRedirect(_thanks_url(page, case.reference))
                 selectors.request_form_check(request_form=request_form, data=data, files=files)
                 form._errors = ErrorDict()

@@ -32,6 +32,12 @@ class CatalogueServiceSpec:
     audience: str = "structure"  # structure, collectivite, remplacant, operateur
     description: str = ""
     tags: tuple[str, ...] = field(default_factory=tuple)
+    # Where the public asks for the service: the public request page with this workflow's opening form
+    # (`request_workflow`), or a page of the pole (`request_path`, a path of the territory's site). Neither:
+    # the request page's own workflow (the support pole's by default).
+    request_workflow: str = ""
+    request_path: str = ""
+    request_label: str = ""  # the button's French text (« Rejoindre le vivier »); « Demander « title » » if empty
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -109,6 +115,18 @@ def case_transitioned(case: Any, event: Any) -> None:
 
     Called after the transaction commits, in the case's territory schema. Implementations enqueue their
     background work; an exception here is logged and never undoes the transition.
+    """
+
+
+@hookspec
+def case_data_changed(case: Any, event: Any) -> None:
+    """A case's data was written outside a transition: the case was just opened (`event.kind == "opened"`),
+    or its data was edited (`"data_updated"`); `event` is the `CaseEvent` written for it.
+
+    Called inside the transaction that wrote it, after the case row and its event, in the case's territory
+    schema: a pole keeps the rows it owns in step with its cases' data (the remplacement pole's request and
+    its slots). Raising `workflows.exceptions.FormInvalid` (French messages by field code) refuses the change:
+    the whole transaction rolls back and the person sees the messages on the form.
     """
 
 

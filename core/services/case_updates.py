@@ -12,7 +12,7 @@ from core.api.events import CASE_COMMENTED, CASE_UPDATED
 from core.api.webhooks import case_event_emit
 from core.models import Case, CaseAttachment, CaseEvent, Comment
 from core.roles import Role, user_roles
-from core.services.cases import case_refresh_from
+from core.services.cases import case_data_changed_notify, case_refresh_from
 from core.uploads import UploadValidator, upload_sniff
 from workflows.engine import compiled_version
 from workflows.exceptions import ConcurrentTransition, FormInvalid, TransitionNotAllowed
@@ -74,6 +74,7 @@ def case_data_update(
         locked.save(update_fields=["data", "updated_at"])
         event = CaseEvent.objects.create(case=locked, kind=CaseEvent.Kind.DATA_UPDATED, actor=actor, data_diff=diff)
         if diff:
+            case_data_changed_notify(case=locked, event=event)  # the poles follow, and may refuse
             case_event_emit(event=CASE_UPDATED, case=locked, case_event=event)
     case_refresh_from(case, locked)
     return event

@@ -205,7 +205,7 @@ def case_open(
             due_at=case_due_date(compiled, compiled.initial),
         )
         case.save()
-        CaseEvent.objects.create(
+        opened = CaseEvent.objects.create(
             case=case,
             kind=CaseEvent.Kind.OPENED,
             actor=case.opened_by,
@@ -213,8 +213,17 @@ def case_open(
             data_diff=_diff({}, cleaned),
             detail={"channel": channel, "version": version.number},
         )
+        case_data_changed_notify(case=case, event=opened)
         case_event_emit(event=CASE_OPENED, case=case)  # webhook deliveries, sent on commit
     return case
+
+
+def case_data_changed_notify(*, case: Case, event: CaseEvent) -> None:
+    """Let the poles keep their rows in step with the case's data, inside the transaction (they may refuse
+    the change with FormInvalid)."""
+    from core.plugins import hooks
+
+    hooks().case_data_changed(case=case, event=event)
 
 
 def transition_apply(

@@ -16,15 +16,23 @@ def catalogue_services() -> list[CatalogueServiceSpec]:
             code="remplacement-mission",
             title="Remplacement d'un professionnel absent",
             summary="Un remplaçant qualifié trouvé et confirmé en quelques minutes pour tenir le taux d'encadrement.",
-            description="La structure publie son besoin (jours, horaires, qualification) ; la plateforme "
-            "propose la mission aux remplaçants disponibles et proches, par vagues, et confirme le premier "
-            "ou celui que la structure choisit.",
+            description="La structure publie son besoin (jours, horaires, enfants présents, équipe présente) ; "
+            "la plateforme calcule ce que demande le taux d'encadrement, propose la mission aux remplaçants "
+            "qualifiés, disponibles et proches, par vagues, et confirme le premier ou celui que la structure "
+            "choisit. Les structures adhérentes publient leurs besoins depuis leur espace.",
+            request_path="/remplacement/structure/nouveau/",
+            request_label="Publier un besoin de remplacement",
         ),
         CatalogueServiceSpec(
             code="remplacement-vivier",
             title="Rejoindre le vivier de remplaçants",
             summary="Professionnels diplômés de la petite enfance : proposez vos disponibilités.",
             audience="remplacant",
+            description="Auxiliaire de puériculture, EJE, infirmier·e, puériculteur·rice, psychomotricien·ne ou "
+            "titulaire du CAP AEPE : envoyez votre candidature avec vos diplômes ; une fois acceptée, vous "
+            "recevez les missions proches de chez vous, aux heures où vous êtes disponible.",
+            request_workflow="remplacement-candidature",
+            request_label="Rejoindre le vivier",
         ),
     ]
 
@@ -35,10 +43,24 @@ def pole_workflows() -> list[str]:
 
 
 @hookimpl
-def transition_actions() -> dict[str, Any]:
-    from plugins.remplacement import actions
+def guard_functions() -> dict[str, Any]:
+    from plugins.remplacement.cases import GUARD_FUNCTIONS
 
-    return actions.ACTIONS
+    return GUARD_FUNCTIONS
+
+
+@hookimpl
+def case_data_changed(case, event) -> None:
+    from plugins.remplacement import cases
+
+    cases.case_data_changed(case=case, event=event)
+
+
+@hookimpl
+def case_transitioned(case, event) -> None:
+    from plugins.remplacement import cases
+
+    cases.after_transition(case=case, event=event)
 
 
 @hookimpl

@@ -11,23 +11,33 @@ The pool is loaded once into a `PoolIndex` of numpy arrays for a horizon of days
 
 Ranking a request is then a cascade of vector operations: the substitutes holding a suitable diploma (cached
 per qualification), then those within their accepted distance (haversine), then availability, bookings and
-hour limits on the survivors only. With `explain=True` every rule is evaluated over the whole pool instead, so
-that each excluded person gets every reason (in French); both paths give the same ranking (tested).
+hour limits on the survivors only, shift by shift. With `explain=True` every rule is evaluated over the whole
+pool instead, so that each excluded person gets every reason (in French); both paths give the same ranking
+(tested).
+
+A request's open shifts are ranked together. When the request may be split between several people
+(`allow_split`), a person is a candidate for the shifts they can take (at least one); otherwise only a
+person who can take every shift is. `Ranking.slot_ok` says which shifts each candidate can take.
 
 Rules (each excludes; all failing rules are reported):
 1. the account is active;
-2. a diploma that satisfies the qualification asked (an EJE may replace an auxiliaire de puériculture...);
-3. availability covering every slot;
+2. a diploma that satisfies the qualification asked (an EJE may replace an auxiliaire de puériculture...),
+   and one of the most qualified when the staffing rules call for them (`qualified_only`);
+3. availability covering the shift;
 4. the structure within the distance the substitute accepts;
 5. no overlap with a mission already booked;
 6. the minimum rest (pole setting `min_rest_hours`, 11 h by default) between a mission on another day and
-   each slot;
-7. the weekly and monthly hour limits not exceeded once the request's hours are added;
-8. has not declined this very request.
+   the shift;
+7. the weekly and monthly hour limits not exceeded once the shift's hours are added (all the request's
+   hours when it cannot be split);
+8. has not declined this very request;
+9. the structure has not excluded this person.
 
 Score (0..1, higher first), a weighted sum (weights are pole settings) of `proximity` (1 at the door, 0 at
 `proximity_scale_km`), `fairness` (1 minus the hours already given this month over the monthly limit) and
-`preference` (the structure is among the preferred ones: 0.6, the age group too: 0.4). Ties go to the nearest.
+`preference` (the structure is among the preferred ones: 0.6, the age group too: 0.4), times
+`0.5 + 0.5 * coverage` (the share of the open shifts the person can take: one person for the whole
+replacement is better for the children). The structure's favourites come first; ties go to the nearest.
 """
 
 from __future__ import annotations
@@ -66,6 +76,7 @@ def month_key(day: dt.date) -> tuple[int, int]:
 class SlotSpec:
     start: dt.datetime  # local, naive-free (aware, Europe/Paris)
     end: dt.datetime
+    slot_id: int | None = None
 
     @property
     def hours(self) -> float:
@@ -82,8 +93,12 @@ class RequestSpec:
     longitude: float
     qualification_id: int
     age_group: str
-    slots: list[SlotSpec]
+    slots: list[SlotSpec]  # the open shifts to fill
     declined: frozenset[int] = frozenset()  # substitute ids
+    excluded: frozenset[int] = frozenset()  # excluded by the structure
+    favourites: frozenset[int] = frozenset()  # the structure's favourites
+    allow_split: bool = False  # several people may share the shifts
+    qualified_only: bool = False  # the staffing rules call for one of the most qualified
 
     def hours_by(self, key) -> dict[tuple[int, int], float]:
         totals: dict[tuple[int, int], float] = defaultdict(float)
@@ -99,16 +114,21 @@ class Candidate:
     distance_km: float
     hours_this_month: float
     preferred: bool
+    favourite: bool = False
+    slot_indexes: list[int] = field(default_factory=list)  # the request's open shifts this person can take
 
 
 class Ranking:
     """The eligible substitutes of a request, best first, as arrays (`ids`, `scores`, `distances`, `hours`,
-    `preferred`); `candidates` turns them into objects on first use. `excluded` maps each excluded
-    substitute's id to its French reasons (filled with `explain=True`)."""
+    `preferred`, `favourite`, and `slot_ok`: candidates by open shifts); `candidates` turns them into objects on
+    first use. `excluded` maps each excluded substitute's id to its French reasons (filled with
+    `explain=True`)."""
 
-    def __init__(self, request_id, *, ids, scores, distances, hours, preferred) -> None:
+    def __init__(self, request_id, *, ids, scores, distances, hours, preferred, favourite=None, slot_ok=None) -> None:
         self.request_id = request_id
         self.ids, self.scores, self.distances, self.hours, self.preferred = ids, scores, distances, hours, preferred
+        self.favourite = favourite if favourite is not None else np.zeros(len(ids), dtype=bool)
+        self.slot_ok = slot_ok if slot_ok is not None else np.ones((len(ids), 1), dtype=bool)
         self.excluded: dict[int, list[str]] = {}
         self._candidates: list[Candidate] | None = None
 
@@ -119,13 +139,23 @@ class Ranking:
     def candidates(self) -> list[Candidate]:
         if self._candidates is None:
             self._candidates = [
-                Candidate(substitute_id=sid, score=sc, distance_km=km, hours_this_month=h, preferred=pf)
-                for sid, sc, km, h, pf in zip(
+                Candidate(
+                    substitute_id=sid,
+                    score=sc,
+                    distance_km=km,
+                    hours_this_month=h,
+                    preferred=pf,
+                    favourite=fav,
+                    slot_indexes=np.flatnonzero(row).tolist(),
+                )
+                for sid, sc, km, h, pf, fav, row in zip(
                     self.ids.tolist(),
                     np.round(self.scores, 4).tolist(),
                     np.round(self.distances, 1).tolist(),
                     np.round(self.hours, 2).tolist(),
                     self.preferred.tolist(),
+                    self.favourite.tolist(),
+                    self.slot_ok,
                     strict=True,
                 )
             ]
@@ -179,6 +209,7 @@ class PoolData:
     assignments: list[tuple[int, dt.datetime, dt.datetime]]  # substitute id, start, end (aware)
     satisfies: dict[int, set[int]]  # qualification id -> qualification ids it may replace (itself included)
     qualification_labels: dict[int, str] = field(default_factory=dict)
+    qualified: set[int] = field(default_factory=set)  # ids of the most qualified diplomas (CSP R2324-42, 1°)
 
 
 def _quarter_floor(value: dt.time) -> int:
@@ -262,6 +293,7 @@ class PoolIndex:
             dtype=np.int64,
         )
         self.held = {s.id: s.qualification_ids for s in subs}
+        self.has_qualified = np.array([bool(set(s.qualification_ids) & data.qualified) for s in subs], dtype=bool)
         self.pref_by_structure: dict[int, np.ndarray] = {}
         by_structure: dict[int, list[int]] = defaultdict(list)
         for i, s in enumerate(subs):
@@ -269,7 +301,7 @@ class PoolIndex:
                 by_structure[structure_id].append(i)
         self.pref_by_structure = {k: np.array(v, dtype=np.int64) for k, v in by_structure.items()}
         self.age_groups = [set(s.preferred_age_groups) for s in subs]
-        self._groups: dict[int, _Group] = {}
+        self._groups: dict[tuple[int, bool], _Group] = {}
         self._build_availability(data)
         self._build_bookings(data)
 
@@ -333,66 +365,83 @@ class PoolIndex:
     def covers(self, spec: RequestSpec) -> bool:
         return all(0 <= self._day_index(s.start.astimezone(self.zone).date()) < self.days for s in spec.slots)
 
-    def _masks(self, spec: RequestSpec) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    def _slot_bounds(self, slot: SlotSpec) -> tuple[int, int, int, int, int, int]:
+        """Quarter indexes of a shift: start, end, its day's bounds, and the rest window around it."""
+        ts = self._quarter_of(slot.start, ceil=False)
+        te = self._quarter_of(slot.end, ceil=True)
+        rest_q = round(self.params.min_rest_hours * 4)
+        day_start = (ts // QUARTERS_PER_DAY) * QUARTERS_PER_DAY
+        return ts, te, day_start, day_start + QUARTERS_PER_DAY, max(ts - rest_q, 0), min(te + rest_q, self.horizon)
+
+    def _masks(self, spec: RequestSpec) -> tuple[dict[str, np.ndarray], list[dict[str, np.ndarray]], np.ndarray]:
+        """Every rule over the whole pool: the person's own rules, and each shift's rules (one dict a shift)."""
         n = self.n
         qbit = self.qbit.get(spec.qualification_id, 0)
         qual_ok = (self.qmask & qbit) != 0 if qbit else np.zeros(n, dtype=bool)
         lat, lon = np.radians(spec.latitude), np.radians(spec.longitude)
         a = np.sin((self.lat - lat) / 2) ** 2 + np.cos(lat) * self.cos_lat * np.sin((self.lon - lon) / 2) ** 2
         distance = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
-        avail_ok = np.ones(n, dtype=bool)
-        overlap_ok = np.ones(n, dtype=bool)
-        rest_ok = np.ones(n, dtype=bool)
-        rest_q = round(self.params.min_rest_hours * 4)
+        per_slot: list[dict[str, np.ndarray]] = []
         for slot in spec.slots:
-            ts = self._quarter_of(slot.start, ceil=False)
-            te = self._quarter_of(slot.end, ceil=True)
-            avail_ok &= (self.avail_cum[te] - self.avail_cum[ts]) == (te - ts)
-            overlap_ok &= self.busy_cum[te] == self.busy_cum[ts]
-            day_start = (ts // QUARTERS_PER_DAY) * QUARTERS_PER_DAY
-            day_end = day_start + QUARTERS_PER_DAY
-            before = max(ts - rest_q, 0)
-            after = min(te + rest_q, self.horizon)
+            ts, te, day_start, day_end, before, after = self._slot_bounds(slot)
+            rest_ok = np.ones(n, dtype=bool)
             if before < day_start:
                 rest_ok &= self.busy_cum[day_start] == self.busy_cum[before]
             if after > day_end:
                 rest_ok &= self.busy_cum[after] == self.busy_cum[day_end]
-        week_ok = np.ones(n, dtype=bool)
-        for key, hours in spec.hours_by(week_key).items():
-            booked = self.week_hours.get(key)
-            week_ok &= ((booked if booked is not None else 0) + hours) <= self.max_week + 1e-9
-        month_ok = np.ones(n, dtype=bool)
-        for key, hours in spec.hours_by(month_key).items():
-            booked = self.month_hours.get(key)
-            month_ok &= ((booked if booked is not None else 0) + hours) <= self.max_month + 1e-9
+            masks = {
+                "availability": (self.avail_cum[te] - self.avail_cum[ts]) == (te - ts),
+                "overlap": self.busy_cum[te] == self.busy_cum[ts],
+                "rest": rest_ok,
+            }
+            if spec.allow_split:  # each shift on its own against the limits
+                day = slot.start.astimezone(self.zone).date()
+                booked = self.week_hours.get(week_key(day))
+                masks["week"] = ((booked if booked is not None else 0) + slot.hours) <= self.max_week + 1e-9
+                booked = self.month_hours.get(month_key(day))
+                masks["month"] = ((booked if booked is not None else 0) + slot.hours) <= self.max_month + 1e-9
+            per_slot.append(masks)
         not_declined = np.ones(n, dtype=bool)
         if spec.declined:
-            idx = [self.position[s] for s in spec.declined if s in self.position]
-            not_declined[idx] = False
-        masks = {
+            not_declined[[self.position[s] for s in spec.declined if s in self.position]] = False
+        not_excluded = np.ones(n, dtype=bool)
+        if spec.excluded:
+            not_excluded[[self.position[s] for s in spec.excluded if s in self.position]] = False
+        person = {
             "active": self.active,
             "qualification": qual_ok,
-            "availability": avail_ok,
+            "qualified": self.has_qualified if spec.qualified_only else np.ones(n, dtype=bool),
             "distance": distance <= self.max_km,
-            "overlap": overlap_ok,
-            "rest": rest_ok,
-            "week": week_ok,
-            "month": month_ok,
             "declined": not_declined,
+            "excluded": not_excluded,
         }
-        first_month = month_key(spec.slots[0].start.astimezone(self.zone).date())
-        given = self.month_hours.get(first_month)
-        given = given if given is not None else np.zeros(n)
-        return masks, distance, given
+        if not spec.allow_split:  # the whole request against the limits
+            week_ok = np.ones(n, dtype=bool)
+            for key, hours in spec.hours_by(week_key).items():
+                booked = self.week_hours.get(key)
+                week_ok &= ((booked if booked is not None else 0) + hours) <= self.max_week + 1e-9
+            month_ok = np.ones(n, dtype=bool)
+            for key, hours in spec.hours_by(month_key).items():
+                booked = self.month_hours.get(key)
+                month_ok &= ((booked if booked is not None else 0) + hours) <= self.max_month + 1e-9
+            person["week"], person["month"] = week_ok, month_ok
+        return person, per_slot, distance
 
-    def _group(self, qualification_id: int) -> _Group:
-        """The active substitutes who satisfy a qualification, sorted by latitude, with their own copies of
-        every per-person array (built on first use, then cached): ranking a request reads contiguous slices
-        of these, never gathers."""
-        group = self._groups.get(qualification_id)
+    def _given(self, spec: RequestSpec) -> np.ndarray | None:
+        return self.month_hours.get(month_key(spec.slots[0].start.astimezone(self.zone).date()))
+
+    def _group(self, qualification_id: int, qualified_only: bool) -> _Group:
+        """The active substitutes who satisfy a qualification (and hold one of the most qualified diplomas when
+        asked), sorted by latitude, with their own copies of every per-person array (built on first use, then
+        cached): ranking a request reads contiguous slices of these, never gathers."""
+        key = (qualification_id, qualified_only)
+        group = self._groups.get(key)
         if group is None:
             bit = self.qbit.get(qualification_id, 0)
-            idx = np.flatnonzero(((self.qmask & bit) != 0) & self.active) if bit else np.zeros(0, dtype=np.int64)
+            wanted = ((self.qmask & bit) != 0) & self.active if bit else np.zeros(self.n, dtype=bool)
+            if qualified_only:
+                wanted &= self.has_qualified
+            idx = np.flatnonzero(wanted)
             idx = idx[np.argsort(self.lat[idx], kind="stable")]
             group = _Group(
                 idx=idx,
@@ -409,14 +458,14 @@ class PoolIndex:
                 week={key: hours[idx] for key, hours in self.week_hours.items()},
                 month={key: hours[idx] for key, hours in self.month_hours.items()},
             )
-            self._groups[qualification_id] = group
+            self._groups[key] = group
         return group
 
-    def _eligible(self, spec: RequestSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The eligible positions, their distances and hours given this month, from the qualification's
-        group: a latitude band (no one accepts more than the pool's largest distance) bounds the slice, then
-        every rule is one vector operation on it."""
-        g = self._group(spec.qualification_id)
+    def _eligible(self, spec: RequestSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The eligible positions, their distances, hours given this month and the shifts each can take, from
+        the qualification's group: a latitude band (no one accepts more than the pool's largest distance)
+        bounds the slice, then every rule is one vector operation on it."""
+        g = self._group(spec.qualification_id, spec.qualified_only)
         lat, lon = np.radians(spec.latitude), np.radians(spec.longitude)
         band = self.max_km_any / EARTH_RADIUS_KM
         lo, hi = (int(x) for x in np.searchsorted(g.lat, [lat - band, lat + band]))
@@ -426,16 +475,15 @@ class PoolIndex:
         )
         distance = (2 * EARTH_RADIUS_KM) * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
         ok = distance <= g.max_km[lo:hi]
-        rest_q = round(self.params.min_rest_hours * 4)
-        for slot in spec.slots:
-            ts = self._quarter_of(slot.start, ceil=False)
-            te = self._quarter_of(slot.end, ceil=True)
-            ok &= (g.avail_cum[te, lo:hi] - g.avail_cum[ts, lo:hi]) == (te - ts)
-            day_start = (ts // QUARTERS_PER_DAY) * QUARTERS_PER_DAY
-            day_end = day_start + QUARTERS_PER_DAY
-            before = max(ts - rest_q, 0)
-            after = min(te + rest_q, self.horizon)
-            busy = g.busy_cum[:, lo:hi]
+        if spec.declined:
+            ok &= ~np.isin(g.ids[lo:hi], np.fromiter(spec.declined, dtype=np.int64))
+        if spec.excluded:
+            ok &= ~np.isin(g.ids[lo:hi], np.fromiter(spec.excluded, dtype=np.int64))
+        busy = g.busy_cum[:, lo:hi]
+        slot_ok = np.zeros((len(spec.slots), hi - lo), dtype=bool)
+        for k, slot in enumerate(spec.slots):
+            ts, te, day_start, day_end, before, after = self._slot_bounds(slot)
+            here = (g.avail_cum[te, lo:hi] - g.avail_cum[ts, lo:hi]) == (te - ts)
             # Nothing booked from `before` to `after`, except on the slot's own day outside the slot itself.
             clash = busy[max(after, te)] != busy[min(before, ts)]
             if clash.any():
@@ -444,31 +492,49 @@ class PoolIndex:
                     clash |= busy[day_start] != busy[before]
                 if after > day_end:
                     clash |= busy[after] != busy[day_end]
-                ok &= ~clash
-        for key, hours in spec.hours_by(week_key).items():
-            booked = g.week.get(key)
-            ok &= (booked[lo:hi] + hours if booked is not None else hours) <= g.max_week[lo:hi]
-        for key, hours in spec.hours_by(month_key).items():
-            booked = g.month.get(key)
-            ok &= (booked[lo:hi] + hours if booked is not None else hours) <= g.max_month[lo:hi]
-        if spec.declined:
-            ok &= ~np.isin(g.ids[lo:hi], np.fromiter(spec.declined, dtype=np.int64))
+                here &= ~clash
+            if spec.allow_split:
+                day = slot.start.astimezone(self.zone).date()
+                booked = g.week.get(week_key(day))
+                here &= (booked[lo:hi] + slot.hours if booked is not None else slot.hours) <= g.max_week[lo:hi]
+                booked = g.month.get(month_key(day))
+                here &= (booked[lo:hi] + slot.hours if booked is not None else slot.hours) <= g.max_month[lo:hi]
+            slot_ok[k] = here
+        if spec.allow_split:
+            ok &= slot_ok.any(axis=0)
+        else:
+            ok &= slot_ok.all(axis=0)
+            for key, hours in spec.hours_by(week_key).items():
+                booked = g.week.get(key)
+                ok &= (booked[lo:hi] + hours if booked is not None else hours) <= g.max_week[lo:hi]
+            for key, hours in spec.hours_by(month_key).items():
+                booked = g.month.get(key)
+                ok &= (booked[lo:hi] + hours if booked is not None else hours) <= g.max_month[lo:hi]
         chosen = np.flatnonzero(ok)
         given = g.month.get(month_key(spec.slots[0].start.astimezone(self.zone).date()))
         return (
             g.idx[lo + chosen],
             distance[chosen],
             given[lo + chosen] if given is not None else np.zeros(len(chosen)),
+            slot_ok[:, chosen].T,
         )
 
     def rank(self, spec: RequestSpec, *, explain: bool = False, limit: int | None = None) -> Ranking:
         if explain:
-            masks, all_distance, all_given = self._masks(spec)
-            eligible = np.logical_and.reduce(list(masks.values()))
+            person, per_slot, all_distance = self._masks(spec)
+            person_ok = np.logical_and.reduce(list(person.values()))
+            all_slot_ok = np.array(
+                [np.logical_and.reduce(list(masks.values())) for masks in per_slot], dtype=bool
+            ).reshape(len(spec.slots), self.n)
+            shifts_ok = all_slot_ok.any(axis=0) if spec.allow_split else all_slot_ok.all(axis=0)
+            eligible = person_ok & shifts_ok
             idx = np.flatnonzero(eligible)
-            distance, given = all_distance[idx], all_given[idx]
+            distance = all_distance[idx]
+            given = self._given(spec)
+            given = given[idx] if given is not None else np.zeros(len(idx))
+            slot_ok = all_slot_ok[:, idx].T
         else:
-            idx, distance, given = self._eligible(spec)
+            idx, distance, given, slot_ok = self._eligible(spec)
         p = self.params
         proximity = 1 - np.minimum(distance / max(p.proximity_scale_km, 1e-9), 1)
         fairness = 1 - np.minimum(given / np.maximum(self.max_month[idx], 1), 1)
@@ -478,8 +544,16 @@ class PoolIndex:
             preferred = np.isin(idx, pref_idx)
         age = np.array([spec.age_group in self.age_groups[i] for i in idx], dtype=bool) if len(idx) else preferred
         preference = 0.6 * preferred + 0.4 * age
-        score = p.weight_proximity * proximity + p.weight_fairness * fairness + p.weight_preference * preference
-        order = np.lexsort((distance, -score))
+        coverage = slot_ok.mean(axis=1) if len(spec.slots) else np.ones(len(idx))
+        score = (p.weight_proximity * proximity + p.weight_fairness * fairness + p.weight_preference * preference) * (
+            0.5 + 0.5 * coverage
+        )
+        favourite = (
+            np.isin(self.ids[idx], np.fromiter(spec.favourites, dtype=np.int64))
+            if spec.favourites and len(idx)
+            else np.zeros(len(idx), dtype=bool)
+        )
+        order = np.lexsort((distance, -score, ~favourite))
         if limit is not None:
             order = order[:limit]
         ranking = Ranking(
@@ -489,33 +563,41 @@ class PoolIndex:
             distances=distance[order],
             hours=given[order],
             preferred=preferred[order],
+            favourite=favourite[order],
+            slot_ok=slot_ok[order],
         )
         if explain:
             for i in np.flatnonzero(~eligible):
-                ranking.excluded[int(self.ids[i])] = self._reasons(spec, int(i), masks, all_distance)
+                ranking.excluded[int(self.ids[i])] = self._reasons(spec, int(i), person, per_slot, all_distance)
         return ranking
 
     def _reasons(  # noqa: PLR0912  (one branch per rule reads best)
-        self, spec: RequestSpec, i: int, masks: dict[str, np.ndarray], distance: np.ndarray
+        self,
+        spec: RequestSpec,
+        i: int,
+        person: dict[str, np.ndarray],
+        per_slot: list[dict[str, np.ndarray]],
+        distance: np.ndarray,
     ) -> list[str]:
         sub_id = int(self.ids[i])
         reasons: list[str] = []
-        if not masks["active"][i]:
+        if not person["active"][i]:
             reasons.append("Compte de remplaçant·e inactif.")
-        if not masks["qualification"][i]:
+        if not person["qualification"][i]:
             held = ", ".join(self.qualification_labels.get(q, str(q)) for q in self.held.get(sub_id, [])) or "aucun"
             wanted = self.qualification_labels.get(spec.qualification_id, str(spec.qualification_id))
             reasons.append(f"Qualification insuffisante : « {wanted} » demandée (diplômes : {held}).")
-        if not masks["availability"][i]:
-            for slot in spec.slots:
-                ts = self._quarter_of(slot.start, ceil=False)
-                te = self._quarter_of(slot.end, ceil=True)
-                if self.avail_cum[te, i] - self.avail_cum[ts, i] != te - ts:
-                    reasons.append(f"Pas disponible le {_fmt_slot(slot)}.")
-        if not masks["distance"][i]:
+        elif not person["qualified"][i]:
+            reasons.append(
+                "Le taux d'encadrement demande un professionnel parmi les plus qualifiés (article R2324-42 du code "
+                "de la santé publique)."
+            )
+        if not person["distance"][i]:
             reasons.append(f"Trop loin : {distance[i]:.0f} km, au-delà des {self.max_km[i]:.0f} km acceptés.")
         rest = dt.timedelta(hours=self.params.min_rest_hours)
-        for slot in spec.slots:
+        for slot, masks in zip(spec.slots, per_slot, strict=True):
+            if not masks["availability"][i]:
+                reasons.append(f"Pas disponible le {_fmt_slot(slot)}.")
             for start, end in self.bookings.get(sub_id, []):
                 if start < slot.end and slot.start < end:
                     reasons.append(f"Déjà en mission le {_fmt_slot(SlotSpec(start, end))}.")
@@ -526,27 +608,42 @@ class PoolIndex:
                         f"Repos de {_fmt_hours(self.params.min_rest_hours)} non respecté avec la mission du "
                         f"{_fmt_slot(SlotSpec(start, end))}."
                     )
-        if not masks["week"][i]:
+            if "week" in masks and not masks["week"][i]:
+                reasons.append(self._limit_reason("week", i, week_key(slot.start.date()), slot.hours))
+            if "month" in masks and not masks["month"][i]:
+                reasons.append(self._limit_reason("month", i, month_key(slot.start.date()), slot.hours))
+        if "week" in person and not person["week"][i]:
             for key, hours in spec.hours_by(week_key).items():
                 booked = float(self.week_hours[key][i]) if key in self.week_hours else 0.0
                 if booked + hours > self.max_week[i] + 1e-9:
-                    monday = dt.date.fromisocalendar(key[0], key[1], 1)
-                    reasons.append(
-                        f"Plafond hebdomadaire dépassé (semaine du {date_format(monday, 'j F')}) : "
-                        f"{_fmt_hours(booked)} déjà prévues + {_fmt_hours(hours)} > {_fmt_hours(self.max_week[i])}."
-                    )
-        if not masks["month"][i]:
+                    reasons.append(self._limit_reason("week", i, key, hours))
+        if "month" in person and not person["month"][i]:
             for key, hours in spec.hours_by(month_key).items():
                 booked = float(self.month_hours[key][i]) if key in self.month_hours else 0.0
                 if booked + hours > self.max_month[i] + 1e-9:
-                    month = date_format(dt.date(key[0], key[1], 1), "F Y")
-                    reasons.append(
-                        f"Plafond mensuel dépassé ({month}) : {_fmt_hours(booked)} déjà prévues + "
-                        f"{_fmt_hours(hours)} > {_fmt_hours(self.max_month[i])}."
-                    )
-        if not masks["declined"][i]:
+                    reasons.append(self._limit_reason("month", i, key, hours))
+        if not person["declined"][i]:
             reasons.append("A décliné cette mission.")
+        if not person["excluded"][i]:
+            reasons.append("Exclu·e par la structure.")
+        if not reasons:  # split request: no shift possible although no single rule fails everywhere
+            reasons.append("Ne peut prendre aucun des créneaux restants.")
         return list(dict.fromkeys(reasons))
+
+    def _limit_reason(self, which: str, i: int, key: tuple[int, int], hours: float) -> str:
+        if which == "week":
+            booked = float(self.week_hours[key][i]) if key in self.week_hours else 0.0
+            monday = dt.date.fromisocalendar(key[0], key[1], 1)
+            return (
+                f"Plafond hebdomadaire dépassé (semaine du {date_format(monday, 'j F')}) : "
+                f"{_fmt_hours(booked)} déjà prévues + {_fmt_hours(hours)} > {_fmt_hours(self.max_week[i])}."
+            )
+        booked = float(self.month_hours[key][i]) if key in self.month_hours else 0.0
+        month = date_format(dt.date(key[0], key[1], 1), "F Y")
+        return (
+            f"Plafond mensuel dépassé ({month}) : {_fmt_hours(booked)} déjà prévues + "
+            f"{_fmt_hours(hours)} > {_fmt_hours(self.max_month[i])}."
+        )
 
 
 def horizon_of(specs: Iterable[RequestSpec]) -> tuple[dt.date, dt.date]:

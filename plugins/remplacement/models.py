@@ -1,9 +1,13 @@
-"""Models of the remplacement pole: the pool of substitutes, their availability, the replacement requests of
-the structures, the offers sent to substitutes, the missions they fill and the hours they log.
+"""Models of the remplacement pole: the pool of substitutes, their availability and documents, the replacement
+requests of the structures, the offers sent to substitutes, the shifts they fill and the hours they log.
 
-Models are thin: every change goes through `plugins.remplacement.services`. A request's lifecycle is a
-django-fsm field (`ReplacementRequest.state`) changed only by the services, so that matching reads it
-without touching the case engine.
+One source of truth: a replacement request's life is its engine case (`core.Case` of the workflow
+`remplacement-demande`), which holds its state and its form data. `ReplacementRequest` is the pole's side of
+that case: the slots as rows (what matching and bookings need), a projection of the case's data kept in step
+in the same transaction by `plugins.remplacement.cases` (never edited on its own), and what the workflow does
+not hold (offers, bookings, timesheets). It has no state of its own: `request.state` is the case's.
+
+Models are thin: every change goes through `plugins.remplacement.services`.
 """
 
 from __future__ import annotations
@@ -14,8 +18,8 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 INSEE_CODE = RegexValidator(r"^(\d{5}|2[AB]\d{3})$", _("Code INSEE de commune invalide (5 caractères)."))
 
@@ -27,20 +31,28 @@ class AgeGroup(models.TextChoices):
     MIXED = "mixte", _("Groupe mixte")
 
 
+class RatioMode(models.TextChoices):
+    """How a structure applies the staffing ratio (CSP R2324-46-4: the manager's choice)."""
+
+    BY_WALKING = "marche", _("1 adulte pour 5 enfants qui ne marchent pas et 1 pour 8 qui marchent")
+    UNIFORM = "uniforme", _("1 adulte pour 6 enfants")
+
+
 class Qualification(models.Model):
-    """A diploma of early-childhood work (a reference list seeded by the pole's migration).
+    """A diploma of early-childhood work (a reference list seeded by the pole's migration, in the kit).
 
     `satisfies` lists the lower qualifications this one may replace: an EJE may replace an auxiliaire de
-    puériculture, who may replace a CAP AEPE.
+    puériculture, who may replace a CAP AEPE. `is_qualified_staff` marks the diplomas of 1° of CSP R2324-42
+    (the « plus qualifiés » the staffing rules count).
     """
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
     label = models.CharField(_("intitulé"), max_length=120)
     short_label = models.CharField(_("abréviation"), max_length=20, blank=True)
     is_qualified_staff = models.BooleanField(
-        _("personnel qualifié"),
+        _("parmi les plus qualifiés"),
         default=True,
-        help_text=_("Compte parmi les professionnels les plus qualifiés pour le taux d'encadrement."),
+        help_text=_("Diplôme du 1° de l'article R2324-42 du code de la santé publique (au moins 40 % de l'équipe)."),
     )
     satisfies = models.ManyToManyField(
         "self", symmetrical=False, blank=True, related_name="satisfied_by", verbose_name=_("peut remplacer")
@@ -61,6 +73,7 @@ class Substitute(models.Model):
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="substitute")
     is_active = models.BooleanField(_("actif"), default=True, db_index=True)
+    deactivated_reason = models.CharField(_("motif de désactivation"), max_length=300, blank=True)
     phone = models.CharField(_("téléphone"), max_length=20, blank=True)
     home_commune_insee = models.CharField(_("commune de résidence (code INSEE)"), max_length=5, validators=[INSEE_CODE])
     home_commune_name = models.CharField(_("commune de résidence"), max_length=100)
@@ -87,6 +100,14 @@ class Substitute(models.Model):
         blank=True,
         verbose_name=_("âges préférés"),
     )
+    application = models.OneToOneField(
+        "core.Case",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="remplacement_substitute",
+        verbose_name=_("candidature"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -100,7 +121,7 @@ class Substitute(models.Model):
 
 
 class SubstituteQualification(models.Model):
-    """A diploma held by a substitute, with its file and whether the platform checked it."""
+    """A diploma held by a substitute, and whether the platform checked it."""
 
     substitute = models.ForeignKey(Substitute, on_delete=models.CASCADE, related_name="diplomas")
     qualification = models.ForeignKey(Qualification, on_delete=models.PROTECT, related_name="+")
@@ -119,8 +140,53 @@ class SubstituteQualification(models.Model):
         return f"{self.substitute} · {self.qualification}"
 
 
+class SubstituteDocument(models.Model):
+    """A document of a substitute's record: a diploma copy, the criminal-record extract, the vaccinations.
+    Documents with an expiry are followed on the coordinators' pool screens."""
+
+    class Kind(models.TextChoices):
+        DIPLOMA = "diplome", _("Diplôme")
+        CRIMINAL_RECORD = "casier", _("Extrait de casier judiciaire (bulletin n° 3)")
+        VACCINATIONS = "vaccins", _("Vaccinations à jour")
+        IDENTITY = "identite", _("Pièce d'identité")
+        OTHER = "autre", _("Autre justificatif")
+
+    substitute = models.ForeignKey(Substitute, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(_("type"), max_length=10, choices=Kind.choices)
+    qualification = models.ForeignKey(
+        Qualification,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("diplôme concerné"),
+    )
+    file = models.FileField(_("fichier"), upload_to="remplacement/documents/")
+    original_name = models.CharField(_("nom du fichier"), max_length=200)
+    issued_on = models.DateField(_("délivré le"), null=True, blank=True)
+    expires_on = models.DateField(_("valable jusqu'au"), null=True, blank=True, db_index=True)
+    verified_at = models.DateTimeField(_("vérifié le"), null=True, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("déposé le"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("document du ou de la remplaçant·e")
+        verbose_name_plural = _("documents des remplaçant·es")
+        ordering = ["substitute", "kind", "-uploaded_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.substitute}"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_on is not None and self.expires_on < timezone.localdate()
+
+
 class AvailabilityRule(models.Model):
-    """A recurring weekly availability: every <weekday> from start to end."""
+    """A recurring weekly availability: every <weekday> from start to end (several ranges a day allowed:
+    split shifts)."""
 
     substitute = models.ForeignKey(Substitute, on_delete=models.CASCADE, related_name="availability_rules")
     weekday = models.PositiveSmallIntegerField(
@@ -167,22 +233,54 @@ class AvailabilityException(models.Model):
         return f"{self.date:%d/%m/%Y} {self.get_kind_display()}"
 
 
-class RequestState(models.TextChoices):
-    OPEN = "open", _("Ouverte")
-    OFFERED = "offered", _("Proposée aux remplaçants")
-    FILLED = "filled", _("Pourvue")
-    DONE = "done", _("Réalisée")
-    TIMESHEET_VALIDATED = "timesheet_validated", _("Heures validées")
-    BILLED = "billed", _("Facturée")
-    CANCELLED = "cancelled", _("Annulée")
-    UNFILLED = "unfilled", _("Non pourvue")
+class StructurePreference(models.Model):
+    """A structure's favourite (offered first) or exclusion (never offered) among the substitutes it has met.
+    The reason of an exclusion is read by coordinators only."""
+
+    class Kind(models.TextChoices):
+        FAVOURITE = "favori", _("Favori·te")
+        EXCLUDED = "exclu", _("Exclu·e")
+
+    structure = models.ForeignKey("core.Structure", on_delete=models.CASCADE, related_name="substitute_preferences")
+    substitute = models.ForeignKey(Substitute, on_delete=models.CASCADE, related_name="structure_preferences")
+    kind = models.CharField(_("type"), max_length=10, choices=Kind.choices)
+    reason = models.CharField(_("motif"), max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("préférence d'une structure")
+        verbose_name_plural = _("préférences des structures")
+        constraints = [
+            models.UniqueConstraint(fields=["structure", "substitute"], name="remplacement_preference_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.structure_id} {self.kind} {self.substitute_id}"
+
+
+# The request's states are its case's (workflow `remplacement-demande`): the pole reads them by code.
+class RequestState:
+    OPEN = "ouverte"
+    OFFERED = "proposee"
+    FILLED = "pourvue"
+    DONE = "realisee"
+    TIMESHEET_VALIDATED = "heures_validees"
+    BILLED = "facturee"
+    CANCELLED = "annulee"
+    UNFILLED = "non_pourvue"
 
 
 ACTIVE_REQUEST_STATES = (RequestState.OPEN, RequestState.OFFERED)
 
 
-class ReplacementRequest(ConcurrentTransitionMixin, models.Model):
-    """A structure's need of a substitute: one or several slots, a qualification, its staffing context."""
+class ReplacementRequest(models.Model):
+    """A structure's need of substitutes, the pole's side of its case: slots, headcount, staffing context.
+
+    Every field but the counters is a projection of the case's data (`cases.request_sync`); the state is
+    the case's."""
 
     class Urgency(models.TextChoices):
         NORMAL = "normal", _("Normale")
@@ -197,38 +295,37 @@ class ReplacementRequest(ConcurrentTransitionMixin, models.Model):
         ACTIVITY = "surcroit", _("Surcroît d'activité")
         OTHER = "autre", _("Autre")
 
+    case = models.OneToOneField(
+        "core.Case", on_delete=models.CASCADE, related_name="remplacement_request", verbose_name=_("dossier")
+    )
     structure = models.ForeignKey("core.Structure", on_delete=models.PROTECT, related_name="replacement_requests")
     qualification = models.ForeignKey(Qualification, on_delete=models.PROTECT, related_name="requests")
+    headcount = models.PositiveSmallIntegerField(
+        _("personnes par créneau"), default=1, validators=[MinValueValidator(1), MaxValueValidator(10)]
+    )
+    allow_split = models.BooleanField(_("plusieurs personnes possibles sur les créneaux"), default=True)
     reason = models.CharField(_("motif"), max_length=20, choices=Reason.choices, default=Reason.SICKNESS)
     urgency = models.CharField(_("urgence"), max_length=10, choices=Urgency.choices, default=Urgency.NORMAL)
     age_group = models.CharField(_("section"), max_length=10, choices=AgeGroup.choices, default=AgeGroup.MIXED)
-    children_present = models.PositiveSmallIntegerField(_("enfants présents"))
-    staff_present = models.PositiveSmallIntegerField(_("professionnels présents sans le remplaçant"))
-    children_per_staff = models.PositiveSmallIntegerField(
-        _("enfants par professionnel (taux)"), default=6, validators=[MinValueValidator(1), MaxValueValidator(12)]
+    ratio_mode = models.CharField(
+        _("taux d'encadrement appliqué"), max_length=10, choices=RatioMode.choices, default=RatioMode.BY_WALKING
+    )
+    children_not_walking = models.PositiveSmallIntegerField(_("enfants qui ne marchent pas"), default=0)
+    children_walking = models.PositiveSmallIntegerField(_("enfants qui marchent"), default=0)
+    staff_present = models.JSONField(
+        _("professionnels présents sans remplaçant"),
+        default=list,
+        blank=True,
+        help_text=_("[{« qualification » : code, « count » : nombre}]"),
     )
     notes = models.TextField(_("précisions"), blank=True)
-    state = FSMField(_("état"), default=RequestState.OPEN, choices=RequestState.choices, protected=True, db_index=True)
-    case = models.OneToOneField(
-        "core.Case",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="remplacement_request",
-        verbose_name=_("dossier"),
-    )
-    substitute = models.ForeignKey(
-        Substitute,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="missions",
-        verbose_name=_("remplaçant·e"),
-    )
     first_slot_start = models.DateTimeField(_("début"), db_index=True)
     last_slot_end = models.DateTimeField(_("fin"))
-    total_hours = models.DecimalField(_("heures"), max_digits=6, decimal_places=2, default=Decimal("0"))
+    total_hours = models.DecimalField(_("heures"), max_digits=7, decimal_places=2, default=Decimal("0"))
     waves_sent = models.PositiveSmallIntegerField(_("vagues envoyées"), default=0)
+    calendar_sequence = models.PositiveIntegerField(_("version du calendrier"), default=0)
+    exhausted_notified_at = models.DateTimeField(_("plus de candidat·es signalé le"), null=True, blank=True)
+    unfilled_notified_at = models.DateTimeField(_("non pourvue signalée le"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("créée par")
     )
@@ -240,61 +337,22 @@ class ReplacementRequest(ConcurrentTransitionMixin, models.Model):
         verbose_name = _("demande de remplacement")
         verbose_name_plural = _("demandes de remplacement")
         ordering = ["first_slot_start"]
-        indexes = [models.Index(fields=["state", "first_slot_start"], name="remplacement_req_state_start")]
 
     def __str__(self) -> str:
         return f"{self.structure.name} · {self.qualification.label} · {self.first_slot_start:%d/%m/%Y}"
 
     @property
-    def staff_needed(self) -> int:
-        """Professionals the ratio requires for the children present."""
-        return -(-self.children_present // self.children_per_staff)
+    def state(self) -> str:
+        """The request's state: its case's."""
+        return self.case.state
 
     @property
-    def ratio_gap(self) -> int:
-        """Professionals missing to hold the ratio without a substitute (0 when it holds)."""
-        return max(0, self.staff_needed - self.staff_present)
-
-    # Transitions: called only by the services.
-    @transition(field=state, source=RequestState.OPEN, target=RequestState.OFFERED)
-    def mark_offered(self) -> None:
-        pass
-
-    @transition(field=state, source=[RequestState.OPEN, RequestState.OFFERED], target=RequestState.FILLED)
-    def mark_filled(self) -> None:
-        pass
-
-    @transition(field=state, source=RequestState.FILLED, target=RequestState.OFFERED)
-    def mark_released(self) -> None:
-        pass
-
-    @transition(field=state, source=RequestState.FILLED, target=RequestState.DONE)
-    def mark_done(self) -> None:
-        pass
-
-    @transition(field=state, source=RequestState.DONE, target=RequestState.TIMESHEET_VALIDATED)
-    def mark_timesheet_validated(self) -> None:
-        pass
-
-    @transition(field=state, source=RequestState.TIMESHEET_VALIDATED, target=RequestState.BILLED)
-    def mark_billed(self) -> None:
-        pass
-
-    @transition(
-        field=state,
-        source=[RequestState.OPEN, RequestState.OFFERED, RequestState.FILLED],
-        target=RequestState.CANCELLED,
-    )
-    def mark_cancelled(self) -> None:
-        pass
-
-    @transition(field=state, source=[RequestState.OPEN, RequestState.OFFERED], target=RequestState.UNFILLED)
-    def mark_unfilled(self) -> None:
-        pass
+    def children_present(self) -> int:
+        return self.children_not_walking + self.children_walking
 
 
 class RequestSlot(models.Model):
-    """One period of work of a request (local times, Europe/Paris)."""
+    """One shift of a request (local times, Europe/Paris), for `headcount` people."""
 
     request = models.ForeignKey(ReplacementRequest, on_delete=models.CASCADE, related_name="slots")
     starts_at = models.DateTimeField(_("début"))
@@ -317,7 +375,8 @@ class RequestSlot(models.Model):
 
 
 class Offer(models.Model):
-    """A mission proposed to one substitute, in a wave, and what they answered."""
+    """A mission proposed to one substitute, in a wave, and what they answered. `slots` are the shifts of the
+    request this person could take when the offer was made (all of them unless the request may be split)."""
 
     class Status(models.TextChoices):
         SENT = "sent", _("Envoyée")
@@ -329,12 +388,16 @@ class Offer(models.Model):
 
     request = models.ForeignKey(ReplacementRequest, on_delete=models.CASCADE, related_name="offers")
     substitute = models.ForeignKey(Substitute, on_delete=models.CASCADE, related_name="offers")
+    slots = models.ManyToManyField(RequestSlot, related_name="offers", verbose_name=_("créneaux proposés"))
     wave = models.PositiveSmallIntegerField(_("vague"))
     rank = models.PositiveIntegerField(_("rang"))
     score = models.FloatField(_("score"))
     distance_km = models.FloatField(_("distance (km)"))
     status = models.CharField(_("statut"), max_length=20, choices=Status.choices, default=Status.SENT, db_index=True)
+    direct = models.BooleanField(_("affectation directe"), default=False)
     sent_at = models.DateTimeField(_("envoyée le"), auto_now_add=True)
+    notified_at = models.DateTimeField(_("courriel envoyé le"), null=True, blank=True)
+    reminded_at = models.DateTimeField(_("relancée le"), null=True, blank=True)
     answered_at = models.DateTimeField(_("répondue le"), null=True, blank=True)
 
     class Meta:
@@ -347,39 +410,46 @@ class Offer(models.Model):
         return f"{self.request_id} → {self.substitute_id} ({self.status})"
 
 
+PENDING_OFFER_STATUSES = (Offer.Status.SENT, Offer.Status.VOLUNTEERED)
+
+
 class Assignment(models.Model):
-    """A period a substitute is booked for (one row per slot of a filled request): what matching checks for
-    overlaps, rest and hour limits."""
+    """One person booked on one shift: what matching checks for overlaps, rest and hour limits."""
 
     substitute = models.ForeignKey(Substitute, on_delete=models.CASCADE, related_name="assignments")
     request = models.ForeignKey(ReplacementRequest, on_delete=models.CASCADE, related_name="assignments")
-    slot = models.OneToOneField(RequestSlot, on_delete=models.CASCADE, related_name="assignment")
+    slot = models.ForeignKey(RequestSlot, on_delete=models.CASCADE, related_name="assignments")
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         verbose_name = _("affectation")
         verbose_name_plural = _("affectations")
         indexes = [models.Index(fields=["substitute", "starts_at"], name="remplacement_asg_sub_start")]
+        constraints = [models.UniqueConstraint(fields=["slot", "substitute"], name="remplacement_assignment_unique")]
 
     def __str__(self) -> str:
         return f"{self.substitute_id} @ {self.starts_at:%d/%m/%Y %H:%M}"
 
 
 class Timesheet(models.Model):
-    """The hours a substitute really worked on a mission, validated by the structure."""
+    """The hours one substitute really worked on a mission (their shifts of it), validated by the structure."""
 
     class Status(models.TextChoices):
         SUBMITTED = "submitted", _("À valider")
         VALIDATED = "validated", _("Validée")
         REJECTED = "rejected", _("À corriger")
 
-    request = models.OneToOneField(ReplacementRequest, on_delete=models.CASCADE, related_name="timesheet")
+    request = models.ForeignKey(ReplacementRequest, on_delete=models.CASCADE, related_name="timesheets")
     substitute = models.ForeignKey(Substitute, on_delete=models.PROTECT, related_name="timesheets")
     status = models.CharField(_("statut"), max_length=10, choices=Status.choices, default=Status.SUBMITTED)
+    minutes = models.PositiveIntegerField(_("minutes réalisées"), default=0)
     hours = models.DecimalField(_("heures réalisées"), max_digits=6, decimal_places=2)
-    comment = models.TextField(_("commentaire"), blank=True)
+    comment = models.TextField(_("commentaire du ou de la remplaçant·e"), blank=True)
+    review_comment = models.TextField(_("commentaire de la structure"), blank=True)
     submitted_at = models.DateTimeField(_("déclarée le"))
+    reviewed_at = models.DateTimeField(_("examinée le"), null=True, blank=True)
     validated_at = models.DateTimeField(_("validée le"), null=True, blank=True)
     validated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -388,9 +458,10 @@ class Timesheet(models.Model):
     class Meta:
         verbose_name = _("relevé d'heures")
         verbose_name_plural = _("relevés d'heures")
+        constraints = [models.UniqueConstraint(fields=["request", "substitute"], name="remplacement_timesheet_unique")]
 
     def __str__(self) -> str:
-        return f"{self.request_id}: {self.hours} h ({self.status})"
+        return f"{self.request_id}/{self.substitute_id}: {self.hours} h ({self.status})"
 
 
 class TimesheetLine(models.Model):
@@ -411,9 +482,14 @@ class TimesheetLine(models.Model):
     def __str__(self) -> str:
         return f"{self.started_at:%d/%m/%Y %H:%M}-{self.ended_at:%H:%M}"
 
+    @property
+    def minutes(self) -> int:
+        return int((self.ended_at - self.started_at).total_seconds()) // 60 - self.break_minutes
+
 
 class RequestEvent(models.Model):
-    """Append-only audit of what happened to a request (written by the services in the same transaction)."""
+    """Append-only journal of what the pole did for a request beyond its case's transitions (waves sent,
+    offers answered, shifts booked), written by the services in the same transaction."""
 
     request = models.ForeignKey(ReplacementRequest, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=40)

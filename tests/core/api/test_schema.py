@@ -20,6 +20,7 @@ FRENCH_VERBS = {
     "Lister", "Lire", "Créer", "Modifier", "Supprimer", "Décrire", "S'abonner", "Envoyer", "Historique",
     "Ouvrir", "Appliquer", "Télécharger", "Ajouter", "Déposer", "Schéma",
     "Annuler", "Accepter", "Décliner", "Retenir",  # the remplacement pole's offers and requests
+    "Libérer", "Affecter", "Relancer", "Clore", "Déclarer", "Valider", "Renvoyer", "Désactiver", "Réactiver",
 }  # fmt: skip
 
 

@@ -5,7 +5,7 @@ from django.db import connection
 
 from core.models import Structure
 from core.services.users import user_create
-from plugins.remplacement import services
+from plugins.remplacement import selectors, services
 from plugins.remplacement.models import ReplacementRequest, RequestState
 from tenants.models import TerritoryPole
 from tests.live import ARTIFACTS
@@ -40,8 +40,8 @@ def test_a_substitute_logs_in_and_accepts_an_offer_on_a_phone(
                 structure=structure,
                 qualification="auxiliaire_puericulture",
                 slots=[{"date": next_monday(), "start": "08:00", "end": "17:00"}],
-                children_present=14,
-                staff_present=2,
+                children_walking=14,
+                staff_present=[{"qualification": "auxiliaire_puericulture", "count": 2}],
                 dispatch=False,
                 actor=coordinator,
             )
@@ -61,7 +61,8 @@ def test_a_substitute_logs_in_and_accepts_an_offer_on_a_phone(
         assert page.get_by_text("Crèche des Lucioles — Rennes").is_visible()
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "remplacement-offers-phone.png"), full_page=True)
-        page.get_by_role("button", name="Accepter la mission du").click()
+        page.get_by_role("link", name="Voir et répondre").click()
+        page.get_by_role("button", name="Accepter cette mission").click()
         page.wait_for_load_state()
         assert "la mission est à vous" in page.get_by_role("status").inner_text()
         from axe_playwright_python.sync_playwright import Axe
@@ -77,8 +78,8 @@ def test_a_substitute_logs_in_and_accepts_an_offer_on_a_phone(
     with django_db_blocker.unblock():
         connection.set_tenant(scratch_territory)
         try:
-            request = ReplacementRequest.objects.get(pk=request.pk)
+            request = ReplacementRequest.objects.select_related("case").get(pk=request.pk)
             assert request.state == RequestState.FILLED
-            assert request.substitute.user.email == "camille@example.org"
+            assert [s.user.email for s in selectors.booked_substitutes(request)] == ["camille@example.org"]
         finally:
             connection.set_schema_to_public()

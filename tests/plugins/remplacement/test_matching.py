@@ -51,12 +51,26 @@ def test_availability_must_cover_every_slot(make_request, make_substitute, monda
         slots=[
             {"date": monday, "start": "08:00", "end": "12:00"},
             {"date": monday + dt.timedelta(days=1), "start": "08:00", "end": "14:00"},
-        ]
+        ],
+        allow_split=False,
     )
     why = reasons(request, mornings)
     assert len(why) == 1
     assert why[0].startswith("Pas disponible le mardi")
     assert "de 08:00 à 14:00" in why[0]
+
+
+def test_availability_for_some_shifts_is_enough_when_the_request_may_be_split(make_request, make_substitute, monday):
+    mornings = make_substitute("Marie", rules=[{"weekday": d, "start": "07:00", "end": "13:00"} for d in range(5)])
+    request = make_request(
+        slots=[
+            {"date": monday, "start": "08:00", "end": "12:00"},
+            {"date": monday + dt.timedelta(days=1), "start": "08:00", "end": "14:00"},
+        ]
+    )
+    (candidate,) = request_ranking(request).candidates
+    assert candidate.substitute_id == mornings.pk
+    assert candidate.slot_indexes == [0]  # the Monday only
 
 
 def test_dated_exceptions_remove_or_add_availability(make_request, make_substitute, monday):
@@ -148,7 +162,7 @@ def test_an_inactive_substitute_is_excluded(make_request, make_substitute):
 def test_every_failing_rule_is_reported_at_once(make_request, make_substitute):
     worst = make_substitute("Zoé", commune=SAINT_BRIEUC, qualifications=("cap_aepe",), rules=[], max_hours_week=2)
     why = reasons(make_request(), worst)
-    assert [r.split(" ")[0] for r in why] == ["Qualification", "Pas", "Trop", "Plafond"]
+    assert [r.split(" ")[0] for r in why] == ["Qualification", "Trop", "Pas", "Plafond"]
 
 
 def test_ranking_nearest_first(make_request, make_substitute):

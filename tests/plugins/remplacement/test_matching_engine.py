@@ -51,7 +51,9 @@ def _random_pool(rng: random.Random, n: int, first_day: dt.date) -> PoolData:
         day = first_day + dt.timedelta(days=rng.randrange(-2, 14))
         start = dt.datetime.combine(day, dt.time(rng.choice([6, 8, 13, 15])), zone)
         assignments.append((s.id, start, start + dt.timedelta(hours=rng.choice([3, 6, 8]))))
-    return PoolData(subs, rules, exceptions, assignments, {1: {1, 2, 3}, 2: {2, 3}, 3: {3}}, {1: "A", 2: "B", 3: "C"})
+    return PoolData(
+        subs, rules, exceptions, assignments, {1: {1, 2, 3}, 2: {2, 3}, 3: {3}}, {1: "A", 2: "B", 3: "C"}, {1, 2}
+    )
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -70,9 +72,13 @@ def test_fast_and_explained_rankings_agree(seed):
         declined = frozenset(rng.sample([s.id for s in data.substitutes], 3))
         specs.append(
             RequestSpec(
-                r, 7, 47.6 + rng.random(), -2.3 + rng.random() * 1.4, rng.choice([1, 2, 3]), "bebes", slots, declined
+                r, 7, 47.6 + rng.random(), -2.3 + rng.random() * 1.4, rng.choice([1, 2, 3]), "bebes", slots, declined,
+                excluded=frozenset(rng.sample([s.id for s in data.substitutes], 2)),
+                favourites=frozenset(rng.sample([s.id for s in data.substitutes], 5)),
+                allow_split=len(slots) > 1 and rng.random() < 0.5,
+                qualified_only=rng.random() < 0.3,
             )
-        )
+        )  # fmt: skip
     first, last = horizon_of(specs)
     index = PoolIndex(data, first, last, MatchingParams(min_rest_hours=rng.choice([9, 11])))
     compared = 0
@@ -80,6 +86,7 @@ def test_fast_and_explained_rankings_agree(seed):
         fast = index.rank(spec)
         explained = index.rank(spec, explain=True)
         assert fast.ids.tolist() == explained.ids.tolist()
+        assert fast.slot_ok.tolist() == explained.slot_ok.tolist()
         assert set(explained.excluded).isdisjoint(fast.ids.tolist())
         assert len(explained.excluded) + len(explained) == len(data.substitutes)
         assert all(explained.excluded.values())  # every excluded person has at least one reason

@@ -24,8 +24,6 @@ def test_a_valid_request_is_saved_with_its_slots_hours_and_audit(make_request, m
     assert request.state == RequestState.OPEN
     assert request.slots.count() == 2
     assert str(request.total_hours) == "9.50"
-    assert request.staff_needed == 3
-    assert request.ratio_gap == 1
     assert list(request.events.values_list("kind", flat=True)) == ["created"]
 
 
@@ -76,13 +74,13 @@ def test_unknown_qualification_and_every_other_error_are_reported_together(make_
         make_request(
             qualification="sage_femme",
             slots=[{"date": monday, "start": "10:00", "end": "09:00"}],
-            children_present=-1,
+            children_walking=-1,
             urgency="tres_urgent",
         )
     errors = _errors(caught.value)
-    assert errors["qualification"] == ["Qualification inconnue : « sage_femme »."]
+    assert errors["qualification"]
     assert "slots" in errors
-    assert "children_present" in errors
+    assert "children_walking" in errors
     assert "urgency" in errors
     assert not ReplacementRequest.objects.exists()
 
@@ -93,11 +91,10 @@ def test_no_slot_at_all_is_refused(structure):
             structure=structure,
             qualification="eje",
             slots=[],
-            children_present=10,
-            staff_present=1,
+            children_walking=10,
             actor=None,
         )
-    assert _errors(caught.value)["slots"] == ["Indiquez au moins un créneau."]
+    assert _errors(caught.value)["slots"]
 
 
 def test_a_structure_with_an_unknown_commune_cannot_post(make_request, make_structure, coordinator, monday):
@@ -113,7 +110,8 @@ def test_only_the_structure_s_members_may_post_for_it(make_request, make_user):
     assert not ReplacementRequest.objects.exists()
 
 
-def test_the_lifecycle_field_cannot_be_set_directly(make_request):
+def test_the_state_is_the_case_s_and_cannot_be_set_on_the_request(make_request):
     request = make_request()
     with pytest.raises(AttributeError):
         request.state = RequestState.FILLED
+    assert request.state == request.case.state
