@@ -210,7 +210,7 @@ class GroupWidget(forms.Widget):
                                          input_id, sub.label, mark, widget_html))  # fmt: skip
         return format_html(
             '<li class="ppe-group-row"><fieldset><legend>Élément <span class="ppe-group-number">{}</span></legend>'
-            '{}<p><button type="button" class="button button-secondary button-small ppe-group-remove" hidden>'
+            '{}<p hidden><button type="button" class="button button-secondary button-small ppe-group-remove">'
             'Retirer l\'élément <span class="ppe-group-number">{}</span></button></p></fieldset></li>',
             number,
             format_html_join("", "{}", ((c,) for c in cells)),
@@ -250,7 +250,7 @@ class GroupWidget(forms.Widget):
             '<ol class="ppe-group-rows">{}</ol>'
             '<template class="ppe-group-template">{}</template>'
             '<p class="help ppe-group-bounds">{}</p>'
-            '<p><button type="button" class="button button-secondary ppe-group-add" hidden>Ajouter un élément'
+            '<p hidden><button type="button" class="button button-secondary ppe-group-add">Ajouter un élément'
             "</button></p>"
             '<p class="ppe-group-status visually-hidden w-sr-only" aria-live="polite"></p></div>',
             base_id,

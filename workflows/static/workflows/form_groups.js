@@ -26,10 +26,11 @@
       var numbers = row.querySelectorAll(".ppe-group-number");
       for (var i = 0; i < numbers.length; i++) numbers[i].textContent = String(index + 1);
       var remove = row.querySelector(".ppe-group-remove");
-      if (remove) remove.hidden = list.length <= Math.max(min, 1);
+      // the button's paragraph carries `hidden` (a button's own display style would override it)
+      if (remove) remove.parentElement.hidden = list.length <= Math.max(min, 1);
     });
     var add = group.querySelector(".ppe-group-add");
-    if (add) add.hidden = !isNaN(max) && list.length >= max;
+    if (add) add.parentElement.hidden = !isNaN(max) && list.length >= max;
   }
 
   function addRow(group) {
