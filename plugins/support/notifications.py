@@ -18,7 +18,7 @@ from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.urls import reverse
 
-from core.links import site_url
+from core.links import territory_url
 from core.models import Case
 from core.roles import Role
 
@@ -27,7 +27,7 @@ SIGNATURE = "\n\nL'équipe de la plateforme"
 
 
 def case_link(case: Case) -> str:
-    return site_url(reverse("cases_admin:detail", args=[case.reference]))
+    return territory_url(reverse("cases_admin:detail", args=[case.reference]))
 
 
 def structure_recipients(case: Case) -> list[str]:

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0008_case_revision'),
+        ('core', '0009_invitation_auditevent'),
     ]
 
     operations = [
