@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0009_case_event_pole'),
+        ('core', '0010_case_event_pole'),
         ('support', '0002_case_work'),
     ]
 
