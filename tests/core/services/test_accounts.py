@@ -136,8 +136,5 @@ def test_sign_ins_and_failed_sign_ins_are_recorded(tenant):
     client = Client(HTTP_HOST=tenant.primary_domain)
     client.post("/admin/login/", {"username": worker.username, "password": "pas-le-bon"})
     client.post("/admin/login/", {"username": worker.username, "password": PASSWORD})
-    kinds = list(
-        AuditEvent.objects.filter(target_type="user", target_id=str(worker.pk)).values_list("kind", flat=True)
-    )
+    kinds = list(AuditEvent.objects.filter(target_type="user", target_id=str(worker.pk)).values_list("kind", flat=True))
     assert kinds[:2] == [AuditEvent.Kind.SIGNED_IN, AuditEvent.Kind.SIGN_IN_FAILED]
-
