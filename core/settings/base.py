@@ -196,6 +196,10 @@ AXES_LOCKOUT_TEMPLATE = "api/lockout.html"
 AXES_IPWARE_PROXY_COUNT = env_int("AXES_PROXY_COUNT", 0)
 LOGIN_URL = "/admin/login/"
 LOGIN_REDIRECT_URL = "/admin/"
+# A session ends after this many minutes without a request (every request renews it).
+PPE_SESSION_IDLE_MINUTES = env_int("PPE_SESSION_IDLE_MINUTES", 60)
+SESSION_COOKIE_AGE = PPE_SESSION_IDLE_MINUTES * 60
+SESSION_SAVE_EVERY_REQUEST = True
 # An invitation link stays valid this many days (a resend issues a new link and invalidates the old one).
 PPE_INVITATION_DAYS = env_int("PPE_INVITATION_DAYS", 7)
 
