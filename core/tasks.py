@@ -38,6 +38,16 @@ def user_welcome_email_send(user_id: int) -> str:
     return connection.schema_name
 
 
+@tenant_task(inline=True, retries=3, retry_delay=30)
+def case_transition_effects(event_id: int) -> None:
+    """What follows a committed transition: the `case_transitioned` hook and the transition's actions. Run by
+    the process that committed it, at once (a person waits for what it shows); by a worker after the sweep
+    when that process died first."""
+    from core.services.cases import case_transition_effects_run
+
+    case_transition_effects_run(event_id=event_id)
+
+
 @platform_task(retries=0)
 def territory_clone_job_run_task(job_id: int) -> None:
     """Run a clone requested from the platform admin's back office (a `ProvisioningJob`), in the public schema."""
