@@ -21,8 +21,8 @@ install: $(STAMP)
 run: setup
 	@echo "Serveur web sur http://localhost:$(PORT)/ et worker huey — Ctrl-C pour arrêter."
 	@trap 'kill 0' INT TERM EXIT; \
-	$(MANAGE) run_huey & \
-	$(MANAGE) runserver 0.0.0.0:$(PORT)
+	PPE_URL_PORT=$(PORT) $(MANAGE) run_huey & \
+	PPE_URL_PORT=$(PORT) $(MANAGE) runserver 0.0.0.0:$(PORT)
 
 setup: install
 	$(MANAGE) run_setup --port $(PORT)

@@ -506,3 +506,132 @@ class Comment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} · {self.get_visibility_display()}"
+
+
+# ------------------------------------------------------------------------------------------------------------
+# People: invitations and the audit of accounts and of the directory
+# ------------------------------------------------------------------------------------------------------------
+
+
+class Invitation(models.Model):
+    """An invitation to join the territory: the person sets their password from a signed, expiring link
+    (`core.services.accounts`); on acceptance the account gets the roles and the membership named here."""
+
+    email = models.EmailField(_("courriel"))
+    first_name = models.CharField(_("prénom"), max_length=150, blank=True)
+    last_name = models.CharField(_("nom"), max_length=150, blank=True)
+    roles = models.JSONField(_("rôles"), default=list, help_text="role codes (names of the territory's groups)")
+    structure = models.ForeignKey(
+        Structure,
+        verbose_name=_("structure"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="invitations",
+    )
+    operator = models.ForeignKey(
+        Operator,
+        verbose_name=_("opérateur"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="invitations",
+    )
+    nonce = models.CharField(max_length=32, editable=False)  # part of the signed token, renewed on resend
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("invité par"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("compte"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="invitations",
+    )
+    created_at = models.DateTimeField(_("créée le"), default=timezone.now)
+    sent_at = models.DateTimeField(_("envoyée le"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expire le"))
+    accepted_at = models.DateTimeField(_("acceptée le"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("annulée le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["email"], name="invitation_email")]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def status(self) -> str:
+        if self.accepted_at:
+            return "accepted"
+        if self.revoked_at:
+            return "revoked"
+        if self.expires_at <= timezone.now():
+            return "expired"
+        return "pending"
+
+    @property
+    def status_label(self) -> str:
+        return {
+            "accepted": _("acceptée"),
+            "revoked": _("annulée"),
+            "expired": _("expirée"),
+            "pending": _("en attente"),
+        }[self.status]
+
+
+class AuditEvent(models.Model):
+    """Append-only record of who changed what outside cases: accounts (invitations, roles, memberships,
+    activation, sign-ins and failed sign-ins) and the directory (structures, operators, partnerships)."""
+
+    class Kind(models.TextChoices):
+        INVITED = "invited", _("Invitation envoyée")
+        INVITATION_RESENT = "invitation_resent", _("Invitation renvoyée")
+        INVITATION_REVOKED = "invitation_revoked", _("Invitation annulée")
+        INVITATION_ACCEPTED = "invitation_accepted", _("Invitation acceptée")
+        ROLES_CHANGED = "roles_changed", _("Rôles modifiés")
+        MEMBERSHIP_ADDED = "membership_added", _("Rattachement ajouté")
+        MEMBERSHIP_REMOVED = "membership_removed", _("Rattachement retiré")
+        DEACTIVATED = "deactivated", _("Compte désactivé")
+        REACTIVATED = "reactivated", _("Compte réactivé")
+        SIGNED_IN = "signed_in", _("Connexion")
+        SIGN_IN_FAILED = "sign_in_failed", _("Échec de connexion")
+        SIGNED_OUT = "signed_out", _("Déconnexion")
+        PASSWORD_CHANGED = "password_changed", _("Mot de passe modifié")
+        CREATED = "created", _("Création")
+        UPDATED = "updated", _("Modification")
+
+    kind = models.CharField(_("type"), max_length=30, choices=Kind.choices, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("auteur"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    actor_label = models.CharField(_("auteur"), max_length=200, blank=True)
+    target_type = models.CharField(_("objet"), max_length=40, db_index=True)
+    target_id = models.CharField(_("identifiant"), max_length=40, blank=True, db_index=True)
+    target_label = models.CharField(_("libellé"), max_length=250, blank=True)
+    changes = models.JSONField(_("changements"), default=dict, blank=True, encoder=DjangoJSONEncoder)
+    ip_address = models.GenericIPAddressField(_("adresse IP"), null=True, blank=True)
+    created_at = models.DateTimeField(_("date"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("événement du journal")
+        verbose_name_plural = _("journal des comptes et de l'annuaire")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["target_type", "target_id"], name="audit_target")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.target_label}"

@@ -16,6 +16,16 @@ class Role(models.TextChoices):
 
 
 CORE_ROLES = frozenset(Role.values)
+# Roles a pole adds (a group of the same name); people get them through the pole's own path (the remplacement
+# pool makes substitutes from accepted applications), never from the core's invitation screen.
+POLE_ROLE_LABELS = {"substitute": _("Remplaçant·e")}
+
+
+def role_label(code: str) -> str:
+    """The French label of a role code (the code itself for a group no code declares)."""
+    if code in CORE_ROLES:
+        return str(Role(code).label)
+    return str(POLE_ROLE_LABELS.get(code, code))
 
 
 def user_roles(user) -> frozenset[str]:

@@ -48,6 +48,24 @@ def case_transition_effects(event_id: int) -> None:
     case_transition_effects_run(event_id=event_id)
 
 
+@tenant_task(retries=3, retry_delay=30)
+def invitation_email_send(invitation_id: int) -> str:
+    """Send (or send again) an invitation's e-mail with its current link. Returns the schema it ran in."""
+    from django.utils import timezone
+
+    from core.models import Invitation
+    from core.services.accounts import invitation_email_message
+
+    invitation = Invitation.objects.filter(pk=invitation_id).select_related("structure", "operator").first()
+    if invitation is None or invitation.accepted_at or invitation.revoked_at:
+        logger.info("invitation e-mail: invitation %s no longer pending in %s", invitation_id, connection.schema_name)
+        return connection.schema_name
+    subject, body = invitation_email_message(invitation)
+    send_mail(subject=subject, message=body, from_email=settings.DEFAULT_FROM_EMAIL, recipient_list=[invitation.email])
+    Invitation.objects.filter(pk=invitation.pk).update(sent_at=timezone.now())
+    return connection.schema_name
+
+
 @platform_task(retries=0)
 def territory_clone_job_run_task(job_id: int) -> None:
     """Run a clone requested from the platform admin's back office (a `ProvisioningJob`), in the public schema."""

@@ -6,7 +6,18 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from core import accounts_views as accounts
+
 urlpatterns = [
+    path("compte/invitation/<str:token>/", accounts.invitation_accept_view, name="invitation_accept"),
+    path("compte/mot-de-passe/", accounts.PasswordResetView.as_view(), name="password_reset"),
+    path("compte/mot-de-passe/envoye/", accounts.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path("compte/mot-de-passe/termine/", accounts.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    path(
+        "compte/mot-de-passe/<uidb64>/<token>/",
+        accounts.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
     path("api/", include("core.api.urls")),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),

@@ -61,6 +61,18 @@ def server_env(**extra: str) -> dict[str, str]:
     }
 
 
+# The test server writes its e-mails as files (one per message) that `sent_mails()` reads back.
+MAIL_DIR = ROOT / "var" / "test-mail"
+MAIL_TO_FILES = {"EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend", "EMAIL_FILE_PATH": str(MAIL_DIR)}
+
+
+def sent_mails() -> list[str]:
+    """The e-mails the test server sent so far (raw messages, oldest first)."""
+    if not MAIL_DIR.exists():
+        return []
+    return [path.read_text() for path in sorted(MAIL_DIR.glob("*.log"), key=lambda p: p.stat().st_mtime)]
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -98,7 +110,7 @@ def http_server(test_territories):
     process = subprocess.Popen(
         [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
         cwd=ROOT,
-        env=server_env(HUEY_IMMEDIATE="true", ALLOWED_HOSTS="*"),
+        env=server_env(HUEY_IMMEDIATE="true", ALLOWED_HOSTS="*", PPE_URL_PORT=str(port), **MAIL_TO_FILES),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )

@@ -80,6 +80,10 @@ ROOT_URLCONF = "core.urls"
 DEFAULT_NOT_FOUND_TENANT_VIEW = "tenants.views.territory_not_found"
 # The public host: the directory of territories and the platform admins' back office.
 PPE_PUBLIC_DOMAIN = env_str("PPE_PUBLIC_DOMAIN", "localhost")
+# Links sent by e-mail (invitations, password reset from a background task) name the territory's host with
+# this scheme and port (empty: the scheme's default port). `make run` sets the port it serves on.
+PPE_URL_SCHEME = env_str("PPE_URL_SCHEME", "http")
+PPE_URL_PORT = env_str("PPE_URL_PORT", "")
 PPE_DOMAIN_SUFFIX = env_str("PPE_DOMAIN_SUFFIX", "localhost")
 # Host → territory, cached in each process (tenants.hosts): how many hosts, and how often (seconds) a process
 # looks whether another one changed a domain or a territory (milliseconds).
@@ -194,6 +198,8 @@ AXES_LOCKOUT_TEMPLATE = "api/lockout.html"
 AXES_IPWARE_PROXY_COUNT = env_int("AXES_PROXY_COUNT", 0)
 LOGIN_URL = "/admin/login/"
 LOGIN_REDIRECT_URL = "/admin/"
+# An invitation link stays valid this many days (a resend issues a new link and invalidates the old one).
+PPE_INVITATION_DAYS = env_int("PPE_INVITATION_DAYS", 7)
 
 # --- Internationalisation: the UI speaks French -------------------------------------------------------------
 LANGUAGE_CODE = "fr-fr"
@@ -338,6 +344,7 @@ X_FRAME_OPTIONS = "SAMEORIGIN"
 # The real mail backend; the outbox's ledger in front of it (a retried background effect never sends twice).
 PPE_EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_BACKEND = "tenants.outbox.mail.LedgerEmailBackend"
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))  # for the file-based backend
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Plateforme Petite Enfance <ne-pas-repondre@localhost>")
 
 LOGGING = {

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from icalendar import Calendar, Event, vCalAddress, vText
 
+from core.links import territory_url
 from core.models import StructureMembership
 from core.roles import Role
 from plugins.remplacement import selectors
@@ -32,13 +33,7 @@ SIGNATURE = "\n\nL'équipe du pôle remplacement"
 
 def site_url(path: str) -> str:
     """An absolute link to a page of the current territory (scheme, host and port of the real site)."""
-    territory = getattr(connection, "tenant", None)
-    host = getattr(territory, "primary_domain", None) or settings.PPE_PUBLIC_DOMAIN
-    scheme = getattr(settings, "PPE_URL_SCHEME", "http")
-    port = str(getattr(settings, "PPE_URL_PORT", "") or "")
-    default = {"http": "80", "https": "443"}.get(scheme)
-    netloc = host if not port or port == default else f"{host}:{port}"
-    return f"{scheme}://{netloc}{path}"
+    return territory_url(path)
 
 
 def _domain() -> str:

@@ -1295,7 +1295,18 @@ def substitute_from_application(*, case: Case, actor) -> Substitute:
     user = get_user_model().objects.filter(username=email).first()
     if user is None:
         user = user_create(
-            email=email, first_name=str(data.get("first_name", "")), last_name=str(data.get("last_name", ""))
+            email=email,
+            first_name=str(data.get("first_name", "")),
+            last_name=str(data.get("last_name", "")),
+            send_welcome=False,
+        )
+    if not user.has_usable_password():
+        # The person sets their password from the invitation's link (the account exists already, so the
+        # pool's record can point to it; accepting the invitation completes it).
+        from core.services.accounts import invitation_create
+
+        invitation_create(
+            email=email, roles=[SUBSTITUTE_ROLE], first_name=user.first_name, last_name=user.last_name, actor=actor
         )
     substitute = Substitute.objects.filter(user=user).first()
     codes = [c for c in (data.get("qualification"), data.get("other_qualification")) if c]

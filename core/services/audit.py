@@ -1,0 +1,70 @@
+"""The journal of who changed what outside cases (`core.models.AuditEvent`): accounts and the directory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+
+from core.models import AuditEvent
+
+
+def _person(actor) -> Any:
+    if actor is None or not getattr(actor, "is_authenticated", False) or getattr(actor, "pk", None) is None:
+        return None
+    return actor
+
+
+def actor_label(actor) -> str:
+    person = _person(actor)
+    if person is None:
+        return str(actor or "")[:200]
+    full = f"{person.first_name} {person.last_name}".strip()
+    return (f"{full} <{person.email}>" if full and person.email else full or person.get_username())[:200]
+
+
+def client_ip(request) -> str | None:
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def audit_record(
+    *,
+    kind: str,
+    target: models.Model | None = None,
+    target_type: str = "",
+    target_id: str | int = "",
+    target_label: str = "",
+    actor=None,
+    changes: dict[str, Any] | None = None,
+    request=None,
+) -> AuditEvent:
+    """Write one journal row. `target` names the changed object (its model name, pk and text), or
+    `target_type`/`target_id`/`target_label` when there is no row (a failed sign-in for an unknown name)."""
+    if target is not None:
+        target_type = target_type or target._meta.model_name
+        target_id = target.pk
+        target_label = target_label or str(target)
+    return AuditEvent.objects.create(
+        kind=kind,
+        actor=_person(actor),
+        actor_label=actor_label(actor),
+        target_type=target_type[:40],
+        target_id=str(target_id or "")[:40],
+        target_label=str(target_label)[:250],
+        changes=changes or {},
+        ip_address=client_ip(request),
+    )
+
+
+def audit_list(*, target: models.Model | None = None, target_type: str = "", target_id: str | int = ""):
+    """The journal of one object, newest first."""
+    queryset = AuditEvent.objects.select_related("actor")
+    if target is not None:
+        target_type, target_id = target._meta.model_name, target.pk
+    if target_type:
+        queryset = queryset.filter(target_type=target_type)
+    if target_id != "":
+        queryset = queryset.filter(target_id=str(target_id))
+    return queryset
