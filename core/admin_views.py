@@ -129,18 +129,40 @@ class StructurePartnershipsView(WagtailAdminTemplateMixin, TemplateView):
     header_icon = "doc-full"
 
     def dispatch(self, request, *args, **kwargs):
-        if not request.user.has_perm("core.change_structure"):
+        # Staff read a structure's page; recording a partnership takes the model permission or coordination.
+        roles = user_roles(request.user)
+        may_change = request.user.has_perm("core.change_structure") or bool(
+            roles & {Role.PLATFORM_ADMIN, Role.POLE_COORDINATOR}
+        )
+        may_read = may_change or bool(roles & {Role.CASE_WORKER})
+        if not may_read or (request.method == "POST" and not may_change):
             raise PermissionDenied
+        self.may_change = may_change
         self.structure = get_object_or_404(Structure, pk=kwargs["pk"])
         return super().dispatch(request, *args, **kwargs)
 
     def get_page_title(self) -> str:
-        return f"Partenariats de {self.structure}"
+        return str(self.structure)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        from core.services.audit import audit_describe, audit_list
+        from workflows.engine import compiled_version
+
         context = super().get_context_data(**kwargs)
-        context["structure"] = self.structure
-        context["history"] = self.structure.partnerships.order_by("-start_date")
+        structure = self.structure
+        context["structure"] = structure
+        context["history"] = structure.partnerships.order_by("-start_date")
+        context["members"] = structure.memberships.select_related("user").order_by("user__last_name")
+        cases = list(structure.cases.select_related("workflow").order_by("-created_at")[:50])
+        for case in cases:
+            case.state_label = compiled_version(case.workflow_version_id).state_label(case.state)
+        context["cases"] = cases
+        journal = list(audit_list(target=structure)[:50])
+        for event in journal:
+            event.description = audit_describe(event)
+        context["journal"] = journal
+        context["people_admin"] = Role.PLATFORM_ADMIN in user_roles(self.request.user)
+        context["may_change"] = self.may_change
         context.setdefault("form", PartnershipForm(initial={"municipality": self._municipality()}))
         return context
 

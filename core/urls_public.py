@@ -1,12 +1,35 @@
 """URLs of the public host (public schema): tenants' own (the directory of territories, the platform admins'
 back office and API), with the content-aware platform API of the core in front."""
 
+from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from core import platform_api as api
 from tenants.urls_public import urlpatterns as tenants_urlpatterns
 
+# Password reset of the platform's staff (Django's views and the admin's French templates; the link in the
+# e-mail names the host the request came to). The admin's login page links to `admin_password_reset`.
+password_reset_urlpatterns = [
+    path("plateforme/admin/mot-de-passe/", auth_views.PasswordResetView.as_view(), name="admin_password_reset"),
+    path(
+        "plateforme/admin/mot-de-passe/envoye/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "plateforme/admin/mot-de-passe/termine/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+    path(
+        "plateforme/admin/mot-de-passe/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+]
+
 urlpatterns = [
+    *password_reset_urlpatterns,
     path("plateforme/api/v1/territoires/", api.PlatformTerritoriesView.as_view(), name="platform_territories"),
     path("plateforme/api/v1/territoires/<str:code>/", api.TerritoryDetailView.as_view(), name="platform_territory"),
     path(

@@ -10,6 +10,7 @@ from django.utils.html import format_html
 from wagtail import hooks
 from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
 from wagtail.admin.ui.tables import Column
+from wagtail.admin.views.generic.models import CreateView, EditView
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from core.admin_views import PoleSettingsView, StructurePartnershipsView
@@ -92,10 +93,28 @@ class PartnershipColumn(Column):
         return context
 
 
+class StructureCreateView(CreateView):
+    def save_instance(self):  # through the audited directory service
+        from core.services.directory import STRUCTURE_FIELDS, structure_create
+
+        data = {k: v for k, v in self.form.cleaned_data.items() if k in STRUCTURE_FIELDS}
+        return structure_create(actor=self.request.user, **data)
+
+
+class StructureEditView(EditView):
+    def save_instance(self):  # through the audited directory service (it records what changed)
+        from core.services.directory import STRUCTURE_FIELDS, structure_update
+
+        data = {k: v for k, v in self.form.cleaned_data.items() if k in STRUCTURE_FIELDS}
+        return structure_update(structure=Structure.objects.get(pk=self.object.pk), actor=self.request.user, **data)
+
+
 class StructureViewSet(ModelViewSet):
-    """The territory's structures; each links to its partnership history with its municipality."""
+    """The territory's structures; each links to its page (members, cases, partnership history, journal)."""
 
     model = Structure
+    add_view_class = StructureCreateView
+    edit_view_class = StructureEditView
     icon = "home"
     menu_label = "Structures"
     add_to_admin_menu = True

@@ -113,7 +113,7 @@ def person_invite(
         _substitute_record(email, first_name, last_name)
     _invite(territory, email=email, roles=roles, structure=structure, operator=operator, first_name=first_name,
             last_name=last_name, actor=actor)  # fmt: skip
-    invitation_follow(invitation_link(email), password=password)
+    invitation_follow(invitation_link(email), password=password, first_name=first_name, last_name=last_name)
     connection.set_tenant(territory)
     from django.contrib.auth import get_user_model
 

@@ -70,7 +70,20 @@ def audit_list(*, target: models.Model | None = None, target_type: str = "", tar
     return queryset
 
 
+def _verbose_names(target_type: str) -> dict[str, str]:
+    from django.apps import apps
+
+    try:
+        model = apps.get_model("core", target_type)
+    except LookupError:
+        return {}
+    return {field.name: str(getattr(field, "verbose_name", field.name)) for field in model._meta.get_fields()}
+
+
 CHANGE_LABELS = {
+    "partnership": "partenariat",
+    "start_date": "à partir du",
+    "services": "services",
     "email": "adresse",
     "structure": "structure",
     "operator": "opérateur",
@@ -96,8 +109,9 @@ def audit_describe(event: AuditEvent) -> str:
         parts.append("rôles : " + ", ".join(role_label(c) for c in changes.pop("roles")))
     if changes.pop("replaced", False):
         parts.append("remplacée par une nouvelle invitation")
+    fields = _verbose_names(event.target_type)
     for key, value in changes.items():
-        label = CHANGE_LABELS.get(key, key.replace("_", " "))
+        label = CHANGE_LABELS.get(key) or fields.get(key) or key.replace("_", " ")
         if isinstance(value, list) and len(value) == 2:
             parts.append(f"{label} : {value[0] or '—'} → {value[1] or '—'}")
         elif isinstance(value, dict | list):

@@ -11,7 +11,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from core.models import MunicipalityPartnership, Operator, Structure
+from core.models import AuditEvent, MunicipalityPartnership, Operator, Structure
+from core.services.audit import audit_record
 
 logger = logging.getLogger("ppe.directory")
 
@@ -25,13 +26,19 @@ OPERATOR_FIELDS = (
 )  # fmt: skip
 
 
-def _assign(instance: Any, fields: dict[str, Any], allowed: tuple[str, ...]) -> None:
+def _assign(instance: Any, fields: dict[str, Any], allowed: tuple[str, ...]) -> dict[str, list[str]]:
+    """Set the fields; returns what changed ({field: [before, after]} as text) for the journal."""
     unknown = set(fields) - set(allowed) - {"services"}
     if unknown:
         raise ValueError(f"unknown fields: {sorted(unknown)}")
+    changes = {}
     for name, value in fields.items():
         if name != "services":
+            before = getattr(instance, name, None)
+            if before != value:
+                changes[name] = ["" if before is None else str(before), "" if value is None else str(value)]
             setattr(instance, name, value)
+    return changes
 
 
 @transaction.atomic
@@ -40,14 +47,17 @@ def structure_create(*, actor=None, **fields: Any) -> Structure:
     _assign(structure, fields, STRUCTURE_FIELDS)
     structure.full_clean()
     structure.save()
+    audit_record(kind=AuditEvent.Kind.CREATED, target=structure, actor=actor)
     return structure
 
 
 @transaction.atomic
 def structure_update(*, structure: Structure, actor=None, **fields: Any) -> Structure:
-    _assign(structure, fields, STRUCTURE_FIELDS)
+    changes = _assign(structure, fields, STRUCTURE_FIELDS)
     structure.full_clean()
     structure.save()
+    if changes:
+        audit_record(kind=AuditEvent.Kind.UPDATED, target=structure, actor=actor, changes=changes)
     return structure
 
 
@@ -60,17 +70,24 @@ def operator_create(*, actor=None, **fields: Any) -> Operator:
     operator.save()
     if services is not None:
         operator.services.set(services)
+    audit_record(kind=AuditEvent.Kind.CREATED, target=operator, actor=actor)
     return operator
 
 
 @transaction.atomic
 def operator_update(*, operator: Operator, actor=None, **fields: Any) -> Operator:
     services = fields.pop("services", None)
-    _assign(operator, fields, OPERATOR_FIELDS)
+    changes = _assign(operator, fields, OPERATOR_FIELDS)
     operator.full_clean()
     operator.save()
     if services is not None:
+        before = {s.pk for s in operator.services.all()}
         operator.services.set(services)
+        after = {s.pk for s in operator.services.all()}
+        if before != after:
+            changes["services"] = ", ".join(sorted(str(s) for s in operator.services.all()))
+    if changes:
+        audit_record(kind=AuditEvent.Kind.UPDATED, target=operator, actor=actor, changes=changes)
     return operator
 
 
@@ -123,6 +140,13 @@ def partnership_change(
         current.end_date = start_date - dt.timedelta(days=1)
         current.save(update_fields=["end_date"])
     new.save()
+    audit_record(
+        kind=AuditEvent.Kind.UPDATED,
+        target=structure,
+        actor=actor,
+        changes={"partnership": [current.get_kind_display() if current else "", new.get_kind_display()],
+                 "start_date": ["", f"{start_date:%d/%m/%Y}"]},
+    )  # fmt: skip
     logger.info(
         "structure %s: partnership %s from %s by %s", structure.pk, kind, start_date, getattr(actor, "username", actor)
     )

@@ -7,6 +7,7 @@ from django.test import TestCase
 
 from core.models import AuditEvent, Invitation, Structure
 from core.roles import Role
+from core.services.directory import structure_update
 from tests.people import invitation_follow, invitation_link, person_client, person_invite
 
 
@@ -52,3 +53,17 @@ def test_the_people_screens_refuse_other_roles(tenant):
     assert client.post(
         "/admin/personnes/inviter/", {"email": "x@example.org", "roles": ["platform_admin"]}
     ).status_code in (302, 403)
+
+
+def test_the_structure_page_shows_its_members_cases_and_who_changed_what(tenant):
+    admin = person_invite(tenant, role=Role.PLATFORM_ADMIN, first_name="Aline", last_name="Admin")
+    client = person_client(tenant, admin)
+    structure = Structure.objects.filter(is_active=True, cases__isnull=False).order_by("pk").first()
+    director = person_invite(tenant, role=Role.STRUCTURE_MEMBER, structure=structure, first_name="Anne")
+    before = structure.places
+    structure_update(structure=structure, places=before + 2, actor=admin)  # what the edit screen calls
+    page = client.get(f"/admin/partenariats/{structure.pk}/").content.decode()
+    assert director.email in page
+    assert structure.cases.first().reference in page
+    assert "Aline Admin" in page.split("Journal de la fiche")[1]
+    assert f"places agréées : {before} → {before + 2}" in page
