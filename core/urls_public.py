@@ -4,9 +4,12 @@ back office and API), with the content-aware platform API of the core in front."
 from django.urls import path
 
 from core import platform_api as api
+from core.site_files import favicon, robots_txt
 from tenants.urls_public import urlpatterns as tenants_urlpatterns
 
 urlpatterns = [
+    path("favicon.ico", favicon),
+    path("robots.txt", robots_txt),
     path("plateforme/api/v1/territoires/", api.PlatformTerritoriesView.as_view(), name="platform_territories"),
     path("plateforme/api/v1/territoires/<str:code>/", api.TerritoryDetailView.as_view(), name="platform_territory"),
     path(
@@ -30,3 +33,6 @@ urlpatterns = [
     path("plateforme/api/v1/restaurations/", api.RestoreView.as_view(), name="platform_restore"),
     *tenants_urlpatterns,
 ]
+
+handler404 = "core.views.page_not_found"
+handler500 = "core.api.views.server_error"
