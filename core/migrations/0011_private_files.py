@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0009_invitation_auditevent'),
+        ('core', '0010_case_event_pole'),
     ]
 
     operations = [
