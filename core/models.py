@@ -10,6 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, ConcurrentTransition, ConcurrentTransitionMixin, FSMField, transition
 
+from tenants.storage import private_storage
+
 POSTCODE = RegexValidator(r"^\d{5}$", _("Code postal invalide (5 chiffres)."))
 
 
@@ -413,7 +415,7 @@ class CaseAttachment(models.Model):
     """A file joined to a case. Its type is the one sniffed from its bytes (core.uploads), never the client's."""
 
     case = models.ForeignKey(Case, verbose_name=_("dossier"), on_delete=models.PROTECT, related_name="attachments")
-    file = models.FileField(_("fichier"), upload_to=_attachment_path, max_length=255)
+    file = models.FileField(_("fichier"), upload_to=_attachment_path, storage=private_storage, max_length=255)
     name = models.CharField(_("nom"), max_length=200)
     content_type = models.CharField(_("type"), max_length=120)
     size = models.PositiveBigIntegerField(_("taille (octets)"))
@@ -468,7 +470,9 @@ class KitMerge(models.Model):
     pulled = models.JSONField(_("mises à jour récupérées"), default=list, help_text="[{ident, label}]")
     kept = models.JSONField(_("conflits gardés tels quels"), default=list, help_text="[{ident, label}]")
     sections = models.JSONField(_("sections touchées"), default=list)
-    before = models.FileField(_("configuration avant la fusion"), upload_to="kits/merges/", max_length=255)
+    before = models.FileField(
+        _("configuration avant la fusion"), upload_to="kits/merges/", storage=private_storage, max_length=255
+    )
     base_before = models.JSONField(_("base de fusion avant"), default=dict)
     undone_at = models.DateTimeField(_("annulé le"), null=True, blank=True)
     undone_by = models.CharField(_("annulé par"), max_length=200, blank=True)

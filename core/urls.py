@@ -1,14 +1,18 @@
 """URLs of a territory's host: its API, its Wagtail admin, its documents, then its pages."""
 
 from django.conf import settings
-from django.urls import include, path
+from django.urls import include, path, re_path
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from core import accounts_views as accounts
+from core.media import media_serve
+from core.site_files import favicon, robots_txt
 
 urlpatterns = [
+    path("favicon.ico", favicon, name="favicon"),
+    path("robots.txt", robots_txt, name="robots_txt"),
     path("compte/invitation/<str:token>/", accounts.invitation_accept_view, name="invitation_accept"),
     path("compte/mot-de-passe/", accounts.PasswordResetView.as_view(), name="password_reset"),
     path("compte/mot-de-passe/envoye/", accounts.PasswordResetDoneView.as_view(), name="password_reset_done"),
@@ -23,10 +27,8 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
 ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Only the territory's published images are media (core.media), in every mode; private files have no URL.
+urlpatterns += [re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.+)$", media_serve, name="media")]
 
 urlpatterns += [path("remplacement/", include("plugins.remplacement.urls"))]
 

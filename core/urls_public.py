@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from core import platform_api as api
+from core.site_files import favicon, robots_txt
 from tenants.urls_public import urlpatterns as tenants_urlpatterns
 
 # Password reset of the platform's staff (Django's views and the admin's French templates; the link in the
@@ -30,6 +31,8 @@ password_reset_urlpatterns = [
 
 urlpatterns = [
     *password_reset_urlpatterns,
+    path("favicon.ico", favicon),
+    path("robots.txt", robots_txt),
     path("plateforme/api/v1/territoires/", api.PlatformTerritoriesView.as_view(), name="platform_territories"),
     path("plateforme/api/v1/territoires/<str:code>/", api.TerritoryDetailView.as_view(), name="platform_territory"),
     path(
@@ -53,3 +56,6 @@ urlpatterns = [
     path("plateforme/api/v1/restaurations/", api.RestoreView.as_view(), name="platform_restore"),
     *tenants_urlpatterns,
 ]
+
+handler404 = "core.views.page_not_found"
+handler500 = "core.api.views.server_error"

@@ -33,6 +33,7 @@ from tenants.media import _tenant_root, territory_files
 from tenants.migrations_state import migrations_missing
 from tenants.models import DEPARTEMENT_CODE, Domain, Territory, TerritoryPole
 from tenants.postgres import PostgresToolError, pg_args, pg_bin, pg_run, rename_schema_sql
+from tenants.storage import PRIVATE
 
 logger = logging.getLogger("ppe.tenants")
 
@@ -74,7 +75,7 @@ def _walk(storage: Storage, folder: str = "") -> list[str]:
 def _files(schema: str) -> list[tuple[str, str]]:
     """(storage key, name) of every file of the territory."""
     found: dict[tuple[str, str], None] = {}
-    storages_seen: dict[str, Storage] = {"default": default_storage}
+    storages_seen: dict[str, Storage] = {"default": default_storage, PRIVATE: storages[PRIVATE]}
     for model, field, name in territory_files(schema):
         key = _storage_key(field.storage, model, field)
         storages_seen.setdefault(key, field.storage)

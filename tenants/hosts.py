@@ -27,7 +27,9 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save
+from django.http.request import split_domain_port
 from django_tenants.middleware.main import TenantMainMiddleware
+from django_tenants.utils import remove_www
 
 _UNKNOWN = object()  # a host that names no territory (cached too: a scanner's requests cost no query either)
 
@@ -125,8 +127,20 @@ def host_cache_connect() -> None:
             signal.connect(host_cache_clear, sender=model, dispatch_uid=f"ppe.host_cache.{signal}.{model.__name__}")
 
 
+def hostname_normalise(host: str) -> str:
+    """A request's host as domains are stored: without its port, lower case, without the trailing dot of a
+    fully qualified name (`Ille-et-Vilaine.Localhost.:8000` → `ille-et-vilaine.localhost`), without `www.`."""
+    domain, _port = split_domain_port(host)
+    return remove_www(domain.rstrip("."))
+
+
 class CachedTenantMiddleware(TenantMainMiddleware):
-    """django-tenants' middleware, with the host → territory lookup answered from `host_cache`."""
+    """django-tenants' middleware, with the host → territory lookup answered from `host_cache`, host names
+    matched case-insensitively and with or without a trailing dot."""
+
+    @staticmethod
+    def hostname_from_request(request):
+        return hostname_normalise(request.get_host())
 
     def get_tenant(self, domain_model, hostname):
         territory = host_cache.territory(hostname, lambda: super(CachedTenantMiddleware, self).get_tenant(

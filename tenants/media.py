@@ -14,6 +14,8 @@ from django.core.files.storage import Storage, default_storage
 from django.db import models
 from django_tenants.utils import schema_context
 
+from tenants.storage import private_storage
+
 logger = logging.getLogger("ppe.tenants")
 
 
@@ -60,7 +62,8 @@ def territory_files_delete(schema_name: str) -> int:
     """Delete a territory's files: those its rows name, in each field's storage, then the territory's own
     folder of tenant-aware storages (left-over files included). Returns the number of files deleted."""
     deleted = 0
-    storages_seen: dict[int, Storage] = {id(default_storage): default_storage}
+    private = private_storage()
+    storages_seen: dict[int, Storage] = {id(default_storage): default_storage, id(private): private}
     for _model, field, name in list(territory_files(schema_name)):
         storages_seen[id(field.storage)] = field.storage
         with schema_context(schema_name):

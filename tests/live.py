@@ -16,6 +16,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -93,7 +94,7 @@ def _wait_until_up(port: int, process: subprocess.Popen, timeout: float = 60) ->
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"test server exited: {process.stdout.read().decode() if process.stdout else ''}")
+            raise RuntimeError(f"test server exited: {server_output(process)}")
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
             return
@@ -104,25 +105,53 @@ def _wait_until_up(port: int, process: subprocess.Popen, timeout: float = 60) ->
     raise RuntimeError("test server did not start in time")
 
 
-@pytest.fixture(scope="session")
-def http_server(test_territories):
-    port = free_port()
+def server_start(port: int, **extra: str) -> subprocess.Popen:
+    """`manage.py runserver` on the test database (as `make run` serves; `PPE_TEST_DEBUG="true"` for DEBUG on),
+    once it answers. Stop it with `server_stop`."""
+    log = tempfile.TemporaryFile()  # noqa: SIM115 (a file, not a pipe: a chatty server never blocks on it)
     process = subprocess.Popen(
         [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
         cwd=ROOT,
-        env=server_env(HUEY_IMMEDIATE="true", ALLOWED_HOSTS="*", PPE_URL_PORT=str(port), **MAIL_TO_FILES),
-        stdout=subprocess.PIPE,
+        env=server_env(HUEY_IMMEDIATE="true", ALLOWED_HOSTS="*", PPE_URL_PORT=str(port), **MAIL_TO_FILES, **extra),
+        stdout=log,
         stderr=subprocess.STDOUT,
     )
+    process.log = log
     try:
         _wait_until_up(port, process)
+    except BaseException:
+        server_stop(process)
+        raise
+    return process
+
+
+def server_output(process: subprocess.Popen) -> str:
+    """What a test server printed so far."""
+    log = getattr(process, "log", None)
+    if log is None:
+        return process.stdout.read().decode() if process.stdout else ""
+    log.seek(0)
+    return log.read().decode(errors="replace")
+
+
+def server_stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    if getattr(process, "log", None) is not None:
+        process.log.close()
+
+
+@pytest.fixture(scope="session")
+def http_server(test_territories):
+    port = free_port()
+    process = server_start(port)
+    try:
         yield LiveServer(port=port, process=process)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        server_stop(process)
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,6 @@ import phonenumbers
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import RegexValidator
 from django.utils.text import get_valid_filename
@@ -26,6 +25,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.fr import siren, siret
 
 from tenants.lru import LRUCache
+from tenants.storage import private_storage
 from workflows import registry
 from workflows.conditions import FieldInfo, condition_rule
 from workflows.exceptions import ExpressionError, FormInvalid
@@ -595,12 +595,13 @@ def references_for(form: FormSpec) -> dict[str, list[tuple[str, str]]]:
 
 
 def files_store(values: dict[str, Any], *, folder: str) -> dict[str, Any]:
-    """Save the uploaded files among cleaned values; replace each by `{name, path, size, content_type}`."""
+    """Save the uploaded files among cleaned values in the private storage (served only by permission-checked
+    views: core.downloads.form_file_response); replace each by `{name, path, size, content_type}`."""
     stored = dict(values)
     for code, value in values.items():
         if isinstance(value, UploadedFile):
             name = get_valid_filename(value.name) or "fichier"
-            path = default_storage.save(f"{folder}/{uuid.uuid4().hex[:12]}/{name}", value)
+            path = private_storage().save(f"{folder}/{uuid.uuid4().hex[:12]}/{name}", value)
             stored[code] = {"name": value.name, "path": path, "size": value.size, "content_type": value.content_type}
     return stored
 

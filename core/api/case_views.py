@@ -5,7 +5,7 @@ history; and the published workflows with the JSON Schema of each form. Errors o
 
 from __future__ import annotations
 
-from django.http import FileResponse
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import filters, status, viewsets
@@ -29,6 +29,7 @@ from core.api.serializers import (
     TransitionApplySerializer,
     WorkflowSerializer,
 )
+from core.downloads import file_response
 from core.models import Case
 from core.plugins import disabled_poles
 from core.selectors.case_work import case_attachments, case_events_visible
@@ -206,15 +207,11 @@ class CaseViewSet(viewsets.GenericViewSet):
         responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
     )  # fmt: skip
     @action(detail=True, methods=["get"], url_path=r"attachments/(?P<attachment>[0-9]{1,18})/download")
-    def attachment_download(self, request: Request, reference: str, attachment: str) -> FileResponse:
+    def attachment_download(self, request: Request, reference: str, attachment: str) -> HttpResponse:
         found = case_attachments(case=self._case(reference), user=request.user).filter(pk=int(attachment)).first()
         if found is None:
             raise NotFound("Ce dossier n'a pas de pièce jointe portant cet identifiant.")
-        response = FileResponse(found.file.open("rb"), as_attachment=True, filename=found.name)
-        response["Content-Type"] = found.content_type
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-        return response
+        return file_response(found.file, filename=found.name, content_type=found.content_type)
 
 
 def _workflow_data(definition) -> dict | None:

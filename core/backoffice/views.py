@@ -29,6 +29,7 @@ from core.backoffice.forms import (
     form_raw_values,
     transition_form_class,
 )
+from core.downloads import file_response
 from core.models import Case, Comment, Structure
 from core.roles import user_roles
 from core.selectors.case_work import (
@@ -481,6 +482,4 @@ def attachment_download_view(request, pk: int):
     attachment = attachment_get(user=request.user, pk=pk)
     if attachment is None:
         raise Http404("Pièce jointe introuvable.")
-    return FileResponse(
-        attachment.file.open("rb"), as_attachment=True, filename=attachment.name, content_type=attachment.content_type
-    )
+    return file_response(attachment.file, filename=attachment.name, content_type=attachment.content_type)

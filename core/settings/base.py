@@ -107,7 +107,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    "core.middleware.TerritoryRedirectMiddleware",  # Wagtail's redirects, not on the public host
     "csp.middleware.CSPMiddleware",
     "core.api.idempotency.IdempotencyMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -222,6 +222,9 @@ MULTITENANT_RELATIVE_MEDIA_ROOT = "%s"
 STORAGES = {
     "default": {"BACKEND": "django_tenants.files.storage.TenantFileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # Private files (attachments, form files, conventions, deliberations, diplomas): outside MEDIA_ROOT, one
+    # folder per territory, no URL; handed out by permission-checked views only (tenants.storage, core.downloads).
+    "private": {"BACKEND": "tenants.storage.TenantPrivateStorage"},
     # Territory backups (tenants.TerritoryBackup): everyone's data, so outside MEDIA_ROOT, served by no URL
     # (platform admins download them through a permission-checked view), readable by their owner only.
     "backups": {
@@ -233,6 +236,13 @@ STORAGES = {
         },
     },
 }
+PPE_PRIVATE_DIR = Path(env_str("PPE_PRIVATE_DIR", str(VAR_DIR / "private")))
+# How a permission-checked download hands its file over: "django" (the application streams it), or, behind a
+# web server that serves the private folder as an internal location, "x-accel-redirect" (nginx: the response
+# carries X-Accel-Redirect: PPE_FILE_ACCEL_PREFIX + <schema>/<name>) or "x-sendfile" (Apache, lighttpd: the
+# absolute path). Storages without local paths (S3) are always streamed.
+PPE_FILE_SERVE = env_str("PPE_FILE_SERVE", "django")
+PPE_FILE_ACCEL_PREFIX = env_str("PPE_FILE_ACCEL_PREFIX", "/_private/")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
@@ -245,6 +255,8 @@ WAGTAIL_USER_TIME_ZONES = ["Europe/Paris"]
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 # Wagtail's own background tasks carry no territory: run them immediately, in the request's schema.
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+# Documents always go through Wagtail's serve view (collection privacy checked), never a media URL.
+WAGTAILDOCS_SERVE_METHOD = "serve_view"
 WAGTAILDOCS_EXTENSIONS = ["pdf", "docx", "xlsx", "odt", "ods", "csv", "txt", "png", "jpg", "jpeg"]
 
 # --- REST API -----------------------------------------------------------------------------------------------

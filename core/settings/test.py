@@ -3,7 +3,7 @@
 from core.env import env_bool, env_str
 from core.settings.base import *
 
-DEBUG = False
+DEBUG = env_bool("PPE_TEST_DEBUG", False)  # a test server as `make run` serves sets it on
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 HUEY["immediate"] = env_bool("HUEY_IMMEDIATE", True)  # a real consumer started by a test sets it off
 PPE_EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")  # files for test servers
@@ -19,3 +19,4 @@ AXES_FAILURE_LIMIT = 3
 if CACHES["cms"]["BACKEND"].endswith("FileBasedCache"):
     CACHES["cms"]["LOCATION"] = str(VAR_DIR / "test-cache" / "cms")
 STORAGES["backups"]["OPTIONS"]["location"] = str(VAR_DIR / "test-backups")
+PPE_PRIVATE_DIR = VAR_DIR / "test-private"

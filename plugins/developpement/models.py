@@ -7,6 +7,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from wagtail.fields import RichTextField
 
+from tenants.storage import private_storage
+
 
 class DeliberationTemplate(models.Model):
     """A model deliberation for a collectivity setting up a SIEG, with the case's data in template syntax."""
@@ -98,7 +100,7 @@ class DeliberationDraft(models.Model):
     kind = models.CharField(_("délibération"), max_length=30, choices=DeliberationTemplate.Kind.choices)
     title = models.CharField(_("titre"), max_length=200)
     body_html = models.TextField(_("texte"))
-    pdf = models.FileField(_("PDF"), upload_to="developpement/deliberations/")
+    pdf = models.FileField(_("PDF"), upload_to="developpement/deliberations/", storage=private_storage)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

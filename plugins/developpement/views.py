@@ -8,12 +8,13 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.generic import TemplateView, View
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
+from core.downloads import file_response
 from core.models import Case
 from core.roles import Role, user_roles
 from plugins.developpement import services
@@ -96,4 +97,4 @@ class DevelopmentCaseView(StaffOnly, WagtailAdminTemplateMixin, TemplateView):
 class DeliberationPdfView(StaffOnly, View):
     def get(self, request, pk: int):
         draft = get_object_or_404(DeliberationDraft, pk=pk)
-        return FileResponse(draft.pdf.open("rb"), content_type="application/pdf", filename=f"{draft.title}.pdf")
+        return file_response(draft.pdf, content_type="application/pdf", filename=f"{draft.title}.pdf", inline=True)

@@ -21,6 +21,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tenants.storage import private_storage
+
 INSEE_CODE = RegexValidator(r"^(\d{5}|2[AB]\d{3})$", _("Code INSEE de commune invalide (5 caractères)."))
 
 
@@ -125,7 +127,9 @@ class SubstituteQualification(models.Model):
 
     substitute = models.ForeignKey(Substitute, on_delete=models.CASCADE, related_name="diplomas")
     qualification = models.ForeignKey(Qualification, on_delete=models.PROTECT, related_name="+")
-    diploma_file = models.FileField(_("diplôme"), upload_to="remplacement/diplomes/", blank=True)
+    diploma_file = models.FileField(
+        _("diplôme"), upload_to="remplacement/diplomes/", storage=private_storage, blank=True
+    )
     obtained_on = models.DateField(_("obtenu le"), null=True, blank=True)
     verified_at = models.DateTimeField(_("vérifié le"), null=True, blank=True)
 
@@ -161,7 +165,7 @@ class SubstituteDocument(models.Model):
         related_name="+",
         verbose_name=_("diplôme concerné"),
     )
-    file = models.FileField(_("fichier"), upload_to="remplacement/documents/")
+    file = models.FileField(_("fichier"), upload_to="remplacement/documents/", storage=private_storage)
     original_name = models.CharField(_("nom du fichier"), max_length=200)
     issued_on = models.DateField(_("délivré le"), null=True, blank=True)
     expires_on = models.DateField(_("valable jusqu'au"), null=True, blank=True, db_index=True)

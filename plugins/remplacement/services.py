@@ -1272,9 +1272,9 @@ CRIMINAL_RECORD_VALIDITY_DAYS = 90
 
 def _stored_file_open(value: Mapping[str, Any]):
     """A file a case form stored, opened through the storage API (never a path on disk)."""
-    from django.core.files.storage import default_storage
+    from tenants.storage import stored_file_open
 
-    return default_storage.open(value["path"], "rb")
+    return stored_file_open(value)
 
 
 @transaction.atomic

@@ -641,9 +641,9 @@ def export(request: HttpRequest, year: int, month: int, by: str, fmt: str) -> Ht
 @pole_view
 def document_download(request: HttpRequest, pk: int) -> HttpResponse:
     """A document of a substitute's record: the person themself or a coordinator."""
-    from django.http import FileResponse
+    from core.downloads import file_response
 
     document = get_object_or_404(SubstituteDocument.objects.select_related("substitute"), pk=pk)
     if not selectors.is_coordinator(request.user) and document.substitute.user_id != request.user.pk:
         raise PermissionDenied("Ce document n'est pas le vôtre.")
-    return FileResponse(document.file.open("rb"), as_attachment=True, filename=document.original_name)
+    return file_response(document.file, filename=document.original_name)

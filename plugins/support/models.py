@@ -8,6 +8,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from wagtail.fields import RichTextField
 
+from tenants.storage import private_storage
+
 
 class ProposalRule(models.Model):
     """A rule that proposes a catalogue service when a diagnosed profile meets its CEL condition."""
@@ -185,13 +187,15 @@ class Convention(models.Model):
     operator = models.ForeignKey("core.Operator", null=True, blank=True, on_delete=models.PROTECT)
     title = models.CharField(_("titre"), max_length=200)
     body_html = models.TextField(_("texte"))
-    pdf = models.FileField(_("PDF"), upload_to="support/conventions/")
+    pdf = models.FileField(_("PDF"), upload_to="support/conventions/", storage=private_storage)
     generated_at = models.DateTimeField(_("générée le"), auto_now_add=True)
     platform_signed_on = models.DateField(_("signée par la plateforme le"), null=True, blank=True)
     platform_signatory = models.CharField(_("signataire pour la plateforme"), max_length=150, blank=True)
     counterparty_signed_on = models.DateField(_("signée par l'autre partie le"), null=True, blank=True)
     counterparty_signatory = models.CharField(_("signataire pour l'autre partie"), max_length=150, blank=True)
-    signed_pdf = models.FileField(_("exemplaire signé"), upload_to="support/conventions/signed/", blank=True)
+    signed_pdf = models.FileField(
+        _("exemplaire signé"), upload_to="support/conventions/signed/", storage=private_storage, blank=True
+    )
     signed_pdf_uploaded_at = models.DateTimeField(_("exemplaire signé déposé le"), null=True, blank=True)
     # Set when the proposals are revised after the convention was drawn up: kept for the record, replaced.
     superseded_at = models.DateTimeField(_("remplacée le"), null=True, blank=True)

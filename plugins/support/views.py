@@ -12,12 +12,13 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.generic import TemplateView, View
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
+from core.downloads import file_response
 from core.models import Case, Operator
 from core.roles import Role, user_roles
 from core.selectors.cases import available_transitions
@@ -221,8 +222,8 @@ class SupportCaseView(StaffOnly, WagtailAdminTemplateMixin, TemplateView):
 class ConventionPdfView(StaffOnly, View):
     def get(self, request, pk: int):
         convention = get_object_or_404(Convention, pk=pk)
-        return FileResponse(convention.pdf.open("rb"), content_type="application/pdf",
-                            filename=services.convention_filename(convention))  # fmt: skip
+        return file_response(convention.pdf, content_type="application/pdf", inline=True,
+                             filename=services.convention_filename(convention))  # fmt: skip
 
 
 class EvaluationDashboardView(StaffOnly, WagtailAdminTemplateMixin, TemplateView):

@@ -14,6 +14,7 @@ from tenants.backup import BackupError, territory_backup, territory_restore
 from tenants.models import Domain, Territory, TerritoryPole
 from tenants.postgres import rename_schema_sql
 from tenants.services import territory_delete
+from tenants.storage import private_storage
 
 KEY_TABLES = ("auth_user", "core_structure", "core_catalogueservice", "wagtailcore_page", "wagtailcore_revision")
 
@@ -46,13 +47,19 @@ def _fill(territory):
         if default_storage.exists("documents/charte.txt"):
             default_storage.delete("documents/charte.txt")
         default_storage.save("documents/charte.txt", ContentFile(b"charte sign\xc3\xa9e"))
+        if private_storage().exists(PRIVATE_NAME):  # and a private one (a form file: no row names it either)
+            private_storage().delete(PRIVATE_NAME)
+        private_storage().save(PRIVATE_NAME, ContentFile(b"statuts"))
 
 
-def _file(schema: str, name: str = "documents/charte.txt") -> str | None:
+PRIVATE_NAME = "cases/ESSAI-1/abc/statuts.pdf"
+
+
+def _file(schema: str, name: str = "documents/charte.txt", storage=default_storage) -> str | None:
     with schema_context(schema):
-        if not default_storage.exists(name):
+        if not storage.exists(name):
             return None
-        with default_storage.open(name) as handle:
+        with storage.open(name) as handle:
             return handle.read().decode()
 
 
@@ -66,11 +73,13 @@ def test_backup_drop_restore_gives_identical_data(scratch_territory):
     archive = territory_backup(territory=territory)
     territory_delete(territory=Territory.objects.get(pk=territory.pk))
     assert _file(identity[0]) is None  # deleting a territory deletes its files
+    assert _file(identity[0], PRIVATE_NAME, private_storage()) is None
     restored = territory_restore(archive=archive)
     try:
         assert (restored.schema_name, restored.code, restored.slug, restored.primary_domain) == identity
         assert _fingerprint(restored.schema_name) == before
         assert _file(restored.schema_name) == "charte signée"
+        assert _file(restored.schema_name, PRIVATE_NAME, private_storage()) == "statuts"
         assert TerritoryPole.objects.get(territory=restored, pole="support").settings == {"k": 1}
     finally:
         connection.set_schema_to_public()

@@ -84,10 +84,14 @@ def test_data_must_be_an_object(form):
 
 
 def test_file_type_and_size_limits_and_storage(form, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+    from tenants.storage import private_storage
+
+    settings.PPE_PRIVATE_DIR = tmp_path
     pdf = SimpleUploadedFile("statuts.pdf", b"%PDF-1.4 test", content_type="application/pdf")
     cleaned = form_validate(form, data=BASE, files={"statuts": pdf})
     stored = files_store(cleaned, folder="cases/essai")
+    assert private_storage().path(stored["statuts"]["path"]).startswith(str(tmp_path))  # private, not media
+    assert private_storage().exists(stored["statuts"]["path"])
     assert stored["statuts"]["name"] == "statuts.pdf"
     assert stored["statuts"]["content_type"] == "application/pdf"
     assert stored["statuts"]["size"] == len(b"%PDF-1.4 test")

@@ -10,7 +10,7 @@ convention, the operator's own referral) are the services'. Errors are problem d
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.http import FileResponse
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
@@ -21,6 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api.permissions import STAFF
+from core.downloads import file_response
 from core.models import Operator
 from core.roles import Role
 from core.services.case_work import assignable_users, is_staff_actor
@@ -426,10 +427,10 @@ class ConventionViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     @extend_schema(summary="Télécharger le PDF d'une convention", operation_id="support_conventions_pdf",
                    responses=PDF)  # fmt: skip
     @action(detail=True, methods=["get"])
-    def pdf(self, request: Request, pk=None) -> FileResponse:
+    def pdf(self, request: Request, pk=None) -> HttpResponse:
         convention = self.get_object()
-        return FileResponse(convention.pdf.open("rb"), content_type="application/pdf", as_attachment=True,
-                            filename=services.convention_filename(convention))  # fmt: skip
+        return file_response(convention.pdf, content_type="application/pdf",
+                             filename=services.convention_filename(convention))  # fmt: skip
 
     @extend_schema(summary="Enregistrer la signature d'une partie", operation_id="support_conventions_sign",
                    request=SignatureSerializer, responses=ConventionSerializer)  # fmt: skip
@@ -453,8 +454,8 @@ class ConventionViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         if request.method == "GET":
             if not convention.signed_pdf:
                 raise NotFound("Aucun exemplaire signé n'a été déposé pour cette convention.")
-            return FileResponse(convention.signed_pdf.open("rb"), content_type="application/pdf", as_attachment=True,
-                                filename=services.convention_filename(convention, signed=True))  # fmt: skip
+            return file_response(convention.signed_pdf, content_type="application/pdf",
+                                 filename=services.convention_filename(convention, signed=True))  # fmt: skip
         body = SignedCopySerializer(data=request.data)
         body.is_valid(raise_exception=True)
         convention = services.convention_signed_copy_attach(convention=convention, file=body.validated_data["file"],
