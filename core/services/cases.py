@@ -385,7 +385,7 @@ def _transition_write(  # noqa: PLR0917
         created_at=now,
     )
     case_event_emit(event=CASE_TRANSITIONED, case=row, case_event=event)  # webhooks, sent on commit
-    transaction.on_commit(lambda: _after_transition(row, event, spec))
+    _transition_effects_record(event, spec, compiled)  # the hook and actions, run right after commit
     return event
 
 
@@ -405,11 +405,39 @@ def case_refresh_from(case: Case, row: Case) -> None:
     case._state.fields_cache.pop("workflow_version", None)
 
 
+def _transition_effects_record(event: CaseEvent, spec: TransitionSpec, compiled: CompiledWorkflow) -> None:
+    """The outbox effect of a transition, when it has one: named actions, or an active pole whose
+    `case_transitioned` reacts to this workflow (`core.plugins.case_transitioned_listened`). A transition nobody
+    reacts to costs no outbox row (issue #17: its UPDATE and its event row, nothing more)."""
+    from core.plugins import case_transitioned_listened
+    from core.tasks import case_transition_effects
+
+    if not spec.actions and not case_transitioned_listened(compiled.code):
+        return
+    case_transition_effects.effect(args=(event.pk,), key=f"transition:{event.pk}")
+
+
+def case_transition_effects_run(*, event_id: int) -> None:
+    """What follows a committed transition (the outbox effect `core.tasks.case_transition_effects`): the
+    `case_transitioned` hook, then the transition's named actions, each in a savepoint of the effect's
+    transaction (a failing one is logged and never undoes the others)."""
+    event = CaseEvent.objects.select_related("case").filter(pk=event_id).first()
+    if event is None:
+        return
+    case = event.case
+    spec = compiled_version(case.workflow_version_id).transitions.get(event.transition)
+    if spec is None:
+        logger.error("transition %r of %s is no longer in its workflow version", event.transition, case.reference)
+        return
+    _after_transition(case, event, spec)
+
+
 def _after_transition(case: Case, event: CaseEvent, spec: TransitionSpec) -> None:
     from core.plugins import hooks, results_by_pole
 
     try:
-        hooks().case_transitioned(case=case, event=event)
+        with transaction.atomic():
+            hooks().case_transitioned(case=case, event=event)
     except Exception:
         logger.exception("case_transitioned hook failed for %s (%s)", case.reference, spec.code)
     if not spec.actions:
@@ -423,7 +451,8 @@ def _after_transition(case: Case, event: CaseEvent, spec: TransitionSpec) -> Non
             logger.error("unknown transition action %r on %s (%s)", name, case.reference, spec.code)
             continue
         try:
-            action(case, event)
+            with transaction.atomic():
+                action(case, event)
         except Exception:
             logger.exception("transition action %r failed for %s (%s)", name, case.reference, spec.code)
 
