@@ -162,27 +162,3 @@ def test_racing_data_edits_against_transitions_and_bulk_transitions_loses_no_upd
         assert kinds.count("transitioned") == 6
         assert kinds.count("data_updated") == 6
 
-
-def test_a_transition_from_a_current_copy_costs_its_guarded_update_and_its_event_row(
-    simple, worker, settings, django_assert_num_queries
-):
-    """Issue #17: no lock, no re-read, no webhook lookup per transition (the subscriptions are cached per
-    territory, and forgotten when one changes)."""
-    from core.api.models import WebhookDelivery
-    from core.api.webhooks import webhook_subscription_create
-
-    settings.PPE_WEBHOOK_CACHE_CHECK_MS = 60_000  # another process's changes: seen within a minute here
-    case = case_open(workflow="essai-simple", data={"title": "Objet", "amount": 10}, actor=worker)
-    transition_apply(case=case, transition="prendre", actor=worker)  # roles, workflow and subscriptions read
-    with django_assert_num_queries(2) as captured:
-        transition_apply(case=case, transition="rouvrir", actor=worker)
-    update, insert = (query["sql"] for query in captured.captured_queries)
-    assert update.startswith('UPDATE "core_case"')
-    assert "\"state\" = 'en_cours'" in update  # guarded by the state and the revision the copy was read at
-    assert '"revision" = 2' in update
-    assert insert.startswith('INSERT INTO "core_caseevent"')
-    assert Case.objects.get(pk=case.pk).state == "ouvert" == case.state
-
-    webhook_subscription_create(name="Suivi", url="https://example.org/hook", events=["case.transitioned"])
-    transition_apply(case=case, transition="prendre", actor=worker)
-    assert WebhookDelivery.objects.filter(event="case.transitioned").count() == 1
