@@ -161,4 +161,3 @@ def test_racing_data_edits_against_transitions_and_bulk_transitions_loses_no_upd
         kinds = list(Case.objects.get(pk=case_id).events.order_by("pk").values_list("kind", flat=True))
         assert kinds.count("transitioned") == 6
         assert kinds.count("data_updated") == 6
-
