@@ -2,17 +2,22 @@
 against the raw limit of the same database: a guarded UPDATE plus an audit INSERT per transaction with psycopg,
 with the same number of client processes.
 
+Both sides run with production settings (DEBUG off), in client processes started the same way.
+
 Usage: python bench/transitions.py [--clients N] [--seconds S] [--cases C]
 Last line: service_tps=<n> raw_tps=<n> ratio=<service/raw>
 """
 
 import argparse
 import multiprocessing
+import os
 import time
 
-from _django import setup
+from _django import production_env, setup
 
-setup()
+# Production settings (DEBUG off: no query log) in this process and in the client processes it spawns.
+os.environ.update(production_env())
+setup(settings="core.settings.production")
 
 from django.db import connection, connections  # noqa: E402
 from django_tenants.utils import schema_context  # noqa: E402

@@ -142,7 +142,9 @@ def case_transitioned(case: Any, event: Any) -> None:
     """A case moved from one state to another (`event` is the `CaseEvent` written for it).
 
     Called after the transaction commits, in the case's territory schema. Implementations enqueue their
-    background work; an exception here is logged and never undoes the transition.
+    background work; an exception here is logged and never undoes the transition. A pole whose hooks module
+    declares `CASE_TRANSITIONED_WORKFLOWS` (workflow codes) needs no call for the other workflows: a transition
+    that no pole reacts to and that has no named action records no after-transition effect at all.
     """
 
 

@@ -67,6 +67,20 @@ def pole_enabled(code: str, territory: Any | None = None) -> bool:
     return code in poles() and code not in disabled_poles(territory)
 
 
+def case_transitioned_listened(workflow_code: str, territory: Any | None = None) -> bool:
+    """Whether an active pole's `case_transitioned` reacts to the transitions of `workflow_code`: a pole's hooks
+    module may declare `CASE_TRANSITIONED_WORKFLOWS` (the workflow codes it reacts to); without it, every
+    workflow."""
+    disabled = disabled_poles(territory)
+    for impl in plugin_manager().hook.case_transitioned.get_hookimpls():  # a few, read at each call
+        if impl.plugin_name in disabled:
+            continue
+        declared = getattr(impl.plugin, "CASE_TRANSITIONED_WORKFLOWS", None)
+        if declared is None or workflow_code in declared:
+            return True
+    return False
+
+
 class TerritoryHooks:
     """`hooks().<name>(**kwargs)`: call a hook with the territory's switched-off poles left out."""
 

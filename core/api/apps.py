@@ -13,3 +13,6 @@ class ApiConfig(AppConfig):
 
     def ready(self) -> None:
         from core.api import schema  # noqa: F401  (registers the token security scheme with drf-spectacular)
+        from core.api.webhooks import subscribed_events
+
+        subscribed_events.connect()

@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from core.api.events import EVENTS, WEBHOOK_PING
 from core.api.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
+from tenants.table_cache import TableCache
 
 logger = logging.getLogger("ppe.webhooks")
 
@@ -126,6 +127,18 @@ def webhook_subscription_update(*, subscription: WebhookSubscription, actor=None
             setattr(subscription, name, fields[name])
     subscription.save()
     return subscription
+
+
+def _subscribed_events_load() -> frozenset[str]:
+    events: set[str] = set()
+    for subscribed in WebhookSubscription.objects.filter(is_active=True).values_list("events", flat=True):
+        events.update(subscribed or ())
+    return frozenset(events)
+
+
+# The events some active subscription of the territory listens to: asked at every case event (a transition),
+# answered without a query (see tenants.table_cache; PPE_WEBHOOK_CACHE_CHECK_MS).
+subscribed_events = TableCache(WebhookSubscription, _subscribed_events_load, check_setting="PPE_WEBHOOK_CACHE_CHECK_MS")
 
 
 # --- Emitting and delivering --------------------------------------------------------------------------------------
@@ -253,10 +266,10 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 def case_event_emit(*, event: str, case, case_event=None) -> None:
     """Emit a case's webhook event inside the service's transaction (deliveries are recorded with the change
-    and sent once it commits). Cheap when nobody subscribes: one query."""
+    and sent once it commits). Free when nobody subscribes to it: no query (`subscribed_events`)."""
     from workflows.engine import compiled_version
 
-    if not WebhookSubscription.objects.filter(is_active=True, events__contains=[event]).exists():
+    if event not in subscribed_events.get():
         return
     compiled = compiled_version(case.workflow_version_id)
     data: dict[str, Any] = {

@@ -6,6 +6,7 @@ run once the transaction commits (an exception there is logged and never undoes 
 
 from __future__ import annotations
 
+import copy
 import logging
 from datetime import date
 from typing import Any
@@ -254,6 +255,23 @@ def transition_apply(
         raise UnknownTransition(f"Transition « {transition} » inconnue pour un dossier « {compiled.name} ».")
     roles = user_roles(actor)
     comment = str(comment or "").strip()
+    checks = (spec, compiled, actor, roles, data, files, comment)
+    if case.pk is not None and not files and expected_revision in {None, case.revision}:
+        # First from a copy of the caller's case, without reading the row: the UPDATE is guarded by the revision
+        # and the state the caller read, so it writes only when the row is still that copy. Anything else — the
+        # row moved on, or a check refused the copy — is decided on the fresh row, locked (below): a refusal is
+        # never made on stale data. (Not with files, which would be stored twice.)
+        row = _case_copy(case)
+        try:
+            before_data, cleaned = _transition_check(row, *checks)
+        except WorkflowError:
+            pass
+        else:
+            with transaction.atomic(savepoint=False):  # nothing is written when the guarded UPDATE misses
+                event = _transition_write(row, before_data, cleaned, spec, compiled, actor, comment, guarded=True)
+            if event is not None:
+                case_refresh_from(case, row)
+                return event
     try:
         with transaction.atomic():
             locked = Case.objects.select_for_update().get(pk=case.pk)
@@ -270,57 +288,104 @@ def transition_apply(
                     "Le dossier a été modifié par quelqu'un d'autre depuis l'affichage de la page : "
                     "vérifiez-le avant de recommencer."
                 )
-            if locked.state not in spec.sources:
-                raise WrongState(
-                    f"« {spec.label} » n'est pas possible depuis l'état « {compiled.state_label(locked.state)} »."
-                )
-            role_check(spec, roles)
-            guard_check(locked, spec, actor, roles, compiled)
-            if spec.comment == "required" and not comment:
-                raise FormInvalid({"comment": ["Le commentaire est obligatoire pour cette transition."]})
-            if spec.comment == "none" and comment:
-                raise FormInvalid({"comment": ["Cette transition ne prend pas de commentaire."]})
-            before_state, before_data = locked.state, dict(locked.data or {})
-            if spec.form:
-                cleaned = form_validate(
-                    compiled.forms[spec.form],
-                    data=data or {},
-                    files=files,
-                    case_data={**compiled.data_defaults, **before_data},
-                    context={"actor": actor_context(actor, roles)},
-                    functions=compiled.functions,
-                    field_types=compiled.field_types,
-                )
-            elif data or files:
-                raise FormInvalid({"__all__": ["Cette transition ne prend pas de données."]})
-            else:
-                cleaned = {}
+            before_data, cleaned = _transition_check(locked, *checks)
             if cleaned:
                 cleaned = files_store(cleaned, folder=f"cases/{locked.reference}")
-                locked.data = {**before_data, **cleaned}
-            now = timezone.now()
-            locked.move_to(spec.target)
-            locked.state_entered_at = now
-            locked.due_at = case_due_date(compiled, spec.target)
-            target = compiled.states[spec.target]
-            locked.closed_at = now if target.kind == "final" else None
-            locked.save(update_fields=["state", "data", "state_entered_at", "due_at", "closed_at", "updated_at"])
-            event = CaseEvent.objects.create(
-                case=locked,
-                kind=CaseEvent.Kind.TRANSITIONED,
-                actor=actor,
-                from_state=before_state,
-                to_state=spec.target,
-                transition=spec.code,
-                data_diff=_diff(before_data, locked.data),
-                comment=comment,
-                created_at=now,
-            )
-            case_event_emit(event=CASE_TRANSITIONED, case=locked, case_event=event)  # webhooks, sent on commit
-            _transition_effects_record(event)  # the hook and actions: an outbox effect, run right after commit
+            event = _transition_write(locked, before_data, cleaned, spec, compiled, actor, comment, guarded=False)
     except FsmConcurrentTransition:
         raise ConcurrentTransition() from None
     case_refresh_from(case, locked)
+    return event
+
+
+def _case_copy(case: Case) -> Case:
+    """A copy of the caller's case to write from (the caller's is brought up to date once the row is written);
+    its structure is read again if a guard needs it."""
+    row = copy.copy(case)  # Model.__getstate__ copies _state and its fields cache
+    row._state.fields_cache.pop("structure", None)
+    return row
+
+
+def _transition_check(  # noqa: PLR0917
+    row: Case, spec: TransitionSpec, compiled: CompiledWorkflow, actor, roles, data, files, comment: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Whether `spec` may move `row` (state, role, guard, comment, form): its data before, and the form's
+    cleaned values. Raises the refusal (WrongState, TransitionNotAllowed, GuardFailed, FormInvalid); reads
+    nothing but, when the guard uses it, the case's structure."""
+    if row.state not in spec.sources:
+        raise WrongState(f"« {spec.label} » n'est pas possible depuis l'état « {compiled.state_label(row.state)} ».")
+    role_check(spec, roles)
+    guard_check(row, spec, actor, roles, compiled)
+    if spec.comment == "required" and not comment:
+        raise FormInvalid({"comment": ["Le commentaire est obligatoire pour cette transition."]})
+    if spec.comment == "none" and comment:
+        raise FormInvalid({"comment": ["Cette transition ne prend pas de commentaire."]})
+    before_data = dict(row.data or {})
+    if spec.form:
+        cleaned = form_validate(
+            compiled.forms[spec.form],
+            data=data or {},
+            files=files,
+            case_data={**compiled.data_defaults, **before_data},
+            context={"actor": actor_context(actor, roles)},
+            functions=compiled.functions,
+            field_types=compiled.field_types,
+        )
+    elif data or files:
+        raise FormInvalid({"__all__": ["Cette transition ne prend pas de données."]})
+    else:
+        cleaned = {}
+    return before_data, cleaned
+
+
+def _transition_write(  # noqa: PLR0917
+    row: Case,
+    before_data: dict[str, Any],
+    cleaned: dict[str, Any],
+    spec: TransitionSpec,
+    compiled: CompiledWorkflow,
+    actor,
+    comment: str,
+    *,
+    guarded: bool,
+) -> CaseEvent | None:
+    """Write the checked transition: the case row, its CaseEvent, the webhook deliveries, and what runs on commit.
+
+    `guarded`: `row` was not read under a lock, so the UPDATE applies only while the row is still at `row`'s
+    revision and state; None (nothing written) when it is not. Otherwise the locked row is saved.
+    """
+    before_state = row.state
+    now = timezone.now()
+    if cleaned:
+        row.data = {**before_data, **cleaned}
+    row.move_to(spec.target)
+    row.state_entered_at = now
+    row.due_at = case_due_date(compiled, spec.target)
+    row.closed_at = now if compiled.states[spec.target].kind == "final" else None
+    if guarded:
+        written = Case.objects.filter(pk=row.pk, revision=row.revision, state=before_state).update(
+            state=row.state, data=row.data, state_entered_at=now, due_at=row.due_at, closed_at=row.closed_at,
+            updated_at=now, revision=row.revision + 1,
+        )  # fmt: skip
+        if not written:
+            return None
+        row.revision += 1
+        row.updated_at = now
+    else:
+        row.save(update_fields=["state", "data", "state_entered_at", "due_at", "closed_at", "updated_at"])
+    event = CaseEvent.objects.create(
+        case=row,
+        kind=CaseEvent.Kind.TRANSITIONED,
+        actor=actor,
+        from_state=before_state,
+        to_state=spec.target,
+        transition=spec.code,
+        data_diff=_diff(before_data, row.data),
+        comment=comment,
+        created_at=now,
+    )
+    case_event_emit(event=CASE_TRANSITIONED, case=row, case_event=event)  # webhooks, sent on commit
+    _transition_effects_record(event, spec, compiled)  # the hook and actions, run right after commit
     return event
 
 
@@ -340,9 +405,15 @@ def case_refresh_from(case: Case, row: Case) -> None:
     case._state.fields_cache.pop("workflow_version", None)
 
 
-def _transition_effects_record(event: CaseEvent) -> None:
+def _transition_effects_record(event: CaseEvent, spec: TransitionSpec, compiled: CompiledWorkflow) -> None:
+    """The outbox effect of a transition, when it has one: named actions, or an active pole whose
+    `case_transitioned` reacts to this workflow (`core.plugins.case_transitioned_listened`). A transition nobody
+    reacts to costs no outbox row (issue #17: its UPDATE and its event row, nothing more)."""
+    from core.plugins import case_transitioned_listened
     from core.tasks import case_transition_effects
 
+    if not spec.actions and not case_transitioned_listened(compiled.code):
+        return
     case_transition_effects.effect(args=(event.pk,), key=f"transition:{event.pk}")
 
 

@@ -89,6 +89,8 @@ PPE_DOMAIN_SUFFIX = env_str("PPE_DOMAIN_SUFFIX", "localhost")
 # looks whether another one changed a domain or a territory (milliseconds).
 PPE_HOST_CACHE_MAX = env_int("PPE_HOST_CACHE_MAX", 1024)
 PPE_HOST_CACHE_CHECK_MS = env_int("PPE_HOST_CACHE_CHECK_MS", 1000)
+# How stale, at most, another process's view of a territory's webhook subscriptions is (tenants.table_cache).
+PPE_WEBHOOK_CACHE_CHECK_MS = env_int("PPE_WEBHOOK_CACHE_CHECK_MS", 1000)
 
 # Poles shipped with the platform (Django apps and pluggy plugins); more join through the "ppe.poles"
 # entry-point group.

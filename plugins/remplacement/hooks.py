@@ -7,6 +7,9 @@ from core.hookspecs import CatalogueServiceSpec
 from core.plugins import hookimpl
 
 WORKFLOWS = Path(__file__).resolve().parent / "workflows"
+# The workflows whose transitions `case_transitioned` reacts to (core.plugins.case_transitioned_listened): the
+# transitions of the others record no after-transition effect.
+CASE_TRANSITIONED_WORKFLOWS = ("remplacement-demande", "remplacement-candidature")
 
 
 @hookimpl
