@@ -15,6 +15,7 @@ from cms.forms import RequestExtrasForm
 from cms.ratelimit import client_address, rate_limit_hit
 from cms.services import request_submit
 from workflows.exceptions import FormInvalid
+from workflows.forms import raw_values
 
 if TYPE_CHECKING:
     from cms.models import RequestFormPage
@@ -80,17 +81,7 @@ def _initial(spec: Any, service: Any) -> dict[str, Any]:
 
 
 def _submitted_data(spec: Any, request: HttpRequest) -> tuple[dict[str, Any], dict[str, Any]]:
-    data: dict[str, Any] = {}
-    files: dict[str, Any] = {}
-    for field in spec.input_fields():
-        if field.type == "file":
-            if field.code in request.FILES:
-                files[field.code] = request.FILES[field.code]
-        elif field.type == "multichoice":
-            data[field.code] = request.POST.getlist(field.code)
-        elif field.code in request.POST:
-            data[field.code] = request.POST[field.code]
-    return data, files
+    return raw_values(spec, request.POST, request.FILES)
 
 
 def request_form_serve(page: RequestFormPage, request: HttpRequest) -> HttpResponse:

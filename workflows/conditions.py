@@ -289,6 +289,9 @@ def condition_rows(source: str, fields: Mapping[str, FieldInfo]) -> tuple[list[d
     source = (source or "").strip()
     if not source:
         return [], "and"
+    single = _clause_row(source, fields)  # « est renseigné » alone is itself a conjunction
+    if single is not None and condition_cel([single], "and", fields) == source:
+        return [single], "and"
     split = _split(source)
     if split is None:
         return None
@@ -320,3 +323,33 @@ def condition_text(source: str, fields: Mapping[str, FieldInfo]) -> str:
             value = dict(info.choices).get(value, value)
         words.append(f"« {info.label} » {op.label}" + (f" {value}" if op.needs_value else ""))
     return f" {JOINS[join][0]} ".join(words)
+
+
+def condition_rule(source: str, fields: Mapping[str, FieldInfo]) -> dict[str, Any] | None:
+    """A condition the builder can read, as the JSON description the page's script evaluates live
+    (`workflows/static/workflows/form_conditions.js`): `{"join": "and"|"or", "rows": [{"field", "type", "op",
+    "value"}]}`, values normalised (numbers as numbers, dates ISO, choices by value). None when the builder
+    cannot read it (advanced CEL) or it names a field outside `fields`: the server alone decides then."""
+    parsed = condition_rows(source or "", fields)
+    if parsed is None:
+        return None
+    rows, join = parsed
+    if not rows:
+        return None
+    described = []
+    for row in rows:
+        info = fields[row["field"]]
+        op = BY_CODE[row["operator"]]
+        value: Any = None
+        if op.needs_value:
+            kind = op.value_kind or info.type
+            text = row["value"]
+            if kind in NUMBER:
+                value = float(Decimal(text.replace(",", ".").replace(" ", "")))
+            elif kind in DATE:
+                day = _day(text)
+                value = day.isoformat() if day else text
+            else:
+                value = text
+        described.append({"field": info.code, "type": info.type, "op": op.code, "value": value})
+    return {"join": join, "rows": described}

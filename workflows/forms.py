@@ -27,6 +27,7 @@ from stdnum.fr import siren, siret
 
 from tenants.lru import LRUCache
 from workflows import registry
+from workflows.conditions import FieldInfo, condition_rule
 from workflows.exceptions import ExpressionError, FormInvalid
 from workflows.expressions import expression_compile, expression_evaluate
 from workflows.values import cel_data, cel_today
@@ -161,13 +162,154 @@ class BooleanChoiceField(forms.NullBooleanField):
             raise ValidationError(self.error_messages["required"], code="required")
 
 
+GROUP_ROWS_MAX = 200  # rows read from a page, whatever its hidden row counter says
+
+
+class GroupWidget(forms.Widget):
+    """A repeatable group as rows of the group's own fields, with « Ajouter » / « Retirer »
+    (`workflows/static/workflows/form_groups.js`). Without script the page offers one empty row more than
+    it holds (and at least `min_items`); the server counts the filled rows and enforces the bounds. Inputs
+    are named `<group>-<row>-<field>`; `<group>-rows` holds the number of rows the page had."""
+
+    use_fieldset = True  # a legend names the group; each row is a fieldset of its own
+
+    def __init__(self, *, spec: FieldSpec, references: dict[str, list[tuple[str, str]]]) -> None:
+        super().__init__()
+        self.spec = spec
+        self.sub_fields = {
+            f.code: django_field(f, references, required=f.required) for f in spec.fields if f.type not in DISPLAY_ONLY
+        }
+        self.sub_specs = {f.code: f for f in spec.fields if f.type not in DISPLAY_ONLY}
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        if name in data:  # a JSON list (the API, the tests)
+            return data.get(name)
+        return group_rows_read(self.spec, data, name)
+
+    def value_omitted_from_data(self, data: Any, files: Any, name: str) -> bool:
+        return name not in data and f"{name}-rows" not in data
+
+    def _row_html(self, name: str, index: Any, number: Any, item: dict[str, Any], base_id: str) -> str:
+        from django.utils.html import format_html, format_html_join
+
+        cells = []
+        for code, sub in self.sub_fields.items():
+            input_name = f"{name}-{index}-{code}"
+            input_id = f"{base_id}-{index}-{code}"
+            attrs = {"id": input_id, "data-ppe-sub": code}
+            value = item.get(code)
+            if isinstance(value, bool):
+                value = "true" if value else "false"
+            widget_html = sub.widget.render(input_name, sub.prepare_value(value), attrs=attrs)
+            mark = format_html(' <span class="required">(obligatoire)</span>') if sub.required else ""
+            if isinstance(sub.widget, forms.CheckboxSelectMultiple):
+                cells.append(format_html('<fieldset class="ppe-group-cell"><legend>{}{}</legend>{}</fieldset>',
+                                         sub.label, mark, widget_html))  # fmt: skip
+            else:
+                cells.append(format_html('<div class="ppe-group-cell"><label for="{}">{}{}</label>{}</div>',
+                                         input_id, sub.label, mark, widget_html))  # fmt: skip
+        return format_html(
+            '<li class="ppe-group-row"><fieldset><legend>Élément <span class="ppe-group-number">{}</span></legend>'
+            '{}<p hidden><button type="button" class="button button-secondary button-small ppe-group-remove">'
+            'Retirer l\'élément <span class="ppe-group-number">{}</span></button></p></fieldset></li>',
+            number,
+            format_html_join("", "{}", ((c,) for c in cells)),
+            number,
+        )
+
+    def render(self, name: str, value: Any, attrs: Any = None, renderer: Any = None) -> str:
+        from django.utils.html import format_html, format_html_join
+
+        items = value
+        if isinstance(items, str):
+            try:
+                items = json.loads(items) if items else []
+            except ValueError:
+                items = []
+        if not isinstance(items, list):
+            items = []
+        items = [item for item in items if isinstance(item, dict)]
+        options = self.spec.options
+        low = int(options.get("min_items") or 0)
+        high = options.get("max_items")
+        count = max(len(items) + 1, low, 1)
+        if high is not None:
+            count = max(min(count, int(high)), len(items))
+        base_id = (attrs or {}).get("id") or f"id_{name}"
+        rows = [self._row_html(name, i, i + 1, items[i] if i < len(items) else {}, base_id) for i in range(count)]
+        template = self._row_html(name, "__index__", "__number__", {}, base_id)
+        bounds = []
+        if low:
+            bounds.append(f"au moins {low}")
+        if high is not None:
+            bounds.append(f"au plus {high}")
+        return format_html(
+            '<div class="ppe-group" id="{}" data-ppe-group="{}" data-ppe-code="{}" data-ppe-label="{}" '
+            'data-min="{}" data-max="{}" data-label="{}"{}>'
+            '<input type="hidden" name="{}-rows" value="{}" class="ppe-group-count">'
+            '<ol class="ppe-group-rows">{}</ol>'
+            '<template class="ppe-group-template">{}</template>'
+            '<p class="help ppe-group-bounds">{}</p>'
+            '<p hidden><button type="button" class="button button-secondary ppe-group-add">Ajouter un élément'
+            "</button></p>"
+            '<p class="ppe-group-status visually-hidden w-sr-only" aria-live="polite"></p></div>',
+            base_id,
+            self.spec.code,
+            self.spec.code,
+            self.spec.label,
+            low,
+            "" if high is None else high,
+            self.spec.label,
+            format_html(' data-ppe-visible-if="{}"', self.attrs["data-ppe-visible-if"])
+            if "data-ppe-visible-if" in self.attrs
+            else "",
+            name,
+            count,
+            format_html_join("", "{}", ((r,) for r in rows)),
+            template,
+            f"Éléments : {' et '.join(bounds)}." if bounds else "",
+        )
+
+
+def group_rows_read(spec: FieldSpec, data: Any, name: str) -> list[dict[str, Any]]:
+    """The filled rows of a group posted by its rows' inputs (`<name>-<row>-<field>`); empty rows are
+    dropped (a row the person added and left blank is not an element)."""
+    try:
+        count = min(int(data.get(f"{name}-rows") or 0), GROUP_ROWS_MAX)
+    except (TypeError, ValueError):
+        count = 0
+    indices = set(range(count))
+    prefix = f"{name}-"
+    for key in data:  # rows added by the script past the counter, or renumbered
+        rest = key[len(prefix) :] if key.startswith(prefix) else ""
+        head = rest.split("-", 1)[0]
+        if head.isdigit() and int(head) < GROUP_ROWS_MAX:
+            indices.add(int(head))
+    rows = []
+    for index in sorted(indices):
+        item: dict[str, Any] = {}
+        for sub in spec.fields:
+            if sub.type in DISPLAY_ONLY:
+                continue
+            key = f"{name}-{index}-{sub.code}"
+            if sub.type == "multichoice":
+                values = data.getlist(key) if hasattr(data, "getlist") else data.get(key) or []
+                if values:
+                    item[sub.code] = values
+            elif data.get(key) not in (None, ""):
+                item[sub.code] = data.get(key)
+        if item:
+            rows.append(item)
+    return rows
+
+
 class GroupField(forms.Field):
-    """A repeatable group: a list of objects (JSON from the API, or a JSON text from an HTML form)."""
+    """A repeatable group: a list of objects (JSON from the API, rows of inputs from an HTML form)."""
 
     def __init__(self, *, spec: FieldSpec, references: dict[str, list[tuple[str, str]]], **kwargs: Any) -> None:
         self.spec = spec
         self.references = references
-        kwargs.setdefault("widget", forms.Textarea)
+        kwargs.setdefault("widget", GroupWidget(spec=spec, references=references))
         super().__init__(**kwargs)
 
     def to_python(self, value: Any) -> list[dict[str, Any]]:
@@ -186,7 +328,7 @@ class GroupField(forms.Field):
         if self.required and not value:
             raise ValidationError(self.error_messages["required"], code="required")
         options = self.spec.options
-        if options.get("min_items") is not None and value and len(value) < options["min_items"]:
+        if options.get("min_items") and len(value) < options["min_items"]:  # an empty group too
             raise ValidationError(f"Au moins {options['min_items']} élément(s).")
         if options.get("max_items") is not None and len(value) > options["max_items"]:
             raise ValidationError(f"Au plus {options['max_items']} élément(s).")
@@ -254,7 +396,7 @@ def django_field(  # noqa: PLR0911, PLR0912
     if kind in ("choice", "multichoice"):
         choices = [(str(c["value"]), c["label"]) for c in o.get("choices") or []]
         if kind == "choice":
-            return forms.ChoiceField(**common, choices=[("", "—"), *choices] if not required else choices)
+            return forms.ChoiceField(**common, choices=[("", "—"), *choices])  # starts empty, even when required
         return forms.MultipleChoiceField(**common, choices=choices, widget=forms.CheckboxSelectMultiple)
     if kind == "reference":
         choices = references.get(o.get("reference", ""), [])
@@ -384,6 +526,28 @@ def _as_form_data(values: dict[str, Any], inputs: list[FieldSpec]) -> Any:
     return data
 
 
+def raw_values(form: FormSpec, post: Any, files: Any, prefix: str = "") -> tuple[dict[str, Any], dict[str, Any]]:
+    """The raw values and uploads of a form's fields from an HTML form's POST (for `form_validate`, which
+    converts them): lists for multiple choices, the filled rows of each repeatable group."""
+    data: dict[str, Any] = {}
+    uploads: dict[str, Any] = {}
+    for f in form.input_fields():
+        key = f"{prefix}-{f.code}" if prefix else f.code
+        if f.type == "file":
+            if key in files:
+                uploads[f.code] = files[key]
+        elif f.type == "multichoice":
+            data[f.code] = post.getlist(key)
+        elif f.type == "group":
+            if key in post:
+                data[f.code] = post.get(key)
+            elif f"{key}-rows" in post:
+                data[f.code] = group_rows_read(f, post, key)
+        elif key in post:
+            data[f.code] = post.get(key)
+    return data, uploads
+
+
 def form_validate(
     form: FormSpec,
     *,
@@ -441,10 +605,84 @@ def files_store(values: dict[str, Any], *, folder: str) -> dict[str, Any]:
     return stored
 
 
-def django_form_class(form: FormSpec, *, references: dict[str, list[tuple[str, str]]] | None = None) -> type:
-    """A Django form class to render the form (validation goes through `form_validate`)."""
+class DisplayWidget(forms.Widget):
+    """A section title or an explanation among a form's fields: rendered text, no input."""
+
+    input_type = "display"
+
+    def __init__(self, *, kind: str, text: str) -> None:
+        super().__init__()
+        self.kind, self.text = kind, text
+
+    def render(self, name: str, value: Any, attrs: Any = None, renderer: Any = None) -> str:
+        from django.utils.html import format_html
+
+        extra = (
+            format_html(' data-ppe-visible-if="{}"', self.attrs["data-ppe-visible-if"])
+            if ("data-ppe-visible-if" in self.attrs)
+            else ""
+        )
+        if self.kind == "section":
+            return format_html('<h3 class="ppe-form-section"{}>{}</h3>', extra, self.text)
+        return format_html('<p class="ppe-form-help"{}>{}</p>', extra, self.text)
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> None:
+        return None
+
+
+class DisplayField(forms.Field):
+    """A display-only item of a form (`section`, `help`): `display_only` tells templates to render it bare."""
+
+    display_only = True
+
+    def __init__(self, *, kind: str, text: str) -> None:
+        super().__init__(required=False, label="", widget=DisplayWidget(kind=kind, text=text))
+
+
+def field_infos(fields: tuple[FieldSpec, ...], references: dict[str, list[tuple[str, str]]]) -> dict[str, FieldInfo]:
+    """What the condition builder knows of a form's input fields (code, type, label, choices)."""
+    infos = {}
+    for f in fields:
+        if f.type in DISPLAY_ONLY:
+            continue
+        if f.type == "reference":
+            choices = tuple(references.get(f.options.get("reference", ""), []))
+        else:
+            choices = tuple((str(c["value"]), c["label"]) for c in f.options.get("choices") or [])
+        infos[f.code] = FieldInfo(code=f.code, type=f.type, label=f.label, choices=choices)
+    return infos
+
+
+def _live_attributes(field: forms.Field, spec: FieldSpec, infos: dict[str, FieldInfo]) -> None:
+    """The attributes the page's script reads (`workflows/static/workflows/form_conditions.js`): every
+    input names its field (`data-ppe-code`); a field with a condition the builder can read carries its
+    description (`data-ppe-visible-if`). The server decides again on submission, with or without script."""
+    attrs = field.widget.attrs
+    attrs["data-ppe-code"] = spec.code
+    attrs["data-ppe-label"] = spec.label
+    if spec.visible_if is not None:
+        rule = condition_rule(spec.visible_if.source, infos)
+        if rule is not None:
+            attrs["data-ppe-visible-if"] = json.dumps(rule, ensure_ascii=False, separators=(",", ":"))
+
+
+def django_form_class(
+    form: FormSpec, *, references: dict[str, list[tuple[str, str]]] | None = None, display: bool = False
+) -> type:
+    """A Django form class to render the form (validation goes through `form_validate`). With `display`,
+    section titles and explanations are fields too (`DisplayField`), in their place among the inputs."""
     references = references if references is not None else references_for(form)
-    fields = {f.code: django_field(f, references, required=f.required) for f in form.input_fields()}
+    infos = field_infos(form.fields, references)
+    fields: dict[str, forms.Field] = {}
+    for f in form.fields:
+        if f.type in DISPLAY_ONLY:
+            if display:
+                fields[f.code] = DisplayField(kind=f.type, text=f.label)
+                if f.visible_if is not None:
+                    _live_attributes(fields[f.code], f, infos)
+            continue
+        fields[f.code] = django_field(f, references, required=f.required)
+        _live_attributes(fields[f.code], f, infos)
     return type(f"{form.code.title().replace('-', '').replace('_', '')}Form", (forms.Form,), fields)
 
 
@@ -517,7 +755,11 @@ def _object_schema(fields: tuple[FieldSpec, ...]) -> dict[str, Any]:
     return {
         "type": "object",
         "properties": {f.code: _field_schema(f) for f in inputs},
-        "required": [f.code for f in inputs if f.required and f.visible_if is None],
+        "required": [
+            f.code
+            for f in inputs
+            if (f.required or (f.type == "group" and f.options.get("min_items"))) and f.visible_if is None
+        ],
         "additionalProperties": False,
     }
 

@@ -167,7 +167,12 @@ class EditorMenuItem(MenuItem):
 
 @hooks.register("insert_global_admin_js")
 def inline_panel_js():
-    return format_html('<script src="{}"></script>', static("workflows/inline_panel.js"))
+    return format_html(
+        '<script src="{}"></script><script src="{}" defer></script><script src="{}" defer></script>',
+        static("workflows/inline_panel.js"),
+        static("workflows/form_conditions.js"),
+        static("workflows/form_groups.js"),
+    )
 
 
 @hooks.register("register_admin_menu_item")

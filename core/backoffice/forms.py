@@ -10,7 +10,7 @@ from django.forms.utils import ErrorDict
 
 from core.models import Comment, Structure
 from core.selectors.case_work import INBOXES
-from workflows.forms import FormSpec, django_form_class
+from workflows.forms import FormSpec, django_form_class, raw_values
 from workflows.models import WorkflowDefinition
 
 # Above this many structures, the structure filter is a search by name or commune rather than a list to scroll
@@ -82,7 +82,7 @@ COMMENT_FIELD_LABELS = {"none": "", "optional": "Commentaire (facultatif)", "req
 
 def transition_form_class(form_spec: FormSpec | None, comment: str) -> type[forms.Form]:
     """The form of a transition: its workflow form's fields (if any) and its comment."""
-    base = django_form_class(form_spec) if form_spec is not None else forms.Form
+    base = django_form_class(form_spec, display=True) if form_spec is not None else forms.Form
     fields: dict[str, forms.Field] = {}
     if comment != "none":
         fields["comment"] = forms.CharField(
@@ -93,20 +93,9 @@ def transition_form_class(form_spec: FormSpec | None, comment: str) -> type[form
 
 def form_raw_values(form_spec: FormSpec | None, post, files, prefix: str) -> tuple[dict, dict]:
     """The raw values of a workflow form's fields from a POST (for `form_validate`, which converts them)."""
-    data: dict[str, Any] = {}
-    uploads: dict[str, Any] = {}
     if form_spec is None:
-        return data, uploads
-    for f in form_spec.input_fields():
-        key = f"{prefix}-{f.code}"
-        if f.type == "file":
-            if key in files:
-                uploads[f.code] = files[key]
-        elif f.type == "multichoice":
-            data[f.code] = post.getlist(key)
-        elif key in post:
-            data[f.code] = post.get(key)
-    return data, uploads
+        return {}, {}
+    return raw_values(form_spec, post, files, prefix)
 
 
 def errors_show(form: forms.Form, errors: dict[str, list[str]] | None = None, message: str = "") -> forms.Form:

@@ -439,7 +439,7 @@ def case_data_view(request, reference: str):
     spec = case_editable_form(case)
     if spec is None:
         raise Http404("Ce dossier n'a pas de données modifiables.")
-    form_class = django_form_class(spec)
+    form_class = django_form_class(spec, display=True)
     status = 200
     if request.method == "POST":
         data, _files = form_raw_values(spec, request.POST, {}, "d")

@@ -282,19 +282,19 @@ def first_admin_invite(
     *, territory: Any, email: str, first_name: str = "", last_name: str = "", actor: Any = None
 ) -> tuple[str, str]:
     """Invite the first admin (platform_admin role) of a new territory; returns (invitation link, French
-    error). The link goes to the platform admin who asked for the clone, never a password; the invitation is
-    also e-mailed to the person (`core.services.accounts.invitation_create`). `actor` is the platform admin
-    (an account of the public host, recorded by name in the territory's journal)."""
+    error). The link goes to the platform admin who asked for the clone (and by e-mail to the person), never a
+    password. `actor` is the platform admin (an account of the public host, with no account in the territory:
+    recorded by name in the territory's journal)."""
     from core.roles import Role
     from core.services.accounts import invitation_create, invitation_url
 
     username = actor.get_username() if hasattr(actor, "get_username") else str(actor or "")
-    label = f"Administration de la plateforme ({username})" if username else "Administration de la plateforme"
-    with tenant_context(territory):
-        try:
+    label = f"la plateforme ({username})" if username else "la plateforme"
+    try:
+        with tenant_context(territory):
             invitation = invitation_create(
                 email=email, roles=[Role.PLATFORM_ADMIN], first_name=first_name, last_name=last_name, actor=label
             )
-        except ValidationError as exc:
-            return "", " ".join(exc.messages)
-        return invitation_url(invitation), ""
+            return invitation_url(invitation), ""
+    except ValidationError as exc:
+        return "", "L'invitation n'a pas été envoyée : " + " ".join(exc.messages)

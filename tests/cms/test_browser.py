@@ -142,6 +142,34 @@ def test_a_visitor_sends_the_request_form_and_the_case_is_opened(http_server, pa
     assert blocking_violations(page) == []
     page.shot("formulaire")
 
+    # live conditions: shown as the person types, hidden (and skipped by screen readers) otherwise
+    federation = page.get_by_label("Laquelle")
+    assert not federation.is_visible()
+    page.get_by_label("Adhérente d'une fédération").select_option("true")
+    assert federation.is_visible()
+    assert "Champ affiché : « Laquelle »" in page.locator(".ppe-live-region").inner_text()
+    page.get_by_label("Adhérente d'une fédération").select_option("false")
+    assert not federation.is_visible()
+    second_site = page.get_by_label("Nom du second site")
+    page.get_by_label("Nombre de places").fill("40")
+    assert not second_site.is_visible()
+    page.get_by_label("Nombre de places").fill("41")
+    assert second_site.is_visible()
+    page.get_by_label("Nombre de places").fill("")
+    # a repeatable group: one row, « Ajouter » up to its maximum (2), « Retirer »
+    board = page.get_by_role("group", name="Membres du bureau")
+    assert board.locator(".ppe-group-row").count() == 1
+    board.get_by_role("button", name="Ajouter un élément").click()
+    assert board.locator(".ppe-group-row").count() == 2
+    assert page.evaluate("document.activeElement.name") == "board-1-name"  # the focus moves to the new row
+    assert not board.get_by_role("button", name="Ajouter un élément").is_visible()  # at its maximum
+    board.get_by_label("Nom").nth(0).fill("Anne Martin")
+    board.get_by_label("Rôle").nth(0).fill("Présidente")
+    board.get_by_label("Nom").nth(1).fill("Paul")
+    page.shot("formulaire-conditions-groupe")
+    board.get_by_role("button", name="Retirer l'élément 2").click()
+    assert board.locator(".ppe-group-row").count() == 1
+
     # sent half-filled: the errors are listed, linked and tied to their fields
     page.get_by_label("Nom de la structure").fill("Ribambelle")
     page.get_by_label("Courriel").fill("pas-une-adresse")
@@ -171,4 +199,5 @@ def test_a_visitor_sends_the_request_form_and_the_case_is_opened(http_server, pa
         assert case.channel == "public"
         assert case.data["structure_name"] == "Ribambelle"
         assert case.data["needs"] == ["paie"]
+        assert case.data["board"] == [{"name": "Anne Martin", "role": "Présidente"}]  # kept through the error page
     connection.set_schema_to_public()

@@ -36,7 +36,7 @@ def test_territory_clone_command_invites_the_first_admin_and_shows_the_link(terr
     settings.PPE_URL_PORT = "8018"
     call_command(
         "territory_clone", "--from", "35", "--code", "56", "--name", "Morbihan",
-        "--first-admin", "direction@morbihan.example.org", "--first-admin-first-name", "Anne",
+        "--admin-email", "direction@morbihan.example.org", "--admin-first-name", "Anne",
     )  # fmt: skip
     out = capsys.readouterr().out
     assert "adresse http://morbihan.localhost:8018/" in out

@@ -137,7 +137,7 @@ def test_a_file_field_with_no_type_list_takes_the_platforms_list_only(tenant):
 def test_json_schema(form):
     schema = form.json_schema
     assert schema["type"] == "object"
-    assert schema["required"] == ["structure_name", "email", "kind"]  # federation: conditional
+    assert schema["required"] == ["structure_name", "email", "kind", "board"]  # federation: conditional; board: min 1
     props = schema["properties"]
     assert "intro" not in props  # display-only
     assert props["kind"]["enum"] == ["creche", "multi_accueil"]
@@ -145,6 +145,7 @@ def test_json_schema(form):
     assert props["start"]["format"] == "date"
     assert props["board"]["items"]["required"] == ["name"]
     assert props["board"]["maxItems"] == 3
+    assert props["board"]["minItems"] == 1
     assert props["federation"]["x-visible-if"] == "data.member == true"
     assert props["statuts"]["x-content-types"] == ["application/pdf"]
     assert props["needs"]["items"]["enum"] == ["compta", "rh"]
@@ -163,3 +164,33 @@ def test_form_json_schema_selector(demande):
 
     assert form_json_schema(version=demande)["title"] == "Demande"
     assert form_json_schema(version=demande, form="diagnostic")["required"] == ["score"]
+
+
+def test_a_group_renders_rows_of_its_fields_and_reads_them_back(form):
+    from django.http import QueryDict
+
+    from workflows.forms import raw_values
+
+    html = str(django_form_class(form)()["board"])
+    assert 'name="board-0-name"' in html
+    assert 'name="board-0-role"' in html
+    assert 'name="board-rows" value="1"' in html  # one empty row (min 1)
+    assert "Ajouter un élément" in html
+    assert "Retirer l" in html
+    assert '<template class="ppe-group-template">' in html
+    assert "board-__index__-name" in html
+    assert "Éléments : au moins 1 et au plus 3." in html
+    post = QueryDict(mutable=True)
+    post.update({**{k: v for k, v in BASE.items() if k != "board"}, "board-rows": "3"})
+    post.update({"board-0-name": "Anne", "board-0-role": "Présidente", "board-2-name": "Paul"})  # row 1 left empty
+    data, _files = raw_values(form, post, {})
+    assert data["board"] == [{"name": "Anne", "role": "Présidente"}, {"name": "Paul"}]
+    assert form_validate(form, data=data)["board"] == [{"name": "Anne", "role": "Présidente"}, {"name": "Paul"}]
+    rerendered = str(django_form_class(form)(data=post)["board"])
+    assert 'value="Présidente"' in rerendered
+    assert 'name="board-rows" value="3"' in rerendered
+    post["board-0-name"] = post["board-2-name"] = ""
+    post["board-0-role"] = ""
+    with pytest.raises(FormInvalid) as exc:  # min_items holds for an empty group too
+        form_validate(form, data=raw_values(form, post, {})[0])
+    assert exc.value.errors["board"] == ["« Membres du bureau » : Au moins 1 élément(s)."]

@@ -1,4 +1,4 @@
-"""python manage.py territory_clone --from 35 --code 56 --name "Morbihan" [--sample-data] [--first-admin e-mail]"""
+"""python manage.py territory_clone --from 35 --code 56 --name "Morbihan" [--sample-data] [--admin-email e-mail]"""
 
 from __future__ import annotations
 
@@ -42,14 +42,14 @@ class Command(BaseCommand):
             help="Publier le site tout de suite (par défaut, le clone d'un territoire reste un brouillon à adapter).",
         )
         parser.add_argument(
-            "--first-admin",
-            dest="first_admin_email",
+            "--admin-email",
+            dest="admin_email",
             default="",
             help="Courriel de la première administratrice ou du premier administrateur, invité(e) : le lien "
             "d'invitation est affiché (et envoyé par courriel), jamais un mot de passe.",
         )
-        parser.add_argument("--first-admin-first-name", default="", help="Son prénom.")
-        parser.add_argument("--first-admin-last-name", default="", help="Son nom.")
+        parser.add_argument("--admin-first-name", default="", help="Son prénom.")
+        parser.add_argument("--admin-last-name", default="", help="Son nom.")
         parser.add_argument(
             "--port", default="", help="Port du serveur, pour l'adresse affichée (par défaut : PPE_URL_PORT)."
         )
@@ -97,12 +97,12 @@ class Command(BaseCommand):
                 "(liste dans l'administration de la plateforme), puis "
                 f"« manage.py territory_publish {territory.code} »."
             )
-        if options["first_admin_email"]:
+        if options["admin_email"]:
             link, error = first_admin_invite(
                 territory=territory,
-                email=options["first_admin_email"],
-                first_name=options["first_admin_first_name"],
-                last_name=options["first_admin_last_name"],
+                email=options["admin_email"],
+                first_name=options["admin_first_name"],
+                last_name=options["admin_last_name"],
                 actor="manage.py territory_clone",
             )
             if error:
