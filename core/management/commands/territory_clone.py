@@ -109,6 +109,6 @@ class Command(BaseCommand):
                 self.stderr.write(error)
             else:
                 self.stdout.write(
-                    f"{options['first_admin_email']} est invité(e) comme administratrice ou administrateur du "
+                    f"{options['admin_email']} est invité(e) comme administratrice ou administrateur du "
                     f"territoire (courriel envoyé). Lien d'invitation à lui transmettre : {link}"
                 )
