@@ -19,21 +19,28 @@ from core.services.directory import partnership_change
 from core.services.poles import territory_pole_configure
 
 
-def _setting_field(key: str, default: Any) -> forms.Field:
-    label = key.replace("_", " ").capitalize()
+def _setting_field(key: str, default: Any, spec: dict[str, Any] | None = None) -> forms.Field:  # noqa: PLR0911 (one return a type)
+    """The form field of a pole setting: its French label, help, range and choices come from the pole's
+    `settings_spec`; the service (`pole_settings_validate`) checks the same on save."""
+    spec = spec or {}
+    common = {"label": spec.get("label") or key.replace("_", " ").capitalize(), "help_text": spec.get("help", "")}
     if isinstance(default, bool):
-        return forms.BooleanField(label=label, required=False)
+        return forms.BooleanField(required=False, **common)
     if isinstance(default, int):
-        return forms.IntegerField(label=label)
+        return forms.IntegerField(min_value=spec.get("min"), max_value=spec.get("max"), **common)
     if isinstance(default, float):
-        return forms.FloatField(label=label)
+        return forms.FloatField(min_value=spec.get("min"), max_value=spec.get("max"), **common)
     if isinstance(default, list):
-        return forms.CharField(
-            label=label, required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="Une valeur par ligne."
-        )
+        common["help_text"] = common["help_text"] or "Une valeur par ligne."
+        return forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}), **common)
     if isinstance(default, dict):
-        return forms.JSONField(label=label, widget=forms.Textarea(attrs={"rows": 3}), help_text="Au format JSON.")
-    return forms.CharField(label=label, required=False)
+        common["help_text"] = common["help_text"] or "Au format JSON."
+        return forms.JSONField(widget=forms.Textarea(attrs={"rows": 3}), **common)
+    if spec.get("choices"):
+        return forms.ChoiceField(choices=spec["choices"], **common)
+    if spec.get("email"):
+        return forms.EmailField(required=False, **common)
+    return forms.CharField(required=False, **common)
 
 
 class PoleForm(forms.Form):
@@ -46,7 +53,8 @@ class PoleForm(forms.Form):
         super().__init__(*args, prefix=config.pole_code, initial=initial, **kwargs)
         self.config = config
         for key, default in config.default_settings.items():
-            self.fields[f"setting_{key}"] = _setting_field(key, default)
+            spec = (getattr(config, "settings_spec", {}) or {}).get(key)
+            self.fields[f"setting_{key}"] = _setting_field(key, default, spec)
 
     def pole_settings(self) -> dict[str, Any]:
         values = {}

@@ -365,6 +365,6 @@ class PlatformTerritoriesView(TerritoriesView):
             return _errors(exc)
         invitation, error = ("", "")
         if first_admin["email"]:
-            invitation, error = first_admin_invite(territory=territory, **first_admin)
+            invitation, error = first_admin_invite(territory=territory, **first_admin, actor=request.user)
         body = {**TerritoryDetailSerializer(territory).data, "invitation_url": invitation, "invitation_error": error}
         return Response(body, status=status.HTTP_201_CREATED)

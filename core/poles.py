@@ -14,6 +14,10 @@ class PoleConfig(AppConfig):
     pole_description: str = ""
     hooks_module: str = ""
     default_settings: dict = {}
+    # How each setting is shown and checked, by key: {"label": French label, "help": help text, "min": …,
+    # "max": … (numbers; for a dictionary, each of its values), "choices": [(value, French label), …] (texts),
+    # "keys": [...] (a dictionary's keys, all required)}. A key without a spec gets its name as label.
+    settings_spec: dict = {}
 
     def get_hooks_module(self) -> str:
         return self.hooks_module or f"{self.name}.hooks"

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.files.base import ContentFile
 from django.db import connection, models, transaction
-from django_tenants.utils import schema_context
+from django_tenants.utils import schema_context, tenant_context
 
 from core.kit.sections import FRAMEWORK_MODELS, kit_sections_all
 
@@ -268,7 +268,7 @@ def territory_clone_job_run(*, job_id: int) -> Any:
             _progress_write(
                 job.pk, job.total, job.total, "Invitation de la première administratrice ou du premier administrateur"
             )
-            job.invitation_url, error = first_admin_invite(territory=territory, **first_admin)
+            job.invitation_url, error = first_admin_invite(territory=territory, **first_admin, actor=job.created_by)
             job.error = error
         job.status = ProvisioningJob.Status.DONE
     job.finished_at = timezone.now()
@@ -278,23 +278,22 @@ def territory_clone_job_run(*, job_id: int) -> Any:
     return job
 
 
-def first_admin_invite(*, territory: Any, email: str, first_name: str = "", last_name: str = "") -> tuple[str, str]:
+def first_admin_invite(
+    *, territory: Any, email: str, first_name: str = "", last_name: str = "", actor: Any = None
+) -> tuple[str, str]:
     """Invite the first admin (platform_admin role) of a new territory; returns (invitation link, French
     error). The link goes to the platform admin who asked for the clone (and by e-mail to the person), never a
-    password."""
-    from django_tenants.utils import tenant_context
-
+    password. `actor` is the platform admin (an account of the public host, with no account in the territory:
+    recorded by name in the territory's journal)."""
     from core.roles import Role
     from core.services.accounts import invitation_create, invitation_url
 
+    username = actor.get_username() if hasattr(actor, "get_username") else str(actor or "")
+    label = f"la plateforme ({username})" if username else "la plateforme"
     try:
         with tenant_context(territory):
             invitation = invitation_create(
-                email=email,
-                roles=[Role.PLATFORM_ADMIN],
-                first_name=first_name,
-                last_name=last_name,
-                actor="la plateforme",  # the platform's own staff have no account in the territory
+                email=email, roles=[Role.PLATFORM_ADMIN], first_name=first_name, last_name=last_name, actor=label
             )
             return invitation_url(invitation), ""
     except ValidationError as exc:

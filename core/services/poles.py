@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 
 from core.plugins import poles
@@ -44,16 +45,62 @@ def pole_settings_validate(*, pole: str, settings: Any) -> dict[str, Any]:
     if not isinstance(settings, dict):
         raise ValidationError({"settings": "Les réglages doivent être un dictionnaire (clé : valeur)."})
     defaults = config.default_settings
+    specs = getattr(config, "settings_spec", {}) or {}
     errors: dict[str, str] = {}
     for key, value in settings.items():
+        label = (specs.get(key) or {}).get("label") or key
         if key not in defaults:
             errors[key] = f"Réglage inconnu pour le pôle {config.pole_label} : « {key} »."
         elif not _type_ok(defaults[key], value):
             expected = _TYPE_NAMES.get(type(defaults[key]), type(defaults[key]).__name__)
-            errors[key] = f"Le réglage « {key} » doit être {expected}."
+            errors[key] = f"Le réglage « {label} » doit être {expected}."
+        elif message := _spec_error(specs.get(key) or {}, value):
+            errors[key] = f"Le réglage « {label} » {message}"
     if errors:
         raise ValidationError(errors)
     return dict(settings)
+
+
+def _fr_number(value: Any) -> str:
+    return str(value).replace(".", ",")
+
+
+def _range_error(spec: dict[str, Any], value: Any) -> str:
+    low, high = spec.get("min"), spec.get("max")
+    if (low is not None and value < low) or (high is not None and value > high):
+        if low is not None and high is not None:
+            return f"doit être compris entre {_fr_number(low)} et {_fr_number(high)}."
+        return f"doit être au moins {_fr_number(low)}." if low is not None else f"doit être au plus {_fr_number(high)}."
+    return ""
+
+
+def _spec_error(spec: dict[str, Any], value: Any) -> str:  # noqa: PLR0911 (one return a rule)
+    """What is wrong with a setting of the right type, against its spec (PoleConfig.settings_spec); '' if
+    nothing. The message follows « Le réglage « label » »."""
+    if choices := spec.get("choices"):
+        allowed = {str(code): str(label) for code, label in choices}
+        if value not in allowed:
+            return "doit être l'un de : " + ", ".join(f"« {label} »" for label in allowed.values()) + "."
+        return ""
+    if spec.get("email") and value:
+        try:
+            validate_email(value)
+        except ValidationError:
+            return "doit être une adresse électronique valide."
+        return ""
+    if isinstance(value, dict):
+        keys = list(spec.get("keys") or [])
+        if keys and sorted(value) != sorted(keys):
+            return "doit avoir exactement les clés " + ", ".join(f"« {k} »" for k in keys) + "."
+        for item_key, item in value.items():
+            if isinstance(item, bool) or not isinstance(item, int | float):
+                return f"doit donner un nombre pour « {item_key} »."
+            if message := _range_error(spec, item):
+                return f"« {item_key} » {message}"
+        return ""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _range_error(spec, value)
+    return ""
 
 
 @transaction.atomic

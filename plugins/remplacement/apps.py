@@ -34,6 +34,100 @@ class RemplacementConfig(PoleConfig):
         **STAFFING_DEFAULTS,
     }
 
+    settings_spec = {
+        "dispatch_policy": {
+            "label": "Qui retient la ou le remplaçant·e",
+            "choices": [
+                ("structure_picks", "La structure choisit parmi les volontaires"),
+                ("first_accept", "La première personne qui accepte est retenue"),
+            ],
+        },
+        "wave_size": {
+            "label": "Propositions de la première vague",
+            "help": "Chaque vague suivante est deux fois plus large.",
+            "min": 1,
+            "max": 500,
+        },
+        "wave_delay_minutes": {
+            "label": "Minutes entre deux vagues",
+            "help": "Le tiers pour une demande urgente.",
+            "min": 1,
+            "max": 1440,
+        },
+        "max_waves": {"label": "Nombre de vagues au plus", "min": 1, "max": 20},
+        "min_rest_hours": {
+            "label": "Repos minimal entre deux missions (heures)",
+            "help": "Entre une mission et un créneau d'un autre jour.",
+            "min": 0,
+            "max": 48,
+        },
+        "proximity_scale_km": {
+            "label": "Distance à laquelle la proximité ne compte plus (km)",
+            "min": 1,
+            "max": 500,
+        },
+        "weights": {
+            "label": "Poids du classement",
+            "help": "Proximité, équité (heures déjà données ce mois-ci), préférences : "
+            '{"proximity": 0.5, "fairness": 0.35, "preference": 0.15}, chacun entre 0 et 1.',
+            "keys": ["proximity", "fairness", "preference"],
+            "min": 0,
+            "max": 1,
+        },
+        "contact_email": {
+            "label": "Adresse du pôle",
+            "help": "Organisateur des invitations d'agenda et adresse de réponse ; à défaut, celle de la plateforme.",
+            "email": True,
+        },
+        "staffing_ratio_not_walking": {
+            "label": "Enfants qui ne marchent pas par professionnel·le",
+            "help": "Article R2324-46-4, 1° du code de la santé publique.",
+            "min": 1,
+            "max": 20,
+        },
+        "staffing_ratio_walking": {
+            "label": "Enfants qui marchent par professionnel·le",
+            "help": "Article R2324-46-4, 1°.",
+            "min": 1,
+            "max": 20,
+        },
+        "staffing_ratio_uniform": {
+            "label": "Enfants par professionnel·le (taux unique, si la structure l'a choisi)",
+            "help": "Article R2324-46-4, 2°.",
+            "min": 1,
+            "max": 20,
+        },
+        "staffing_min_present": {
+            "label": "Professionnel·les présent·es au moins",
+            "help": "Article R2324-43-1.",
+            "min": 1,
+            "max": 10,
+        },
+        "staffing_micro_max_places": {
+            "label": "Places d'une micro-crèche au plus",
+            "help": "Article R2324-46, 1°.",
+            "min": 1,
+            "max": 60,
+        },
+        "staffing_micro_min_children": {
+            "label": "En micro-crèche, enfants à partir desquels le minimum de présence s'applique",
+            "min": 0,
+            "max": 60,
+        },
+        "staffing_qualified_above_places": {
+            "label": "Au-delà de ces places, une personne parmi les plus qualifiées est présente",
+            "help": "Article R2324-43-1.",
+            "min": 0,
+            "max": 500,
+        },
+        "staffing_qualified_share": {
+            "label": "Part des plus qualifié·es dans l'équipe requise (%)",
+            "help": "Article R2324-42.",
+            "min": 0,
+            "max": 100,
+        },
+    }
+
     def ready(self) -> None:
         super().ready()
         from workflows.registry import reference_source_register

@@ -1,6 +1,7 @@
 """Cloning from the command (with a progress bar), the platform admins' back office and their API."""
 
 import base64
+import re
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -28,6 +29,28 @@ def test_territory_clone_command_shows_progress(territory, capsys):
     assert Territory.objects.get(code="56").cloned_from == territory
 
 
+def test_territory_clone_command_invites_the_first_admin_and_shows_the_link(territory, capsys, settings):
+    from core.roles import Role, user_roles
+    from tests.people import invitation_follow
+
+    settings.PPE_URL_PORT = "8018"
+    call_command(
+        "territory_clone", "--from", "35", "--code", "56", "--name", "Morbihan",
+        "--admin-email", "direction@morbihan.example.org", "--admin-first-name", "Anne",
+    )  # fmt: skip
+    out = capsys.readouterr().out
+    assert "adresse http://morbihan.localhost:8018/" in out
+    link = re.search(r"Lien d'invitation à lui transmettre : (\S+)", out).group(1)
+    assert link.startswith("http://morbihan.localhost:8018/compte/invitation/")
+    assert "mot de passe" not in out.lower()
+    invitation_follow(link)  # she sets her own password on the new territory's host
+    created = Territory.objects.get(code="56")
+    with schema_context(created.schema_name):
+        admin = get_user_model().objects.get(username="direction@morbihan.example.org")
+        assert admin.is_superuser is False
+        assert Role.PLATFORM_ADMIN in user_roles(admin)
+
+
 def test_territory_clone_command_refuses_an_unknown_source(territory):
     with pytest.raises(CommandError, match="Territoire source inconnu"):
         call_command("territory_clone", "--from", "99", "--code", "56", "--name", "Morbihan")
@@ -42,19 +65,27 @@ def test_admin_clone_form_runs_the_clone_as_a_job_and_shows_its_progress(
     assert "Cloner un territoire" in page.content.decode()
     with django_capture_on_commit_callbacks(execute=True):  # the worker picks the job up once it is committed
         response = public_client.post(
-            "/plateforme/admin/tenants/territory/cloner/", {"source": territory.pk, "code": "56", "name": "Morbihan"}
+            "/plateforme/admin/tenants/territory/cloner/",
+            {
+                "source": territory.pk,
+                "code": "56",
+                "name": "Morbihan",
+                "first_admin_email": "anne@morbihan.example.org",
+            },
         )
     job = ProvisioningJob.objects.get(created_by=platform_admin.username)
     assert response.status_code == 302
     assert response["Location"].endswith(f"/tenants/territory/creations/{job.pk}/")
     created = Territory.objects.get(code="56")
-    assert (job.status, job.territory, job.step, job.total) == ("done", created, 4, 4)
+    assert (job.status, job.territory, job.step, job.total, job.error) == ("done", created, 5, 5, "")
+    assert "/compte/invitation/" in job.invitation_url
     assert created.cloned_from == territory
     assert created.is_draft
     page = public_client.get(response["Location"]).content.decode()
     assert "Terminé" in page
     assert 'value="100"' in page
     assert "son site est un <b>brouillon</b>" in page
+    assert job.invitation_url in page
 
 
 def test_admin_clone_form_shows_french_errors(territory, platform_admin, public_client):

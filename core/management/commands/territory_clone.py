@@ -1,12 +1,15 @@
-"""python manage.py territory_clone --from 35 --code 56 --name "Morbihan" [--sample-data]"""
+"""python manage.py territory_clone --from 35 --code 56 --name "Morbihan" [--sample-data] [--admin-email e-mail]"""
 
 from __future__ import annotations
 
 import time
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from core.links import territory_url
+from core.services.clone import first_admin_invite
 from tenants.models import Territory
 from tenants.services import territory_clone
 
@@ -38,7 +41,18 @@ class Command(BaseCommand):
             action="store_true",
             help="Publier le site tout de suite (par défaut, le clone d'un territoire reste un brouillon à adapter).",
         )
-        parser.add_argument("--port", default="8000", help="Port du serveur, pour l'adresse affichée.")
+        parser.add_argument(
+            "--admin-email",
+            dest="admin_email",
+            default="",
+            help="Courriel de la première administratrice ou du premier administrateur, invité(e) : le lien "
+            "d'invitation est affiché (et envoyé par courriel), jamais un mot de passe.",
+        )
+        parser.add_argument("--admin-first-name", default="", help="Son prénom.")
+        parser.add_argument("--admin-last-name", default="", help="Son nom.")
+        parser.add_argument(
+            "--port", default="", help="Port du serveur, pour l'adresse affichée (par défaut : PPE_URL_PORT)."
+        )
 
     def _progress(self, step: int, total: int, label: str) -> None:
         done = BAR_WIDTH * (step - 1) // total
@@ -68,10 +82,13 @@ class Command(BaseCommand):
             raise CommandError(messages) from None
         elapsed = time.perf_counter() - started
         self.stdout.write(f"[{'#' * BAR_WIDTH}] terminé")
+        if options["port"]:
+            settings.PPE_URL_PORT = options["port"]
+        home = territory_url("/", territory)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Territoire « {territory.name} » ({territory.code}) cloné depuis « {territory.cloned_from} » en "
-                f"{elapsed:.2f} s — schéma {territory.schema_name}, hôte http://{territory.primary_domain}:{options['port']}/"
+                f"{elapsed:.2f} s — schéma {territory.schema_name}, adresse {home}"
             )
         )
         if territory.is_draft:
@@ -80,3 +97,18 @@ class Command(BaseCommand):
                 "(liste dans l'administration de la plateforme), puis "
                 f"« manage.py territory_publish {territory.code} »."
             )
+        if options["admin_email"]:
+            link, error = first_admin_invite(
+                territory=territory,
+                email=options["admin_email"],
+                first_name=options["admin_first_name"],
+                last_name=options["admin_last_name"],
+                actor="manage.py territory_clone",
+            )
+            if error:
+                self.stderr.write(error)
+            else:
+                self.stdout.write(
+                    f"{options['admin_email']} est invité(e) comme administratrice ou administrateur du "
+                    f"territoire (courriel envoyé). Lien d'invitation à lui transmettre : {link}"
+                )
