@@ -19,9 +19,9 @@ install: $(STAMP)
 
 ## Set up the database, the template and the demo territory, then serve the platform and run the worker.
 run: setup
-	@echo "Serveur web sur http://localhost:$(PORT)/ et worker huey — Ctrl-C pour arrêter."
+	@echo "Serveur web sur http://localhost:$(PORT)/ et worker huey (redémarré s'il s'arrête) — Ctrl-C pour arrêter."
 	@trap 'kill 0' INT TERM EXIT; \
-	PPE_URL_PORT=$(PORT) $(MANAGE) run_huey & \
+	PPE_URL_PORT=$(PORT) $(MANAGE) run_workers & \
 	PPE_URL_PORT=$(PORT) $(MANAGE) runserver 0.0.0.0:$(PORT)
 
 setup: install

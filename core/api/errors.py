@@ -18,6 +18,8 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from core.outage import database_outage_problem
+
 logger = logging.getLogger("ppe.api")
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -162,7 +164,7 @@ WORKFLOW_SLUGS = {
 }
 
 # Functions `exception -> Problem | None` for other layers' exceptions.
-PROBLEM_MAPPINGS: list[Any] = [workflow_problem]
+PROBLEM_MAPPINGS: list[Any] = [workflow_problem, database_outage_problem]
 
 
 class ProblemResponse(Response):

@@ -99,6 +99,7 @@ PPE_POLES = ["plugins.support", "plugins.developpement", "plugins.remplacement"]
 PPE_INTERNAL_PLUGINS = ["cms.hooks"]
 
 MIDDLEWARE = [
+    "core.outage.DatabaseOutageMiddleware",  # first: /sante/ on every host; a database outage answers 503
     "tenants.hosts.CachedTenantMiddleware",  # django-tenants', the host → territory lookup cached (tenants.hosts)
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -329,6 +330,11 @@ API_TOKEN_DEFAULT_DAYS = env_int("API_TOKEN_DEFAULT_DAYS", 365)
 API_IDEMPOTENCY_TTL_HOURS = env_int("API_IDEMPOTENCY_TTL_HOURS", 24)
 # Webhooks: deliveries to private or loopback addresses are refused unless this is on (dev and tests).
 PPE_WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env_bool("PPE_WEBHOOKS_ALLOW_PRIVATE_NETWORKS", False)
+# A database outage answers 503 with this Retry-After; /sante/ is degraded when the periodic sweep is older, or
+# a background effect waits longer, than these.
+PPE_OUTAGE_RETRY_AFTER_SECONDS = env_int("PPE_OUTAGE_RETRY_AFTER_SECONDS", 10)
+PPE_HEALTH_PERIODIC_MAX_AGE_SECONDS = env_int("PPE_HEALTH_PERIODIC_MAX_AGE_SECONDS", 180)
+PPE_HEALTH_MAX_LAG_SECONDS = env_int("PPE_HEALTH_MAX_LAG_SECONDS", 300)
 # The outbox's sweep hands over again a due effect handed over more than this many seconds ago.
 PPE_OUTBOX_SWEEP_AFTER_SECONDS = env_int("PPE_OUTBOX_SWEEP_AFTER_SECONDS", 120)
 PPE_WEBHOOK_MAX_ATTEMPTS = env_int("PPE_WEBHOOK_MAX_ATTEMPTS", 8)
@@ -362,6 +368,12 @@ X_FRAME_OPTIONS = "SAMEORIGIN"
 # The real mail backend; the outbox's ledger in front of it (a retried background effect never sends twice).
 PPE_EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_BACKEND = "tenants.outbox.mail.LedgerEmailBackend"
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))  # for the file-based backend
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Plateforme Petite Enfance <ne-pas-repondre@localhost>")
 

@@ -2,12 +2,15 @@
 
 from core.env import env_bool, env_str
 from core.settings.base import *
+from core.settings.database import connections_bound
 
 DEBUG = env_bool("PPE_TEST_DEBUG", False)  # a test server as `make run` serves sets it on
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 HUEY["immediate"] = env_bool("HUEY_IMMEDIATE", True)  # a real consumer started by a test sets it off
 PPE_EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")  # files for test servers
-DATABASES["default"]["CONN_MAX_AGE"] = 0
+# No pool in the test process (its connection carries the test's transaction); servers the tests start may
+# ask for one (DB_POOL_MAX_SIZE).
+connections_bound(DATABASES["default"], default_pool_size=0)
 MEDIA_ROOT = VAR_DIR / "test-media"
 WAGTAILADMIN_BASE_URL = "http://testserver"
 # Static files straight from the apps (no collectstatic) for the test server processes.

@@ -106,16 +106,23 @@ def effect_add(
 
 def effect_relay(schema_name: str, effect_id: int, available_at=None, *, inline: bool = False) -> None:
     """Hand one committed effect over (to huey, or to this process for an inline task). Never raises."""
-    from tenants.outbox.tasks import effect_run
+    from tenants.outbox import tasks
 
     try:
         if inline:
             with _InSchema(schema_name):
                 effect_execute(effect_id)
-        elif available_at is not None and available_at > timezone.now():
-            effect_run.schedule(args=(schema_name, effect_id), eta=available_at)
-        else:
-            effect_run(schema_name, effect_id)
+            return
+        for attempt in (1, 2):  # a queue connection broken by a database restart is replaced on the second try
+            try:
+                if available_at is not None and available_at > timezone.now():
+                    tasks.effect_run.schedule(args=(schema_name, effect_id), eta=available_at)
+                else:
+                    tasks.effect_run(schema_name, effect_id)
+                return
+            except Exception:
+                if attempt == 2:
+                    raise
     except Exception:
         logger.warning(
             "outbox: effect %s of %s not handed over now; the sweep will hand it over again",
