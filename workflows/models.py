@@ -109,6 +109,12 @@ class WorkflowVersion(ClusterableModel):
     def is_frozen(self) -> bool:
         return self.status != self.Status.DRAFT
 
+    def delete(self, *args, **kwargs):
+        if self.pk is not None and WorkflowVersion.objects.filter(pk=self.pk).exclude(status="draft").exists():
+            raise ValidationError(_("Une version publiée ou retirée ne peut pas être supprimée : elle reste "
+                                    "l'historique des dossiers qui l'ont suivie."))  # fmt: skip
+        return super().delete(*args, **kwargs)
+
 
 def expression_check(source: str, field: str) -> None:
     """Refuse a CEL expression that does not compile, with its position, on the field that holds it."""
@@ -371,6 +377,14 @@ class FieldDefinition(models.Model):
 
     def clean(self) -> None:
         _assert_draft(self._version_id())
+        if self.group_id is not None:
+            group = self.group
+            if group.form_id != self.form_id:
+                raise ValidationError({"group": _("Un champ ne peut rejoindre qu'un groupe de son propre formulaire.")})
+            if group.type != self.Type.GROUP:
+                raise ValidationError({"group": _("Le champ choisi n'est pas un groupe répétable.")})
+            if group.pk == self.pk:
+                raise ValidationError({"group": _("Un groupe ne peut pas faire partie de lui-même.")})
         if self.visible_if:
             expression_check(self.visible_if, "visible_if")
 
