@@ -104,6 +104,34 @@ def api_routes() -> list[tuple[str, Any, str]]:
     """
 
 
+@dataclass(frozen=True)
+class CaseEventKind:
+    """A kind of event a pole writes in a case's history (`core.services.case_updates.pole_event_record`).
+
+    - `code` is unique within the pole (`proposal_accepted`); the event is stored with kind « pole », the pole's
+      code and this code in its detail.
+    - `label` is the French name shown on the timeline (« Proposition acceptée »).
+    - `title(detail)`, when given, is the French line shown for one event from its detail (« Proposition
+      acceptée : Gestion de la paie (Coopérative Paie ESS) »); otherwise the label is shown.
+    - `staff_only`: the structure's members and the operators do not see such events (internal work).
+    """
+
+    code: str
+    label: str
+    title: Callable[[dict[str, Any]], str] | None = None
+    staff_only: bool = False
+
+
+@hookspec
+def case_event_kinds() -> list[CaseEventKind]:
+    """The kinds of history events this pole writes on its cases (`CaseEventKind`), so that the timeline and
+    the API show each by its French label and detail, never a raw code.
+
+    Called, like `kit_sections`, for every installed pole, switched off or not (a case's history stays readable
+    when its pole is turned off); the answer is read once per process. No database access is needed to answer.
+    """
+
+
 # ------------------------------------------------------------------------------------------------------------
 # Coarse notifications
 # ------------------------------------------------------------------------------------------------------------

@@ -373,6 +373,7 @@ class CaseEvent(models.Model):
         COMMENT = "comment", _("Commentaire")
         ASSIGNED = "assigned", _("Attribution")
         MIGRATED = "migrated", _("Changement de version du workflow")
+        POLE = "pole", _("Travail du pôle")  # detail: {"pole": code, "event": the pole's CaseEventKind code, ...}
 
     case = models.ForeignKey(Case, verbose_name=_("dossier"), on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(_("type"), max_length=20, choices=Kind.choices)

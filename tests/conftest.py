@@ -112,23 +112,41 @@ def public_client(test_territories) -> Client:
 _scratch_codes = itertools.cycle(SCRATCH_CODES)
 
 
-@pytest.fixture
-def scratch_territory(test_territories, django_db_blocker):
-    """A territory whose data is really committed (for other processes to see); dropped afterwards."""
+def _scratch_create():
     from tenants.models import Territory
     from tenants.services import territory_create
 
+    code = next(_scratch_codes)
+    stale = Territory.objects.filter(code=code).first()
+    if stale is not None:
+        stale.delete(force_drop=True)
+    return territory_create(code=code, name=f"Essai {code}", slug=f"essai-{uuid.uuid4().hex[:8]}")
+
+
+@pytest.fixture
+def scratch_territory(test_territories, django_db_blocker):
+    """A territory whose data is really committed (for other processes to see); dropped afterwards."""
     with django_db_blocker.unblock():
-        code = next(_scratch_codes)
-        stale = Territory.objects.filter(code=code).first()
-        if stale is not None:
-            stale.delete(force_drop=True)
-        territory = territory_create(code=code, name=f"Essai {code}", slug=f"essai-{uuid.uuid4().hex[:8]}")
+        territory = _scratch_create()
         try:
             yield territory
         finally:
             connection.set_schema_to_public()
             territory.delete(force_drop=True)
+
+
+@pytest.fixture
+def scratch_territory_pair(test_territories, django_db_blocker):
+    """Two committed throwaway territories (e.g. several schemas behind a migration); dropped afterwards."""
+    with django_db_blocker.unblock():
+        pair = [_scratch_create()]
+        try:
+            pair.append(_scratch_create())
+            yield pair
+        finally:
+            connection.set_schema_to_public()
+            for territory in pair:
+                territory.delete(force_drop=True)
 
 
 @pytest.fixture(scope="module")

@@ -201,6 +201,8 @@ class AvailableTransitionSerializer(serializers.Serializer):
 class CaseEventSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.CharField()
+    label = serializers.SerializerMethodField(help_text="Le type d'événement, en français.")
+    title = serializers.SerializerMethodField(help_text="Ce que l'événement rapporte, en français (travail des pôles).")
     actor = serializers.IntegerField(source="actor_id", allow_null=True)
     from_state = serializers.CharField()
     to_state = serializers.CharField()
@@ -208,6 +210,20 @@ class CaseEventSerializer(serializers.Serializer):
     data_diff = serializers.JSONField()
     comment = serializers.CharField()
     created_at = serializers.DateTimeField()
+
+    def get_label(self, event) -> str:
+        if event.kind == "pole":
+            from core.selectors.case_work import pole_event_describe
+
+            return pole_event_describe(event)[0]
+        return str(event.get_kind_display())
+
+    def get_title(self, event) -> str:
+        if event.kind == "pole":
+            from core.selectors.case_work import pole_event_describe
+
+            return pole_event_describe(event)[1]
+        return ""
 
 
 class CommentCreateSerializer(serializers.Serializer):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -163,6 +164,34 @@ def _actor_name(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
+@functools.cache
+def pole_event_kinds() -> dict[tuple[str, str], Any]:
+    """Every pole's history event kinds (`case_event_kinds` hook, switched-off poles included), by
+    (pole code, event code)."""
+    from core.plugins import plugin_manager
+
+    kinds: dict[tuple[str, str], Any] = {}
+    for impl in plugin_manager().hook.case_event_kinds.get_hookimpls():
+        for kind in impl.function() or []:
+            kinds[(impl.plugin_name, kind.code)] = kind
+    return kinds
+
+
+def pole_event_describe(event: CaseEvent) -> tuple[str, str, bool]:
+    """(label, title, staff_only) of a pole's history event, in French."""
+    detail = event.detail or {}
+    kind = pole_event_kinds().get((detail.get("pole", ""), detail.get("event", "")))
+    if kind is None:
+        return "Travail du pôle", "Travail du pôle", False
+    title = kind.label
+    if kind.title is not None:
+        try:
+            title = kind.title(detail) or kind.label
+        except (KeyError, TypeError, ValueError):
+            title = kind.label
+    return kind.label, title, kind.staff_only
+
+
 def case_timeline(*, case: Case, user) -> list[TimelineEntry]:
     """The history of a case and its comments on one timeline, oldest first. People outside the platform's
     team (structure members, operators) see neither internal comments and attachments, nor the comments of
@@ -201,6 +230,8 @@ def case_timeline(*, case: Case, user) -> list[TimelineEntry]:
         elif event.kind == CaseEvent.Kind.ASSIGNED:
             names = ", ".join(a["name"] for a in (event.detail or {}).get("assignees", [])) or "personne"
             entry.title = f"Dossier attribué à : {names}"
+        elif event.kind == CaseEvent.Kind.POLE:
+            entry.kind_label, entry.title, _staff_only = pole_event_describe(event)
         elif event.kind == CaseEvent.Kind.MIGRATED:
             detail = event.detail or {}
             entry.title = f"Passage de la version {detail.get('from_version')} à la version {detail.get('to_version')}"
@@ -219,7 +250,8 @@ def case_events_visible(*, case: Case, user) -> QuerySet[CaseEvent]:
     """A case's events as `user` may read them: without internal comments and attachments unless staff."""
     events = case.events.order_by("created_at", "pk")
     if not user_roles(user) & STAFF_ROLES:
-        events = events.exclude(detail__visibility=Comment.Visibility.INTERNAL)
+        # `contains`, not a key lookup: an event without the key would compare NULL and vanish from the list.
+        events = events.exclude(detail__contains={"visibility": Comment.Visibility.INTERNAL})
     return events
 
 

@@ -148,3 +148,23 @@ def case_attachment_add(*, case: Case, file, actor, visibility: str = Comment.Vi
             detail={"attachment": attachment.pk, "visibility": visibility},
         )
     return attachment
+
+
+def pole_event_record(*, case: Case, pole: str, event: str, actor: Any = None, **detail: Any) -> CaseEvent:
+    """Write one event of a pole's work in a case's history (`kind` « pole »): `event` is one of the
+    `CaseEventKind` codes the pole declares (`case_event_kinds` hook), `detail` what its title reads (plain
+    JSON values: names and dates, not only primary keys, so that the line stays true when rows change).
+    A kind declared `staff_only` is recorded internal: the structure's members and operators never read it."""
+    from core.selectors.case_work import pole_event_kinds
+
+    kind = pole_event_kinds().get((pole, event))
+    if kind is None:
+        raise ValueError(f"unknown event kind {event!r} of pole {pole!r} (declare it in case_event_kinds)")
+    if kind.staff_only:
+        detail["visibility"] = Comment.Visibility.INTERNAL
+    return CaseEvent.objects.create(
+        case=case,
+        kind=CaseEvent.Kind.POLE,
+        actor=actor if getattr(actor, "pk", None) else None,
+        detail={"pole": pole, "event": event, **detail},
+    )

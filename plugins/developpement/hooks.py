@@ -118,3 +118,10 @@ def kit_sections() -> list:
             model="developpement.DeliberationTemplate",
         )
     ]
+
+
+@hookimpl
+def case_event_kinds() -> list:
+    from plugins.developpement.events import KINDS
+
+    return list(KINDS)

@@ -18,8 +18,9 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from core.documents import document_pdf, template_render
-from core.models import Case, CaseEvent
+from core.models import Case
 from core.plugins import pole_settings
+from core.services.case_updates import pole_event_record
 from core.services.shipped import ShippedSyncReport, shipped_rows_sync
 from plugins.developpement.models import DeliberationDraft, DeliberationTemplate, DraftSection, Meeting
 
@@ -43,12 +44,8 @@ def developpement_seed(*, templates_file: Path | None = None) -> ShippedSyncRepo
 
 
 def _audit(case: Case, *, actor: Any, what: str, detail: dict[str, Any]) -> None:
-    CaseEvent.objects.create(
-        case=case,
-        kind=CaseEvent.Kind.DATA_UPDATED,
-        actor=actor if getattr(actor, "pk", None) else None,
-        detail={"developpement": what, **detail},
-    )
+    """The case's history records the pole's writes as its own event kinds (`plugins.developpement.events`)."""
+    pole_event_record(case=case, pole="developpement", event=what, actor=actor, **detail)
 
 
 @transaction.atomic
@@ -110,7 +107,8 @@ def meeting_record(
     if len(meeting.participant_list) < 2:
         raise ValidationError({"participants": "Une concertation réunit au moins deux participants."})
     meeting.save()
-    _audit(case, actor=actor, what="meeting_recorded", detail={"meeting": meeting.pk})
+    _audit(case, actor=actor, what="meeting_recorded",
+           detail={"held_on": held_on.isoformat(), "participants": len(meeting.participant_list)})  # fmt: skip
     return meeting
 
 
@@ -140,7 +138,7 @@ def deliberations_draft(*, case: Case, actor: Any = None) -> list[DeliberationDr
         draft.pdf.save(f"deliberation-{case.reference}-{kind}.pdf", ContentFile(pdf), save=False)
         draft.save()
         drafts.append(draft)
-    _audit(case, actor=actor, what="deliberations_drafted", detail={"drafts": [d.pk for d in drafts]})
+    _audit(case, actor=actor, what="deliberations_drafted", detail={"drafts": [d.title for d in drafts]})
     return drafts
 
 

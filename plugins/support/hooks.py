@@ -77,9 +77,16 @@ def demo_seed(territory: Any) -> None:
 
 @hookimpl
 def api_routes() -> list[tuple[str, Any, str]]:
-    from plugins.support.api.views import ProposalRuleViewSet
+    from plugins.support.api import views
 
-    return [("support/proposal-rules", ProposalRuleViewSet, "support-proposal-rules")]
+    return [
+        ("support/proposal-rules", views.ProposalRuleViewSet, "support-proposal-rules"),
+        ("support/cases", views.SupportCaseViewSet, "support-cases"),
+        ("support/proposals", views.ProposalViewSet, "support-proposals"),
+        ("support/conventions", views.ConventionViewSet, "support-conventions"),
+        ("support/tasks", views.TaskViewSet, "support-tasks"),
+        ("support/evaluation", views.EvaluationViewSet, "support-evaluation"),
+    ]
 
 
 @hookimpl
@@ -127,3 +134,19 @@ def kit_sections() -> list:
             model="support.ConventionTemplate",
         ),
     ]
+
+
+@hookimpl
+def case_event_kinds() -> list:
+    from plugins.support.events import KINDS
+
+    return list(KINDS)
+
+
+@hookimpl
+def case_transitioned(case: Any, event: Any) -> None:
+    """« Revoir les propositions »: the conventions drawn up are set aside, every proposal can be decided again."""
+    if (event.from_state, event.to_state) == ("conventions", "propositions") and case.support_conventions.exists():
+        from plugins.support.services import proposals_revise
+
+        proposals_revise(case=case, actor=event.actor)

@@ -120,9 +120,18 @@ class DiagnosticProfile(models.Model):
         }
 
 
+class Referral(models.TextChoices):
+    PENDING = "pending", _("En attente de l'opérateur")
+    ACCEPTED = "accepted", _("Acceptée par l'opérateur")
+    DECLINED = "declined", _("Déclinée par l'opérateur")
+
+
 class Proposal(models.Model):
     """A catalogue service proposed to a structure, carried out by an ESS operator or, failing one, by the
-    platform itself (operator empty)."""
+    platform itself (operator empty). Once the structure accepts it, the service is referred to its operator,
+    who accepts or declines it (`referral_status`)."""
+
+    Referral = Referral
 
     class Status(models.TextChoices):
         PROPOSED = "proposed", _("Proposé")
@@ -142,6 +151,13 @@ class Proposal(models.Model):
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The operator's answer to the service referred to it (empty: carried out by the platform, or not yet
+    # referred: the structure has not accepted the proposal).
+    referral_status = models.CharField(
+        _("réponse de l'opérateur"), max_length=20, choices=Referral.choices, blank=True, default=""
+    )
+    referral_answered_at = models.DateTimeField(_("répondu le"), null=True, blank=True)
+    referral_note = models.CharField(_("motif de l'opérateur"), max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -175,13 +191,21 @@ class Convention(models.Model):
     platform_signatory = models.CharField(_("signataire pour la plateforme"), max_length=150, blank=True)
     counterparty_signed_on = models.DateField(_("signée par l'autre partie le"), null=True, blank=True)
     counterparty_signatory = models.CharField(_("signataire pour l'autre partie"), max_length=150, blank=True)
+    signed_pdf = models.FileField(_("exemplaire signé"), upload_to="support/conventions/signed/", blank=True)
+    signed_pdf_uploaded_at = models.DateTimeField(_("exemplaire signé déposé le"), null=True, blank=True)
+    # Set when the proposals are revised after the convention was drawn up: kept for the record, replaced.
+    superseded_at = models.DateTimeField(_("remplacée le"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("convention")
         verbose_name_plural = _("conventions")
         ordering = ["party", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["case", "party", "operator"], name="support_convention_unique"),
+            models.UniqueConstraint(
+                fields=["case", "party", "operator"],
+                condition=models.Q(superseded_at__isnull=True),
+                name="support_convention_unique",
+            ),
             models.CheckConstraint(
                 condition=~models.Q(party="operator") | models.Q(operator__isnull=False),
                 name="support_convention_operator_party",
@@ -198,6 +222,10 @@ class Convention(models.Model):
     @property
     def is_signed(self) -> bool:
         return self.platform_signed_on is not None and self.counterparty_signed_on is not None
+
+    @property
+    def counterparty_label(self) -> str:
+        return "l'opérateur" if self.party == self.Party.OPERATOR else "la structure"
 
 
 class FollowUpEntry(models.Model):

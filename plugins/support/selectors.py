@@ -124,3 +124,49 @@ def evaluation_summary() -> dict[str, Any]:
         "diagnosed": len(profiles),
         "mean_axes": mean_axes,
     }
+
+
+# --- What each person sees of the pole's work on a case (the back office's panel and the API) ----------------
+
+
+def support_cases_visible(*, user) -> QuerySet:
+    """The support cases `user` may see (`core.selectors.cases.case_list`)."""
+    from core.selectors.cases import case_list
+
+    return case_list(user=user).filter(workflow__code=WORKFLOW)
+
+
+def _is_staff(user) -> bool:
+    from core.roles import user_roles
+    from core.selectors.cases import STAFF_ROLES
+
+    return bool(user_roles(user) & STAFF_ROLES)
+
+
+def proposals_visible(*, user) -> QuerySet:
+    """Proposals of the visible cases: every one for the team and the structure's members, an operator's own
+    for an operator's members."""
+    from plugins.support.models import Proposal
+
+    proposals = Proposal.objects.filter(case__in=support_cases_visible(user=user)).select_related(
+        "case", "service", "operator"
+    )
+    if _is_staff(user):
+        return proposals
+    return proposals.filter(Q(case__structure__memberships__user=user) | Q(operator__memberships__user=user)).distinct()
+
+
+def conventions_visible(*, user) -> QuerySet:
+    """Conventions of the visible cases (those set aside after a revision included): every one for the team,
+    the structure's for its members, an operator's for its members."""
+    from plugins.support.models import Convention
+
+    conventions = Convention.objects.filter(case__in=support_cases_visible(user=user)).select_related(
+        "case", "operator"
+    )
+    if _is_staff(user):
+        return conventions
+    return conventions.filter(
+        Q(party=Convention.Party.STRUCTURE, case__structure__memberships__user=user)
+        | Q(party=Convention.Party.OPERATOR, operator__memberships__user=user)
+    ).distinct()

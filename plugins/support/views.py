@@ -222,7 +222,7 @@ class ConventionPdfView(StaffOnly, View):
     def get(self, request, pk: int):
         convention = get_object_or_404(Convention, pk=pk)
         return FileResponse(convention.pdf.open("rb"), content_type="application/pdf",
-                            filename=f"{convention.title} - {convention.case.reference}.pdf")  # fmt: skip
+                            filename=services.convention_filename(convention))  # fmt: skip
 
 
 class EvaluationDashboardView(StaffOnly, WagtailAdminTemplateMixin, TemplateView):

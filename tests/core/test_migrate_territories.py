@@ -3,13 +3,16 @@ completed; a schema that is current is left alone."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.core.management import call_command
+from django.core.management.base import OutputWrapper
 from django.db import connection
 from django_tenants.utils import schema_context
 
 from core.management.commands.migrate_territories import roles_behind
-from tenants.migrations_state import migrations_missing, schemas_behind
+from tenants.migrations_state import migrations_missing, migrations_on_disk, schemas_behind
 
 
 def _forget(schema: str, app: str) -> tuple[str, str]:
@@ -71,3 +74,24 @@ def test_role_groups_that_lack_a_permission_are_completed_without_a_migration(sc
     assert schema not in roles_behind(exclude=set())
     with schema_context(schema):
         assert Group.objects.get(name="platform_admin").permissions.filter(pk=removed.pk).exists()
+
+
+@pytest.mark.slow
+def test_several_territories_behind_a_real_migration_are_migrated_by_the_parallel_executor(scratch_territory_pair):
+    """Two territories lack core's latest migration (its tables dropped by migrating back): `run_setup` passes its
+    own stdout (an OutputWrapper, which cannot be pickled for the worker processes) and both are migrated."""
+    schemas = [territory.schema_name for territory in scratch_territory_pair]
+    latest = max(name for app, name in migrations_on_disk() if app == "core")
+    previous = max(name for app, name in migrations_on_disk() if app == "core" and name < latest)
+    for schema in schemas:
+        call_command("migrate_schemas", "core", previous, schema_name=schema, verbosity=0)
+        assert ("core", latest) in migrations_missing(schema)
+    assert set(schemas) <= set(schemas_behind())
+    out = io.StringIO()
+
+    call_command("migrate_territories", verbosity=1, stdout=OutputWrapper(out))
+
+    assert all(schema in out.getvalue() for schema in schemas)
+    for schema in schemas:
+        assert migrations_missing(schema) == set()
+    assert not set(schemas) & set(schemas_behind())

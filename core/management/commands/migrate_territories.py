@@ -64,6 +64,10 @@ class Command(MigrateSchemasCommand):
 
     @staticmethod
     def _run(codename: str, args, options, schemas: list[str]) -> None:
+        if codename == "multiprocessing":
+            # The options go to the worker processes by pickling: a caller's stdout/stderr (run_setup passes its
+            # OutputWrapper) cannot be pickled. The workers write to their own (inherited) stdout and stderr.
+            options = {key: value for key, value in options.items() if key not in {"stdout", "stderr"}}
         get_executor(codename=codename)(args, options).run_migrations(tenants=list(schemas))
         connection.set_schema_to_public()
 

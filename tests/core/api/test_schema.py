@@ -21,6 +21,7 @@ FRENCH_VERBS = {
     "Ouvrir", "Appliquer", "Télécharger", "Ajouter", "Déposer", "Schéma",
     "Annuler", "Accepter", "Décliner", "Retenir",  # the remplacement pole's offers and requests
     "Libérer", "Affecter", "Relancer", "Clore", "Déclarer", "Valider", "Renvoyer", "Désactiver", "Réactiver",
+    "Établir", "Recalculer", "Confier", "Enregistrer", "Marquer", "Réattribuer", "Rédiger", "Noter",  # poles' work
 }  # fmt: skip
 
 

@@ -134,7 +134,7 @@ def test_conventions_then_signatures_gate_the_services_set_up(
     task = task_create(case=case, title="Transmettre les variables de paie", due_date=today + dt.timedelta(days=2),
                        operator=operator_paie, actor=coordinator)  # fmt: skip
     assert task_reminders_send() == 1
-    assert mail.outbox[-1].to == ["contact@paie-ess.example.org"]
+    assert mail.outbox[-1].to == ["pole_coordinator@example.org", "contact@paie-ess.example.org"]  # author, operator
     assert task_reminders_send() == 0  # once a day
     task_complete(task=task, actor=coordinator)
     transition_apply(case=case, transition="evaluer", actor=coordinator)
