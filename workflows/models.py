@@ -275,7 +275,7 @@ class Transition(_VersionPart):
 
 
 FIELD_OPTIONS = ("min_value", "max_value", "min_length", "max_length", "pattern", "choices", "reference",
-                 "visible_if", "content_types", "max_size_mb", "decimal_places", "min_items", "max_items", "default",
+                 "visible_builder", "visible_if", "content_types", "max_size_mb", "decimal_places", "min_items", "max_items", "default",
                  "group")  # fmt: skip
 
 
@@ -353,7 +353,12 @@ class FieldDefinition(models.Model):
         FieldPanel("required"),
         FieldPanel("help"),
         MultiFieldPanel(
-            [FieldPanel(name) for name in FIELD_OPTIONS],
+            [
+                FieldPanel(name, heading=_("Afficher ce champ seulement si"))
+                if name == "visible_builder"
+                else FieldPanel(name)
+                for name in FIELD_OPTIONS
+            ],
             heading=_("Options selon le type (bornes, choix, liste, condition d'affichage, fichier, groupe)"),
             classname="collapsed",
         ),

@@ -220,3 +220,32 @@ def test_a_field_joins_only_a_group_of_its_own_form_and_published_parts_are_not_
     response = admin_client.post(f"/admin/snippets/workflows/workflowversion/delete/{simple.pk}/", follow=True)
     assert "ne peut pas être supprimée" in response.content.decode()
     assert WorkflowVersion.objects.filter(pk=simple.pk).exists()
+
+
+def test_a_guard_is_built_from_rows_and_read_back_as_rows(admin_client, draft):
+    from workflows.models import FieldDefinition, FormDefinition
+
+    form = FormDefinition.objects.get(version=draft, code="ouverture")
+    FieldDefinition.objects.create(form=form, code="adherent", type="boolean", label="Adhérente", position=5)
+    page = admin_client.get(f"/admin/snippets/workflows/transition/add/?version={draft.pk}").content.decode()
+    assert "Condition à remplir" in page
+    assert '<option value="amount">Montant</option>' in page  # the version's fields by label
+    assert "est supérieur à" in page
+    rows = {
+        "guard_builder-join": "or",
+        "guard_builder-0-field": "amount", "guard_builder-0-operator": "gt", "guard_builder-0-value": "1 000",
+        "guard_builder-1-field": "adherent", "guard_builder-1-operator": "yes",
+    }  # fmt: skip
+    data = {**_transition_form(draft, guard_message="Le montant dépasse 1 000 € ou la structure adhère."), **rows}
+    response = admin_client.post("/admin/snippets/workflows/transition/add/", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    transition = Transition.objects.get(version=draft, code="annuler")
+    assert transition.guard == "data.amount > 1000 || data.adherent == true"
+    assert transition.guard_message == "Le montant dépasse 1 000 € ou la structure adhère."
+    edit = admin_client.get(f"/admin/snippets/workflows/transition/edit/{transition.pk}/").content.decode()
+    assert '<option value="gt" selected>' in edit
+    assert "« Montant » est supérieur à 1000 ou « Adhérente » vaut oui" in edit
+
+    bad = {**data, "code": "autre", "guard_builder-0-value": "beaucoup"}
+    page = admin_client.post("/admin/snippets/workflows/transition/add/", bad).content.decode()
+    assert "Condition 1 : « beaucoup » n&#x27;est pas un nombre entier." in page
