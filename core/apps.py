@@ -7,7 +7,7 @@ class CoreConfig(AppConfig):
     verbose_name = _("Plateforme")
 
     def ready(self) -> None:
-        from core import checks, receivers  # noqa: F401  (system checks, provisioning receivers)
+        from core import auth_audit, checks, receivers  # noqa: F401  (checks, provisioning and sign-in receivers)
         from core.engine import engine_register
 
         engine_register()

@@ -38,6 +38,16 @@ def user_welcome_email_send(user_id: int) -> str:
     return connection.schema_name
 
 
+@tenant_task(inline=True, retries=3, retry_delay=30)
+def case_transition_effects(event_id: int) -> None:
+    """What follows a committed transition: the `case_transitioned` hook and the transition's actions. Run by
+    the process that committed it, at once (a person waits for what it shows); by a worker after the sweep
+    when that process died first."""
+    from core.services.cases import case_transition_effects_run
+
+    case_transition_effects_run(event_id=event_id)
+
+
 @tenant_task(retries=3, retry_delay=30)
 def invitation_email_send(invitation_id: int) -> str:
     """Send (or send again) an invitation's e-mail with its current link. Returns the schema it ran in."""

@@ -36,6 +36,27 @@ class PlatformAdminMenuItem(MenuItem):
         return Role.PLATFORM_ADMIN in user_roles(request.user)
 
 
+@hooks.register("register_admin_urls")
+def people_admin_urls():
+    from core import people_views as people
+
+    return [
+        path("personnes/", people.PeopleListView.as_view(), name="ppe_people"),
+        path("personnes/inviter/", people.PersonInviteView.as_view(), name="ppe_person_invite"),
+        path("personnes/<int:pk>/", people.PersonDetailView.as_view(), name="ppe_person"),
+        path(
+            "personnes/invitations/<int:pk>/<str:action>/",
+            people.InvitationActionView.as_view(),
+            name="ppe_invitation_action",
+        ),
+    ]
+
+
+@hooks.register("register_admin_menu_item")
+def people_menu_item():
+    return PlatformAdminMenuItem("Personnes", reverse("ppe_people"), icon_name="group", order=320)
+
+
 @hooks.register("register_settings_menu_item")
 def poles_menu_item():
     return PlatformAdminMenuItem("Pôles du territoire", reverse("ppe_poles"), icon_name="cogs", order=50)

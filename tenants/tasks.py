@@ -11,9 +11,11 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection
 from django_tenants.utils import get_public_schema_name, tenant_context
 from huey.contrib.djhuey import HUEY, db_periodic_task, db_task
+
+from tenants.outbox import tasks as _outbox_tasks  # noqa: F401  (registers the outbox's huey tasks)
 
 
 @HUEY.pre_execute()
@@ -26,14 +28,26 @@ def _reset_schema(task: Any) -> None:
 class TenantTask:
     """A function run by huey in the schema of the territory that enqueued it.
 
-    `task.enqueue(*args)` enqueues now; `task.enqueue_on_commit(*args)` once the current transaction commits
-    (what services use). `task.run_local(*args)` calls the function in the current schema, without the queue.
+    `task.enqueue_on_commit(*args)` (what services use) records the call as an outbox effect in the current
+    transaction, handed to huey once it commits and carried out exactly once (`tenants.outbox.effects`);
+    `task.effect(args=…, delay=…, key=…)` does the same with a delay or an idempotency key of the caller's.
+    `task.enqueue(*args)` enqueues now, without the outbox (its result can be awaited).
+    `task.run_local(*args)` calls the function in the current schema, without the queue.
+    An `inline` task's effect is carried out by the committing process itself, right after the commit (what
+    the person must see at once); the sweep gives it to a worker if that process died first.
     """
 
-    def __init__(self, fn: Callable[..., Any], huey_task: Any) -> None:
+    def __init__(
+        self, fn: Callable[..., Any], huey_task: Any, *, name: str, retries: int = 0, retry_delay: int = 30,
+        inline: bool = False,
+    ) -> None:  # fmt: skip
         functools.update_wrapper(self, fn)
         self.fn = fn
         self.huey_task = huey_task
+        self.name = name
+        self.retries = retries
+        self.retry_delay = retry_delay
+        self.inline = inline
 
     def enqueue(self, *args: Any, schema_name: str | None = None, **kwargs: Any) -> Any:
         schema = schema_name or connection.schema_name
@@ -41,9 +55,19 @@ class TenantTask:
             raise RuntimeError(f"Task {self.fn.__name__} enqueued outside of any territory.")
         return self.huey_task(schema, *args, **kwargs)
 
-    def enqueue_on_commit(self, *args: Any, **kwargs: Any) -> None:
-        schema = connection.schema_name
-        transaction.on_commit(lambda: self.enqueue(*args, schema_name=schema, **kwargs))
+    def enqueue_on_commit(self, *args: Any, **kwargs: Any) -> Any:
+        return self.effect(args=args, kwargs=kwargs)
+
+    def effect(
+        self, *, args: tuple | list = (), kwargs: dict[str, Any] | None = None, delay: float | None = None,
+        key: str | None = None,
+    ) -> Any:  # fmt: skip
+        """Record this task as an effect of the current transaction (see `tenants.outbox.effects.effect_add`)."""
+        from tenants.outbox.effects import effect_add
+
+        if connection.schema_name == get_public_schema_name() and not getattr(self.fn, "public_ok", False):
+            raise RuntimeError(f"Task {self.fn.__name__} enqueued outside of any territory.")
+        return effect_add(self, args=args, kwargs=kwargs, delay=delay, key=key)
 
     def run_local(self, *args: Any, **kwargs: Any) -> Any:
         return self.fn(*args, **kwargs)
@@ -56,7 +80,12 @@ def tenant_task(**task_options: Any) -> Callable[[Callable[..., Any]], TenantTas
     """Declare a huey task that runs in the schema of the territory that enqueued it."""
 
     def decorator(fn: Callable[..., Any]) -> TenantTask:
-        name = task_options.pop("name", fn.__qualname__)
+        from tenants.outbox.effects import task_register
+
+        options = dict(task_options)
+        huey_name = options.pop("name", fn.__qualname__)
+        name = f"{fn.__module__}.{fn.__qualname__}"  # the outbox's name of it (rows keep it)
+        inline = options.pop("inline", False)
 
         def in_schema(schema_name: str, *args: Any, **kwargs: Any) -> Any:
             from tenants.models import Territory
@@ -67,8 +96,13 @@ def tenant_task(**task_options: Any) -> Callable[[Callable[..., Any]], TenantTas
 
         in_schema.__name__ = fn.__name__
         in_schema.__module__ = fn.__module__  # huey names the task "<module>.<name>"
-        huey_task = db_task(name=name, **task_options)(in_schema)
-        return TenantTask(fn, huey_task)
+        huey_task = db_task(name=huey_name, **options)(in_schema)
+        task = TenantTask(
+            fn, huey_task, name=name, retries=options.get("retries", 0), retry_delay=options.get("retry_delay", 30),
+            inline=inline,
+        )  # fmt: skip
+        task_register(task)
+        return task
 
     return decorator
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db import connection
 from huey import crontab
 
 from core.api.models import WebhookDelivery
@@ -10,7 +9,7 @@ from core.api.services import idempotency_records_purge
 from tenants.tasks import each_territory_periodic_task, tenant_task
 
 
-@tenant_task()
+@tenant_task(retries=5, retry_delay=30)
 def webhook_deliver(delivery_id: int) -> str | None:
     """Try a delivery; when it failed and tries remain, schedule the next one after its backoff delay."""
     from core.api.webhooks import retry_delay, webhook_delivery_attempt
@@ -19,9 +18,11 @@ def webhook_deliver(delivery_id: int) -> str | None:
     if delivery is None or delivery.status in (WebhookDelivery.Status.SUCCEEDED, WebhookDelivery.Status.FAILED):
         return None
     webhook_delivery_attempt(delivery=delivery)
-    if delivery.status == WebhookDelivery.Status.RETRYING:
-        webhook_deliver.huey_task.schedule(
-            args=(connection.schema_name, delivery.pk), delay=retry_delay(delivery.attempts)
+    if delivery.status == WebhookDelivery.Status.RETRYING:  # the next try, an effect committed with this one
+        webhook_deliver.effect(
+            args=(delivery.pk,),
+            delay=retry_delay(delivery.attempts),
+            key=f"webhook:{delivery.uuid}:{delivery.attempts + 1}",
         )
     return delivery.status
 

@@ -4,7 +4,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
-from core.api import case_views, views
+from core.api import case_views, people_views, views
 from core.api.routes import pole_urlpatterns
 
 router = SimpleRouter()
@@ -14,6 +14,8 @@ router.register("operators", views.OperatorViewSet, basename="operators")
 router.register("webhooks", views.WebhookSubscriptionViewSet, basename="webhooks")
 router.register("cases", case_views.CaseViewSet, basename="cases")
 router.register("workflows", case_views.WorkflowViewSet, basename="workflows")
+router.register("people", people_views.PersonViewSet, basename="people")
+router.register("invitations", people_views.InvitationViewSet, basename="invitations")
 
 api_v1 = [
     path("territory/", views.TerritoryView.as_view(), name="territory"),

@@ -152,7 +152,7 @@ def webhook_event_emit(*, event: str, data: dict[str, Any]) -> list[WebhookDeliv
             "data": json.loads(json.dumps(data, cls=DjangoJSONEncoder)),
         }
         delivery.save(update_fields=["payload"])
-        webhook_deliver.enqueue_on_commit(delivery.pk)
+        webhook_deliver.effect(args=(delivery.pk,), key=f"webhook:{delivery.uuid}:1")
         deliveries.append(delivery)
     return deliveries
 
@@ -170,7 +170,7 @@ def webhook_ping(*, subscription: WebhookSubscription) -> WebhookDelivery:
         "data": {"subscription": subscription.pk},
     }
     delivery.save(update_fields=["payload"])
-    webhook_deliver.enqueue_on_commit(delivery.pk)
+    webhook_deliver.effect(args=(delivery.pk,), key=f"webhook:{delivery.uuid}:1")
     return delivery
 
 

@@ -191,7 +191,7 @@ def invitation_path(invitation: Invitation) -> str:
     """The path of the page where the invited person sets their password."""
     from django.urls import reverse
 
-    return reverse("invitation_accept", kwargs={"token": invitation_token(invitation)})
+    return reverse("invitation_accept", kwargs={"token": invitation_token(invitation)}, urlconf=settings.ROOT_URLCONF)
 
 
 def invitation_url(invitation: Invitation) -> str:

@@ -68,3 +68,40 @@ def audit_list(*, target: models.Model | None = None, target_type: str = "", tar
     if target_id != "":
         queryset = queryset.filter(target_id=str(target_id))
     return queryset
+
+
+CHANGE_LABELS = {
+    "email": "adresse",
+    "structure": "structure",
+    "operator": "opérateur",
+    "person": "personne",
+    "first_name": "prénom",
+    "last_name": "nom",
+    "username": "identifiant",
+    "reason": "motif",
+}
+
+
+def audit_describe(event: AuditEvent) -> str:
+    """A French sentence for what an event changed (role codes shown by their labels, never raw values)."""
+    from core.roles import role_label
+
+    changes = dict(event.changes or {})
+    parts = []
+    if "before" in changes or "after" in changes:
+        before = ", ".join(role_label(c) for c in changes.pop("before", [])) or "aucun"
+        after = ", ".join(role_label(c) for c in changes.pop("after", [])) or "aucun"
+        parts.append(f"rôles : {before} → {after}")
+    if "roles" in changes:
+        parts.append("rôles : " + ", ".join(role_label(c) for c in changes.pop("roles")))
+    if changes.pop("replaced", False):
+        parts.append("remplacée par une nouvelle invitation")
+    for key, value in changes.items():
+        label = CHANGE_LABELS.get(key, key.replace("_", " "))
+        if isinstance(value, list) and len(value) == 2:
+            parts.append(f"{label} : {value[0] or '—'} → {value[1] or '—'}")
+        elif isinstance(value, dict | list):
+            continue
+        else:
+            parts.append(f"{label} : {value}")
+    return " ; ".join(parts)

@@ -317,7 +317,7 @@ def transition_apply(
                 created_at=now,
             )
             case_event_emit(event=CASE_TRANSITIONED, case=locked, case_event=event)  # webhooks, sent on commit
-            transaction.on_commit(lambda: _after_transition(locked, event, spec))
+            _transition_effects_record(event)  # the hook and actions: an outbox effect, run right after commit
     except FsmConcurrentTransition:
         raise ConcurrentTransition() from None
     case_refresh_from(case, locked)
@@ -340,11 +340,33 @@ def case_refresh_from(case: Case, row: Case) -> None:
     case._state.fields_cache.pop("workflow_version", None)
 
 
+def _transition_effects_record(event: CaseEvent) -> None:
+    from core.tasks import case_transition_effects
+
+    case_transition_effects.effect(args=(event.pk,), key=f"transition:{event.pk}")
+
+
+def case_transition_effects_run(*, event_id: int) -> None:
+    """What follows a committed transition (the outbox effect `core.tasks.case_transition_effects`): the
+    `case_transitioned` hook, then the transition's named actions, each in a savepoint of the effect's
+    transaction (a failing one is logged and never undoes the others)."""
+    event = CaseEvent.objects.select_related("case").filter(pk=event_id).first()
+    if event is None:
+        return
+    case = event.case
+    spec = compiled_version(case.workflow_version_id).transitions.get(event.transition)
+    if spec is None:
+        logger.error("transition %r of %s is no longer in its workflow version", event.transition, case.reference)
+        return
+    _after_transition(case, event, spec)
+
+
 def _after_transition(case: Case, event: CaseEvent, spec: TransitionSpec) -> None:
     from core.plugins import hooks, results_by_pole
 
     try:
-        hooks().case_transitioned(case=case, event=event)
+        with transaction.atomic():
+            hooks().case_transitioned(case=case, event=event)
     except Exception:
         logger.exception("case_transitioned hook failed for %s (%s)", case.reference, spec.code)
     if not spec.actions:
@@ -358,7 +380,8 @@ def _after_transition(case: Case, event: CaseEvent, spec: TransitionSpec) -> Non
             logger.error("unknown transition action %r on %s (%s)", name, case.reference, spec.code)
             continue
         try:
-            action(case, event)
+            with transaction.atomic():
+                action(case, event)
         except Exception:
             logger.exception("transition action %r failed for %s (%s)", name, case.reference, spec.code)
 

@@ -280,8 +280,22 @@ def territory_clone_job_run(*, job_id: int) -> Any:
 
 def first_admin_invite(*, territory: Any, email: str, first_name: str = "", last_name: str = "") -> tuple[str, str]:
     """Invite the first admin (platform_admin role) of a new territory; returns (invitation link, French
-    error). The link goes to the platform admin who asked for the clone, never a password."""
-    return "", (
-        "L'invitation de la première administratrice ou du premier administrateur n'est pas encore disponible "
-        f"sur cette installation : invitez {email} depuis l'administration du territoire."
-    )
+    error). The link goes to the platform admin who asked for the clone (and by e-mail to the person), never a
+    password."""
+    from django_tenants.utils import tenant_context
+
+    from core.roles import Role
+    from core.services.accounts import invitation_create, invitation_url
+
+    try:
+        with tenant_context(territory):
+            invitation = invitation_create(
+                email=email,
+                roles=[Role.PLATFORM_ADMIN],
+                first_name=first_name,
+                last_name=last_name,
+                actor="la plateforme",  # the platform's own staff have no account in the territory
+            )
+            return invitation_url(invitation), ""
+    except ValidationError as exc:
+        return "", "L'invitation n'a pas été envoyée : " + " ".join(exc.messages)

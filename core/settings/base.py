@@ -21,6 +21,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [".localhost", "localhost", "127.0.0.1
 SHARED_APPS = [
     "django_tenants",
     "tenants",
+    "tenants.outbox",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
@@ -43,6 +44,7 @@ TENANT_APPS = [
     "django.contrib.messages",
     "django.contrib.humanize",
     "core.api",
+    "tenants.outbox",
     "axes",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -196,6 +198,10 @@ AXES_LOCKOUT_TEMPLATE = "api/lockout.html"
 AXES_IPWARE_PROXY_COUNT = env_int("AXES_PROXY_COUNT", 0)
 LOGIN_URL = "/admin/login/"
 LOGIN_REDIRECT_URL = "/admin/"
+# A session ends after this many minutes without a request (every request renews it).
+PPE_SESSION_IDLE_MINUTES = env_int("PPE_SESSION_IDLE_MINUTES", 60)
+SESSION_COOKIE_AGE = PPE_SESSION_IDLE_MINUTES * 60
+SESSION_SAVE_EVERY_REQUEST = True
 # An invitation link stays valid this many days (a resend issues a new link and invalidates the old one).
 PPE_INVITATION_DAYS = env_int("PPE_INVITATION_DAYS", 7)
 
@@ -309,6 +315,8 @@ API_TOKEN_DEFAULT_DAYS = env_int("API_TOKEN_DEFAULT_DAYS", 365)
 API_IDEMPOTENCY_TTL_HOURS = env_int("API_IDEMPOTENCY_TTL_HOURS", 24)
 # Webhooks: deliveries to private or loopback addresses are refused unless this is on (dev and tests).
 PPE_WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env_bool("PPE_WEBHOOKS_ALLOW_PRIVATE_NETWORKS", False)
+# The outbox's sweep hands over again a due effect handed over more than this many seconds ago.
+PPE_OUTBOX_SWEEP_AFTER_SECONDS = env_int("PPE_OUTBOX_SWEEP_AFTER_SECONDS", 120)
 PPE_WEBHOOK_MAX_ATTEMPTS = env_int("PPE_WEBHOOK_MAX_ATTEMPTS", 8)
 PPE_WEBHOOK_RETRY_BASE_SECONDS = env_int("PPE_WEBHOOK_RETRY_BASE_SECONDS", 30)
 # Uploads: the largest file accepted, and the content types sniffed from the bytes that are allowed.
@@ -337,7 +345,9 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "SAMEORIGIN"
 
 # --- E-mail -------------------------------------------------------------------------------------------------
-EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# The real mail backend; the outbox's ledger in front of it (a retried background effect never sends twice).
+PPE_EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_BACKEND = "tenants.outbox.mail.LedgerEmailBackend"
 EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))  # for the file-based backend
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Plateforme Petite Enfance <ne-pas-repondre@localhost>")
 

@@ -6,7 +6,7 @@ from core.settings.base import *
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 HUEY["immediate"] = env_bool("HUEY_IMMEDIATE", True)  # a real consumer started by a test sets it off
-EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")  # files for test servers
+PPE_EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")  # files for test servers
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 MEDIA_ROOT = VAR_DIR / "test-media"
 WAGTAILADMIN_BASE_URL = "http://testserver"

@@ -18,7 +18,7 @@ from typing import Any
 
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from core.models import Case, Structure, StructureMembership
@@ -655,10 +655,7 @@ def offer_wave_send(*, request_id: int, wave: int | None = None, reason: str = "
         delay = int(settings.get("wave_delay_minutes", 15)) * 60
         if request.urgency == ReplacementRequest.Urgency.URGENT:
             delay //= 3
-        schema = connection.schema_name
-        transaction.on_commit(
-            lambda: tasks.offer_wave_send.huey_task.schedule(args=(schema, request.pk, wave + 1), delay=delay)
-        )
+        tasks.offer_wave_send.effect(args=(request.pk, wave + 1), delay=delay, key=f"wave:{request.pk}:{wave + 1}")
     return offers
 
 

@@ -54,7 +54,8 @@ def test_clone_gives_a_draft_with_its_checklist_and_publication(territory, publi
     body = response.json()
     assert body["draft"] is True
     assert "password" not in str(body).lower()
-    assert body["invitation_url"] or body["invitation_error"]
+    assert body["invitation_error"] == ""
+    assert body["invitation_url"].startswith(f"http://{body['domain']}/compte/invitation/"), body
     detail = public_client.get("/plateforme/api/v1/territoires/56/", **auth).json()
     kinds = {entry["kind"] for entry in detail["checklist"]}
     assert kinds == {"name", "email", "legal"}

@@ -30,6 +30,13 @@ class Command(BaseCommand):
             action="store_true",
             help="Avec --code : publier le site tout de suite (par défaut, il reste un brouillon à adapter).",
         )
+        parser.add_argument(
+            "--admin-email",
+            help="Inviter cette personne comme première administratrice ou premier administrateur du territoire "
+            "(elle reçoit un lien pour choisir son mot de passe ; le lien s'affiche aussi ici).",
+        )
+        parser.add_argument("--admin-first-name", default="", help="Prénom de la personne invitée.")
+        parser.add_argument("--admin-last-name", default="", help="Nom de la personne invitée.")
 
     def handle(self, *args, **options):
         path = Path(options["archive"])
@@ -58,6 +65,19 @@ class Command(BaseCommand):
         summary = ", ".join(f"{code} : {count}" for code, count in report.sections.items())
         self.stdout.write(self.style.SUCCESS(f"Kit importé dans « {territory.name} » ({summary})."))
         territory.refresh_from_db()
+        if options["admin_email"]:
+            from core.services.clone import first_admin_invite
+
+            link, error = first_admin_invite(
+                territory=territory,
+                email=options["admin_email"],
+                first_name=options["admin_first_name"],
+                last_name=options["admin_last_name"],
+            )
+            if error:
+                self.stderr.write(error)
+            else:
+                self.stdout.write(f"Invitation envoyée à {options['admin_email']} ; lien (valable 7 jours) : {link}")
         if territory.is_draft:
             self.stdout.write(
                 "Le site est un brouillon : adaptez ce qui nomme le territoire d'origine, puis publiez-le "

@@ -11,6 +11,7 @@ import pytest
 from core.api.webhooks import webhook_subscription_create
 from core.models import CatalogueService
 from core.services.directory import operator_create, structure_create
+from core.services.users import user_create
 
 ROLES = ["platform_admin", "pole_coordinator", "case_worker", "structure_member", "operator", "no_role"]
 ALL = set(ROLES) - {"no_role"}
@@ -39,6 +40,16 @@ ENDPOINTS = [
     ("webhooks-update", "patch", "/api/v1/webhooks/{webhook}/", {"is_active": False}, ADMINS),
     ("webhooks-deliveries", "get", "/api/v1/webhooks/{webhook}/deliveries/", None, ADMINS),
     ("webhooks-delete", "delete", "/api/v1/webhooks/{webhook}/", None, ADMINS),
+    ("people-list", "get", "/api/v1/people/", None, ADMINS),
+    ("people-update", "patch", "/api/v1/people/{person}/", {"first_name": "Lou"}, ADMINS),
+    ("invitations-list", "get", "/api/v1/invitations/", None, ADMINS),
+    (
+        "invitations-create",
+        "post",
+        "/api/v1/invitations/",
+        {"email": "lou@example.org", "roles": ["case_worker"]},
+        ADMINS,
+    ),
 ]
 
 # Back-office screens (session): every role's group carries Wagtail's access permission (core.roles.roles_ensure),
@@ -51,6 +62,8 @@ SCREENS = [
     "/admin/api_webhooks/",
     "/admin/api_webhooks/new/",
     "/admin/api_webhook_deliveries/",
+    "/admin/personnes/",
+    "/admin/personnes/inviter/",
 ]
 # The engine's screens (workflow definitions and their import): platform_admin (its group holds the workflows
 # permissions) and superusers.
@@ -64,6 +77,7 @@ def objects(tenant):
         "service": CatalogueService.objects.get(code="support-paie").pk,
         "structure": structure_create(name="Les Lutins", kind="creche", commune="Rennes").pk,
         "operator": operator_create(name="Coop Compta").pk,
+        "person": user_create(email="cible@example.org", send_welcome=False).pk,
         "webhook": webhook_subscription_create(
             name="CAF", url="https://caf.example.org/hook", events=["case.opened"]
         ).pk,

@@ -24,6 +24,7 @@ from core.api.webhooks import (
     webhook_event_emit,
     webhook_subscription_create,
 )
+from tenants.outbox.models import Effect
 
 
 class Receiver:
@@ -102,9 +103,12 @@ def test_a_failed_delivery_is_retried_with_exponential_backoff(subscription, rec
         webhook_event_emit(event=events.CASE_OPENED, data={"n": 1})
     delivery = WebhookDelivery.objects.get()
     assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("retrying", 1, 500)
+    retry = Effect.objects.get(key=f"webhook:{delivery.uuid}:2")  # the next try: an outbox effect, scheduled
+    assert retry.status == "pending"
+    assert abs((retry.available_at - delivery.next_attempt_at).total_seconds()) < 1
     scheduled = HUEY.scheduled()
     assert len(scheduled) == 1
-    assert scheduled[0].args == ("dep_35", delivery.pk)
+    assert scheduled[0].args == ("dep_35", retry.pk)
     first_delay = (delivery.next_attempt_at - WebhookAttempt.objects.get().attempted_at).total_seconds()
     assert 29 <= first_delay <= 31
 

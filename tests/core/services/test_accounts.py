@@ -129,3 +129,12 @@ def test_a_substitute_is_invited_the_pools_way(tenant):
     answer = client.post("/remplacement/connexion/", {"username": substitute.username, "password": PASSWORD})
     assert answer.status_code == 302
     assert client.get("/remplacement/", follow=True).status_code == 200
+
+
+def test_sign_ins_and_failed_sign_ins_are_recorded(tenant):
+    worker = person_invite(tenant, role=Role.CASE_WORKER)
+    client = Client(HTTP_HOST=tenant.primary_domain)
+    client.post("/admin/login/", {"username": worker.username, "password": "pas-le-bon"})
+    client.post("/admin/login/", {"username": worker.username, "password": PASSWORD})
+    kinds = list(AuditEvent.objects.filter(target_type="user", target_id=str(worker.pk)).values_list("kind", flat=True))
+    assert kinds[:2] == [AuditEvent.Kind.SIGNED_IN, AuditEvent.Kind.SIGN_IN_FAILED]

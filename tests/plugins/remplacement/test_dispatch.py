@@ -16,6 +16,7 @@ from core.services.users import user_create
 from plugins.remplacement import selectors, services, tasks
 from plugins.remplacement.models import Assignment, Offer, ReplacementRequest, RequestState, StructurePreference
 from tenants.models import TerritoryPole
+from tenants.outbox.models import Effect
 from tests.plugins.remplacement.conftest import BRUZ, RENNES, SAINT_MALO, WEEKDAYS_8_19, next_monday
 
 
@@ -39,7 +40,10 @@ def test_offers_go_out_in_waves_best_ranked_first(
     assert request.waves_sent == 1
     assert set(request.offers.values_list("substitute_id", flat=True)) == {subs[0].pk, subs[1].pk}  # the nearest
     assert len([m for m in mail.outbox if m.subject.startswith("Mission proposée")]) == 2
-    assert [t.args[1:] for t in HUEY.scheduled()] == [(request.pk, 2)]  # the next wave, after the delay
+    wave = Effect.objects.get(key=f"wave:{request.pk}:2")  # the next wave, an outbox effect after the delay
+    assert (wave.task, wave.args) == ("plugins.remplacement.tasks.offer_wave_send", [request.pk, 2])
+    assert 9 * 60 < (wave.available_at - wave.created_at).total_seconds() <= 10 * 60
+    assert [t.args for t in HUEY.scheduled()] == [("dep_35", wave.pk)]
     with django_capture_on_commit_callbacks(execute=True):
         second = services.offer_wave_send(request_id=request.pk, wave=2)
     assert {o.substitute_id for o in second} == {s.pk for s in subs[2:]}  # the wider wave: the rest
