@@ -275,8 +275,8 @@ class Transition(_VersionPart):
 
 
 FIELD_OPTIONS = ("min_value", "max_value", "min_length", "max_length", "pattern", "choices", "reference",
-                 "visible_builder", "visible_if", "content_types", "max_size_mb", "decimal_places", "min_items", "max_items", "default",
-                 "group")  # fmt: skip
+                 "visible_builder", "visible_if", "content_types", "max_size_mb", "decimal_places", "min_items",
+                 "max_items", "default", "group")  # fmt: skip
 
 
 class FieldDefinition(models.Model):
