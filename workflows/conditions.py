@@ -108,6 +108,7 @@ def _literal(info: FieldInfo, op: Operator, raw: str, where: str) -> str:
         raise ConditionError(f"{where} : indiquez une valeur.")
     kind = op.value_kind or info.type
     if kind == "integer":
+        text = text.replace(" ", "").replace("\u202f", "").replace("\xa0", "")  # « 1 000 »
         if not re.fullmatch(r"-?\d+", text):
             raise ConditionError(f"{where} : « {text} » n'est pas un nombre entier.")
         return str(int(text))

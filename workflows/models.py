@@ -109,6 +109,12 @@ class WorkflowVersion(ClusterableModel):
     def is_frozen(self) -> bool:
         return self.status != self.Status.DRAFT
 
+    def delete(self, *args, **kwargs):
+        if self.pk is not None and WorkflowVersion.objects.filter(pk=self.pk).exclude(status="draft").exists():
+            raise ValidationError(_("Une version publiée ou retirée ne peut pas être supprimée : elle reste "
+                                    "l'historique des dossiers qui l'ont suivie."))  # fmt: skip
+        return super().delete(*args, **kwargs)
+
 
 def expression_check(source: str, field: str) -> None:
     """Refuse a CEL expression that does not compile, with its position, on the field that holds it."""
@@ -269,8 +275,8 @@ class Transition(_VersionPart):
 
 
 FIELD_OPTIONS = ("min_value", "max_value", "min_length", "max_length", "pattern", "choices", "reference",
-                 "visible_if", "content_types", "max_size_mb", "decimal_places", "min_items", "max_items", "default",
-                 "group")  # fmt: skip
+                 "visible_builder", "visible_if", "content_types", "max_size_mb", "decimal_places", "min_items",
+                 "max_items", "default", "group")  # fmt: skip
 
 
 class FieldDefinition(models.Model):
@@ -347,7 +353,12 @@ class FieldDefinition(models.Model):
         FieldPanel("required"),
         FieldPanel("help"),
         MultiFieldPanel(
-            [FieldPanel(name) for name in FIELD_OPTIONS],
+            [
+                FieldPanel(name, heading=_("Afficher ce champ seulement si"))
+                if name == "visible_builder"
+                else FieldPanel(name)
+                for name in FIELD_OPTIONS
+            ],
             heading=_("Options selon le type (bornes, choix, liste, condition d'affichage, fichier, groupe)"),
             classname="collapsed",
         ),
@@ -371,6 +382,14 @@ class FieldDefinition(models.Model):
 
     def clean(self) -> None:
         _assert_draft(self._version_id())
+        if self.group_id is not None:
+            group = self.group
+            if group.form_id != self.form_id:
+                raise ValidationError({"group": _("Un champ ne peut rejoindre qu'un groupe de son propre formulaire.")})
+            if group.type != self.Type.GROUP:
+                raise ValidationError({"group": _("Le champ choisi n'est pas un groupe répétable.")})
+            if group.pk == self.pk:
+                raise ValidationError({"group": _("Un groupe ne peut pas faire partie de lui-même.")})
         if self.visible_if:
             expression_check(self.visible_if, "visible_if")
 

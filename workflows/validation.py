@@ -7,7 +7,7 @@ from typing import Any
 
 from workflows import registry
 from workflows.exceptions import ExpressionError
-from workflows.expressions import expression_compile
+from workflows.expressions import VARIABLES, expression_compile, expression_evaluate
 from workflows.serialization import spec_check_shape
 
 
@@ -15,9 +15,63 @@ def _duplicates(codes: list[str]) -> list[str]:
     return sorted(code for code, count in Counter(codes).items() if count > 1)
 
 
-def _fields_check(  # noqa: PLR0912
-    fields: list[dict[str, Any]], where: str, names: frozenset[str], lists: set[str] | None
-) -> list[str]:
+SAMPLE = {
+    "text": "texte", "textarea": "texte", "integer": 1, "decimal": 1.5, "money": 1.5, "boolean": True,
+    "multichoice": ["a"], "group": [], "file": {"name": "f.pdf", "size": 1, "content_type": "application/pdf"},
+}  # fmt: skip
+
+
+def _sample_data(forms: list[dict[str, Any]]) -> dict[str, Any]:
+    """A typed value for every field of the spec's forms: enough to tell what a guard's result is."""
+    from datetime import UTC, datetime
+
+    moment = datetime(2026, 1, 15, tzinfo=UTC)
+    data: dict[str, Any] = {}
+    for form in forms:
+        for f in form.get("fields") or []:
+            kind = f.get("type")
+            if kind in ("section", "help"):
+                continue
+            if kind in ("date", "datetime"):
+                data[f["code"]] = moment
+            elif kind in ("choice", "reference"):
+                data[f["code"]] = str((f.get("choices") or [{"value": "a"}])[0].get("value", "a"))
+            else:
+                data[f["code"]] = SAMPLE.get(kind, "texte")
+    return data
+
+
+def _expression_problems(source: str, where: str, names: frozenset[str], *, sample: dict[str, Any] | None) -> list[str]:
+    """An expression's unknown variables and, for a guard (`sample` given), a result that is not true or
+    false on sample values (« data.montant + 1 »)."""
+    try:
+        program = expression_compile(source, functions=names)
+    except ExpressionError as exc:
+        return [f"{where} — {exc.message}"]
+    unknown = sorted(set(program.references()["variables"]) - VARIABLES)
+    if unknown:
+        return [f"{where} : variable inconnue « {unknown[0]} » (possibles : data, case, actor, today)."]
+    if sample is None:
+        return []
+    from datetime import UTC, datetime
+
+    moment = datetime(2026, 1, 15, tzinfo=UTC)
+    context = {
+        "data": sample,
+        "case": {"state": "", "reference": "", "structure": None, "created_at": moment, "age_days": 1},
+        "actor": {"roles": [], "id": 1},
+        "today": moment,
+    }
+    try:
+        result = expression_evaluate(program, context, registry.guard_functions())
+    except ExpressionError:
+        return []  # cannot tell on sample values: the runtime refuses it if it ever is not a yes or no
+    if not isinstance(result, bool):
+        return [f"{where} : la condition doit valoir vrai ou faux (ici : une valeur d'un autre type)."]
+    return []
+
+
+def _fields_check(fields: list[dict[str, Any]], where: str, names: frozenset[str], lists: set[str] | None) -> list[str]:
     errors = [
         f"{where} : le champ « {code} » est défini plusieurs fois." for code in _duplicates([f["code"] for f in fields])
     ]
@@ -25,10 +79,7 @@ def _fields_check(  # noqa: PLR0912
         label = f"{where}, champ « {f['code']} »"
         kind = f.get("type")
         if f.get("visible_if"):
-            try:
-                expression_compile(f["visible_if"], functions=names)
-            except ExpressionError as exc:
-                errors.append(f"{label} : condition d'affichage — {exc.message}")
+            errors.extend(_expression_problems(f["visible_if"], f"{label} : condition d'affichage", names, sample=None))
         if kind in ("choice", "multichoice") and not f.get("choices"):
             errors.append(f"{label} : un choix unique ou multiple doit proposer des choix.")
         if kind == "reference":
@@ -54,8 +105,9 @@ def _fields_check(  # noqa: PLR0912
     return errors
 
 
-def spec_validate(spec: Any, *, reference_lists: set[str] | None = None) -> list[str]:  # noqa: PLR0912
-    """Every problem that forbids publishing the spec, as French messages (empty when it can be published)."""
+def spec_validate(spec: Any, *, reference_lists: set[str] | None = None) -> list[str]:  # noqa: PLR0912, PLR0915
+    """Every problem that forbids publishing the spec, as French messages (empty when it can be published).
+    `reference_lists` (the territory's list codes) also turns on the checks of roles and actions."""
     errors = spec_check_shape(spec)
     if errors:
         return errors
@@ -65,6 +117,18 @@ def spec_validate(spec: Any, *, reference_lists: set[str] | None = None) -> list
     forms = spec.get("forms", [])
     state_codes = {s["code"] for s in states}
     form_codes = {f["code"] for f in forms}
+    # In a territory (the services pass its reference lists), roles and actions are checked against what it
+    # offers; a spec checked on its own (no territory) is checked for its shape and graph only.
+    in_territory = reference_lists is not None
+    roles = {code for code, _label in registry.choices("roles")} if in_territory else set()
+    actions = {code for code, _label in registry.choices("actions")} if in_territory else set()
+    sample = _sample_data(forms)
+    for s in states:
+        if s.get("responsible") and roles and s["responsible"] not in roles:
+            errors.append(f"État « {s['code']} » : le rôle responsable « {s['responsible']} » n'existe pas.")
+    for role in spec.get("open_roles") or []:
+        if roles and role not in roles:
+            errors.append(f"Rôles autorisés à ouvrir un dossier : le rôle « {role} » n'existe pas.")
 
     for code in _duplicates([s["code"] for s in states]):
         errors.append(f"L'état « {code} » est défini plusieurs fois.")
@@ -93,11 +157,14 @@ def spec_validate(spec: Any, *, reference_lists: set[str] | None = None) -> list
             errors.append(f"{where} : le formulaire « {t['form']} » n'existe pas.")
         if not t.get("roles"):
             errors.append(f"{where} : aucun rôle n'est autorisé à l'effectuer.")
+        for role in t.get("roles") or []:
+            if roles and role not in roles:
+                errors.append(f"{where} : le rôle « {role} » n'existe pas sur ce territoire.")
+        for action in t.get("actions") or []:
+            if actions and action not in actions:
+                errors.append(f"{where} : l'action « {action} » n'existe pas (pôle désactivé ou nom mal écrit).")
         if t.get("guard"):
-            try:
-                expression_compile(t["guard"], functions=names)
-            except ExpressionError as exc:
-                errors.append(f"{where} : condition — {exc.message}")
+            errors.extend(_expression_problems(t["guard"], f"{where} : condition", names, sample=sample))
 
     if spec.get("open_form") and spec["open_form"] not in form_codes:
         errors.append(f"Le formulaire d'ouverture « {spec['open_form']} » n'existe pas.")
@@ -118,6 +185,13 @@ def spec_validate(spec: Any, *, reference_lists: set[str] | None = None) -> list
                 errors.append(f"L'état « {s['code']} » ({s.get('label', '')}) est inatteignable depuis l'état initial.")
     if not finals and states:
         errors.append("Aucun état final : un dossier doit pouvoir être clôturé.")
+    leaving = {source for t in transitions for source in t["from"]}
+    for s in states:
+        if s.get("kind", "normal") != "final" and s["code"] not in leaving:
+            errors.append(
+                f"L'état « {s['code']} » ({s.get('label', '')}) n'est pas final et aucune transition n'en sort : "
+                "un dossier y resterait bloqué."
+            )
     return errors
 
 

@@ -11,12 +11,19 @@ from wagtail.admin.menu import MenuItem
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel, ObjectList
 from wagtail.admin.widgets import ListingButton
 from wagtail.snippets.models import register_snippet
-from wagtail.snippets.views.snippets import CreateView, EditView, SnippetViewSet, SnippetViewSetGroup
+from wagtail.snippets.views.snippets import CreateView, DeleteView, EditView, SnippetViewSet, SnippetViewSetGroup
 
 from workflows import views
-from workflows.admin_forms import FormDefinitionForm, TransitionForm, WorkflowDefinitionForm
+from workflows.admin_forms import (
+    FieldDefinitionForm,
+    FormDefinitionForm,
+    StateForm,
+    TransitionForm,
+    WorkflowDefinitionForm,
+)
 from workflows.models import FormDefinition, ReferenceList, Transition, WorkflowDefinition, WorkflowVersion
 from workflows.panels import CspInlinePanel as InlinePanel
+from workflows.panels import FormInlinePanel
 
 
 class _BackToVersion:
@@ -47,6 +54,29 @@ class VersionPartCreateView(_VersionFromQuery, _BackToVersion, CreateView):
 
 class VersionPartEditView(_BackToVersion, EditView):
     pass
+
+
+class VersionPartDeleteView(DeleteView):
+    """Deleting a part of a published version (or the version itself) is refused in French, never a 500."""
+
+    def post(self, request, *args, **kwargs):
+        from django.contrib import messages
+        from django.core.exceptions import ValidationError
+        from django.db.models import ProtectedError
+        from django.shortcuts import redirect
+
+        try:
+            return super().post(request, *args, **kwargs)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        except ProtectedError:
+            messages.error(request, "Des dossiers suivent encore cette version : elle ne peut pas être supprimée.")
+        version_id = getattr(self.object, "version_id", None) or (
+            self.object.pk if isinstance(self.object, WorkflowVersion) else None
+        )
+        if version_id and WorkflowVersion.objects.filter(pk=version_id).exists():
+            return redirect("workflows_admin:version", version_id)
+        return redirect(self.get_success_url())
 
 
 class DefinitionCreateView(CreateView):
@@ -80,9 +110,10 @@ class WorkflowVersionViewSet(SnippetViewSet):
     list_display = ["definition", "number", "status", "published_at"]
     list_filter = ["status", "definition"]
     edit_view_class = VersionPartEditView
+    delete_view_class = VersionPartDeleteView
     panels = [
         MultiFieldPanel([FieldPanel("definition"), FieldPanel("number")], heading="Version"),
-        InlinePanel("states", heading="États", label="État"),
+        FormInlinePanel("states", heading="États", label="État", form_class=StateForm),
     ]
 
 
@@ -93,6 +124,7 @@ class TransitionViewSet(SnippetViewSet):
     list_filter = ["version"]
     add_view_class = VersionPartCreateView
     edit_view_class = VersionPartEditView
+    delete_view_class = VersionPartDeleteView
     edit_handler = ObjectList(
         [
             FieldPanel("version"),
@@ -102,7 +134,9 @@ class TransitionViewSet(SnippetViewSet):
             FieldPanel("sources"),
             FieldPanel("target"),
             FieldPanel("roles"),
+            FieldPanel("guard_builder", heading="Condition à remplir"),
             FieldPanel("guard"),
+            FieldPanel("guard_message"),
             FieldPanel("form"),
             FieldPanel("comment"),
             FieldPanel("actions"),
@@ -118,8 +152,14 @@ class FormDefinitionViewSet(SnippetViewSet):
     list_filter = ["version"]
     add_view_class = VersionPartCreateView
     edit_view_class = VersionPartEditView
+    delete_view_class = VersionPartDeleteView
     edit_handler = ObjectList(
-        [FieldPanel("version"), FieldPanel("code"), FieldPanel("name"), InlinePanel("fields", heading="Champs")],
+        [
+            FieldPanel("version"),
+            FieldPanel("code"),
+            FieldPanel("name"),
+            FormInlinePanel("fields", heading="Champs", label="Champ", form_class=FieldDefinitionForm),
+        ],
         base_form_class=FormDefinitionForm,
     )
 

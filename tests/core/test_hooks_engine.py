@@ -38,6 +38,7 @@ def _fake_workflow(fake_pole, tmp_path):
     path.write_text(FAKE_WORKFLOW, encoding="utf-8")
     fake_pole.workflows = [str(path)]
     fake_pole.guards = {"fake_double": lambda value: value * 2}
+    fake_pole.actions = {"fake_action": lambda case, event: None}  # publishing refuses an action nobody provides
     return path
 
 

@@ -7,6 +7,11 @@ from pathlib import Path
 import pytest
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+TEST_ACTIONS = [("essai_notify", "Action d'essai")]  # demande.yaml names it; tests register its implementation
+
+
+def _test_actions() -> list[tuple[str, str]]:
+    return TEST_ACTIONS
 
 
 def fixture_text(name: str) -> str:
@@ -42,8 +47,10 @@ def reference_lists(tenant):
 @pytest.fixture
 def demande(tenant, reference_lists):
     """The published version of tests/workflows/fixtures/demande.yaml."""
+    from workflows import registry
     from workflows.services import workflow_import
 
+    registry.choices_provider_register("actions", _test_actions)  # once: the registry keeps one of each
     return workflow_import(source=fixture_text("demande.yaml"), publish=True)
 
 

@@ -159,3 +159,93 @@ def test_a_case_worker_cannot_reach_the_definition_screens(client_35, simple):
         assert client_35.get(url).status_code in (302, 403), url
     menu = client_35.get("/admin/").content.decode()
     assert "Importer un workflow" not in menu
+
+
+def _field_row(index, **values):
+    row = {"code": "", "type": "text", "label": "", "position": str(index), "help": "", "required": "",
+           "min_value": "", "max_value": "", "min_length": "", "max_length": "", "pattern": "", "choices": "",
+           "reference": "", "visible_if": "", "max_size_mb": "", "decimal_places": "", "min_items": "",
+           "max_items": "", "default": "", "group": "", "ORDER": str(index + 1), **values}  # fmt: skip
+    return {f"fields-{index}-{key}": value for key, value in row.items() if value is not None}
+
+
+def test_the_field_editor_takes_lists_and_pickers_not_json(admin_client, draft):
+    from workflows.models import FieldDefinition, FormDefinition
+
+    page = admin_client.get(f"/admin/snippets/workflows/formdefinition/add/?version={draft.pk}").content.decode()
+    assert "Un choix par ligne" in page
+    assert "Document Word (.docx)" in page  # file types as checkboxes
+    assert "Réseaux et fédérations" in page  # reference lists by name
+    data = {
+        "version": draft.pk, "code": "complement", "name": "Complément",
+        "fields-TOTAL_FORMS": "3", "fields-INITIAL_FORMS": "0", "fields-MIN_NUM_FORMS": "0",
+        "fields-MAX_NUM_FORMS": "1000",
+        **_field_row(0, code="accueil", type="choice", label="Type d'accueil",
+                     choices="Crèche\nmac | Multi-accueil\n", default="mac"),
+        **_field_row(1, code="statuts", type="file", label="Statuts"),
+        **_field_row(2, code="membre", type="boolean", label="Adhérente", default="oui"),
+        "fields-1-content_types": ["application/pdf", "image/jpeg"],
+    }  # fmt: skip
+    response = admin_client.post("/admin/snippets/workflows/formdefinition/add/", data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    form = FormDefinition.objects.get(version=draft, code="complement")
+    fields = {f.code: f for f in FieldDefinition.objects.filter(form=form)}
+    assert fields["accueil"].choices == [
+        {"value": "creche", "label": "Crèche"}, {"value": "mac", "label": "Multi-accueil"}
+    ]  # fmt: skip
+    assert fields["accueil"].default == "mac"
+    assert fields["statuts"].content_types == ["application/pdf", "image/jpeg"]
+    assert fields["membre"].default is True
+    edit = admin_client.get(f"/admin/snippets/workflows/formdefinition/edit/{form.pk}/").content.decode()
+    assert "Crèche\nmac | Multi-accueil" in edit  # the lines again, never the JSON
+
+
+def test_a_field_joins_only_a_group_of_its_own_form_and_published_parts_are_not_deleted(admin_client, simple, draft):
+    from django.core.exceptions import ValidationError
+
+    from workflows.models import FieldDefinition, FormDefinition
+
+    own = FormDefinition.objects.create(version=draft, code="f1", name="F1")
+    other = FormDefinition.objects.create(version=draft, code="f2", name="F2")
+    group = FieldDefinition.objects.create(form=other, code="g", type="group", label="Groupe")
+    stray = FieldDefinition(form=own, code="x", type="text", label="X", group=group)
+    with pytest.raises(ValidationError, match="groupe de son propre formulaire"):
+        stray.clean()
+
+    published = Transition.objects.filter(version=simple).first()
+    response = admin_client.post(f"/admin/snippets/workflows/transition/delete/{published.pk}/", follow=True)
+    assert response.status_code == 200
+    assert "créez un brouillon pour la modifier" in response.content.decode()
+    assert Transition.objects.filter(pk=published.pk).exists()
+    response = admin_client.post(f"/admin/snippets/workflows/workflowversion/delete/{simple.pk}/", follow=True)
+    assert "ne peut pas être supprimée" in response.content.decode()
+    assert WorkflowVersion.objects.filter(pk=simple.pk).exists()
+
+
+def test_a_guard_is_built_from_rows_and_read_back_as_rows(admin_client, draft):
+    from workflows.models import FieldDefinition, FormDefinition
+
+    form = FormDefinition.objects.get(version=draft, code="ouverture")
+    FieldDefinition.objects.create(form=form, code="adherent", type="boolean", label="Adhérente", position=5)
+    page = admin_client.get(f"/admin/snippets/workflows/transition/add/?version={draft.pk}").content.decode()
+    assert "Condition à remplir" in page
+    assert '<option value="amount">Montant</option>' in page  # the version's fields by label
+    assert "est supérieur à" in page
+    rows = {
+        "guard_builder-join": "or",
+        "guard_builder-0-field": "amount", "guard_builder-0-operator": "gt", "guard_builder-0-value": "1 000",
+        "guard_builder-1-field": "adherent", "guard_builder-1-operator": "yes",
+    }  # fmt: skip
+    data = {**_transition_form(draft, guard_message="Le montant dépasse 1 000 € ou la structure adhère."), **rows}
+    response = admin_client.post("/admin/snippets/workflows/transition/add/", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    transition = Transition.objects.get(version=draft, code="annuler")
+    assert transition.guard == "data.amount > 1000 || data.adherent == true"
+    assert transition.guard_message == "Le montant dépasse 1 000 € ou la structure adhère."
+    edit = admin_client.get(f"/admin/snippets/workflows/transition/edit/{transition.pk}/").content.decode()
+    assert '<option value="gt" selected>' in edit
+    assert "« Montant » est supérieur à 1000 ou « Adhérente » vaut oui" in edit
+
+    bad = {**data, "code": "autre", "guard_builder-0-value": "beaucoup"}
+    page = admin_client.post("/admin/snippets/workflows/transition/add/", bad).content.decode()
+    assert "Condition 1 : « beaucoup » n&#x27;est pas un nombre entier." in page

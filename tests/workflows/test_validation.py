@@ -100,3 +100,39 @@ def test_publish_refuses_an_invalid_draft_and_keeps_it_a_draft(tenant):
         workflow_publish(version=draft, actor=None)
     draft.refresh_from_db()
     assert draft.status == WorkflowVersion.Status.DRAFT
+
+
+def test_publishing_names_unknown_roles_actions_variables_and_dead_ends(tenant):
+    from workflows.selectors import reference_list_codes
+
+    spec = _spec()
+    spec["transitions"][0]["roles"] = ["case_worker", "chef_de_gare"]
+    spec["transitions"][0]["actions"] = ["envoyer_fusee"]
+    spec["transitions"][0]["guard"] = "data.amount + 1"
+    spec["transitions"][0]["form"] = "inconnu"
+    spec["states"][0]["responsible"] = "gardien"
+    spec["states"].insert(1, {"code": "attente", "label": "En attente", "kind": "normal"})
+    spec["transitions"].append({"code": "attendre", "label": "Attendre", "from": [spec["states"][0]["code"]],
+                                "to": "attente", "roles": ["case_worker"]})  # fmt: skip
+    spec["transitions"][-1]["guard"] = "dossier.age > 3"
+    errors = spec_validate(spec, reference_lists=reference_list_codes())
+    first = f"Transition « {spec['transitions'][0]['code']} »"
+    assert f"{first} : le rôle « chef_de_gare » n'existe pas sur ce territoire." in errors
+    assert f"{first} : l'action « envoyer_fusee » n'existe pas (pôle désactivé ou nom mal écrit)." in errors
+    assert f"{first} : le formulaire « inconnu » n'existe pas." in errors
+    assert f"{first} : condition : la condition doit valoir vrai ou faux (ici : une valeur d'un autre type)." in errors
+    assert f"État « {spec['states'][0]['code']} » : le rôle responsable « gardien » n'existe pas." in errors
+    assert any("variable inconnue « dossier »" in e for e in errors)
+    dead_end = "L'état « attente » (En attente) n'est pas final et aucune transition n'en sort"
+    assert f"{dead_end} : un dossier y resterait bloqué." in errors
+
+
+def test_every_shipped_workflow_passes_the_publishing_checks(tenant):
+    from pathlib import Path
+
+    from workflows.selectors import reference_list_codes
+
+    paths = sorted(Path("plugins").glob("*/workflows/*.yaml"))
+    assert paths
+    for path in paths:
+        assert spec_validate(yaml.safe_load(path.read_text()), reference_lists=reference_list_codes()) == [], path
