@@ -174,21 +174,34 @@ def _media_copy(kept: set[type[models.Model]], source_schema: str) -> int:
 
 
 # --- Clones as background jobs ------------------------------------------------------------------------------
-def _progress_write(job_id: int, step: int, total: int, label: str) -> None:
-    """Record a job's progress at once, on a connection of its own: the clone runs in one transaction, which
-    the admin's page could not see into before it commits."""
+_JOB_COLUMNS = frozenset({"status", "step", "total", "label"})
+
+
+def _job_write(job_id: int, **columns: Any) -> None:
+    """Record a job's state at once, on a connection of its own: the clone runs in one transaction (the
+    outbox runs every task in one), which the admin's page could not see into before it commits. The job's
+    row is never updated by that transaction before the clone ends: it would hold the row's lock, and this
+    connection would wait for it forever."""
     import psycopg
+    from psycopg import sql
 
     from core.settings.database import libpq_dsn
 
+    assert columns and set(columns) <= _JOB_COLUMNS, columns
+    if "label" in columns:
+        columns["label"] = columns["label"][:200]
+    assignments = sql.SQL(", ").join(sql.SQL("{} = %s").format(sql.Identifier(name)) for name in columns)
+    statement = sql.SQL("UPDATE public.tenants_provisioningjob SET {} WHERE id = %s").format(assignments)
     try:
-        with psycopg.connect(libpq_dsn(settings.DATABASES["default"]), autocommit=True) as progress:
-            progress.execute(
-                "UPDATE public.tenants_provisioningjob SET step = %s, total = %s, label = %s WHERE id = %s",
-                [step, total, label[:200], job_id],
-            )
+        with psycopg.connect(libpq_dsn(settings.DATABASES["default"]), autocommit=True) as side:
+            side.execute("SET lock_timeout = '10s'")
+            side.execute(statement, [*columns.values(), job_id])
     except psycopg.Error:  # progress is a courtesy: never let it break the clone
-        logger.warning("Progress of provisioning job %s could not be recorded", job_id)
+        logger.warning("State of provisioning job %s could not be recorded", job_id)
+
+
+def _progress_write(job_id: int, step: int, total: int, label: str) -> None:
+    _job_write(job_id, step=step, total=total, label=label)
 
 
 def territory_clone_job_start(
@@ -244,7 +257,7 @@ def territory_clone_job_run(*, job_id: int) -> Any:
     if job.status != ProvisioningJob.Status.PENDING:
         return job
     job.status = ProvisioningJob.Status.RUNNING
-    job.save(update_fields=["status"])
+    _job_write(job.pk, status=job.status)  # not job.save(): see _job_write
     params = dict(job.params)
     first_admin = params.pop("first_admin", None) or {}
     try:

@@ -131,7 +131,10 @@ def test_every_stored_file_is_refused_at_its_media_url(made, territory, other_te
         own = client_35.get(url)
         assert own.status_code == (200 if _published(storage, name) else 404), url
         assert client_22.get(url).status_code == 404, url  # another territory's host never serves it
-        assert client_22.get(f"/media/{other_territory.schema_name}/{name}").status_code == 404, url
+        with schema_context(other_territory.schema_name):
+            also_in_22 = (default_storage if storage == "default" else private_storage()).exists(name)
+        if not also_in_22:  # 22's own copy of a demo image (same name) is 22's to publish
+            assert client_22.get(f"/media/{other_territory.schema_name}/{name}").status_code == 404, url
     assert client_35.get(f"/media/{territory.schema_name}/{made['image']}")["Content-Type"] == "image/png"
     assert client_35.get(f"/media/{territory.schema_name}/{made['private'][2]}").status_code == 404
     assert client_35.get(f"/media/{territory.schema_name}/../{territory.schema_name}/x").status_code == 404
