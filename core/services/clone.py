@@ -187,7 +187,8 @@ def _job_write(job_id: int, **columns: Any) -> None:
 
     from core.settings.database import libpq_dsn
 
-    assert columns and set(columns) <= _JOB_COLUMNS, columns
+    if not columns or not set(columns) <= _JOB_COLUMNS:
+        raise ValueError(f"Provisioning job columns: {sorted(columns)}")
     if "label" in columns:
         columns["label"] = columns["label"][:200]
     assignments = sql.SQL(", ").join(sql.SQL("{} = %s").format(sql.Identifier(name)) for name in columns)
