@@ -51,6 +51,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = dict.fromkeys(Role.values, ("wagt
     Role.PLATFORM_ADMIN: (
         "wagtailadmin.access_admin",
         *(f"workflows.{action}_{model}" for model in WORKFLOW_MODELS for action in ("add", "change", "delete", "view")),
+        *(f"core.{action}_notificationtemplate" for action in ("add", "change", "delete", "view")),
     )
 }
 
@@ -62,7 +63,7 @@ def roles_ensure() -> None:
     from django.contrib.auth.management import create_permissions
     from django.contrib.auth.models import Group, Permission
 
-    for label in ("wagtailadmin", "workflows"):
+    for label in ("wagtailadmin", "workflows", "core"):
         create_permissions(apps.get_app_config(label), verbosity=0)
     for code in Role.values:
         group, _created = Group.objects.get_or_create(name=code)

@@ -9,13 +9,13 @@ from django.urls import include, path, reverse
 from django.utils.html import format_html
 from wagtail import hooks
 from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
-from wagtail.admin.ui.tables import Column
+from wagtail.admin.ui.tables import BooleanColumn, Column
 from wagtail.admin.views.generic.models import CreateView, EditView
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from core.admin_views import PoleSettingsView, StructurePartnershipsView
 from core.backoffice import views as case_views
-from core.models import CatalogueService, Structure
+from core.models import CatalogueService, NotificationTemplate, Structure
 from core.roles import Role, user_roles
 from core.selectors.case_work import INBOXES
 
@@ -142,11 +142,30 @@ class StructureViewSet(ModelViewSet):
     search_backend_name = None
 
 
+class NotificationTemplateViewSet(ModelViewSet):
+    """The e-mails workflow transitions send (action « Envoyer le courriel … » of the workflow editor)."""
+
+    model = NotificationTemplate
+    icon = "mail"
+    menu_label = "Modèles de notification"
+    add_to_admin_menu = True
+    menu_order = 305
+    list_display = ["name", BooleanColumn("is_active", label="Utilisé")]
+    search_fields = ["name", "subject", "code"]
+    search_backend_name = None
+
+    def get_form_class(self, for_update=False):
+        from core.admin_forms import NotificationTemplateForm
+
+        return NotificationTemplateForm
+
+
 @hooks.register("register_admin_viewset")
 def core_viewsets():
     return [
         CatalogueServiceViewSet("catalogue_services"),
         StructureViewSet("structures"),
+        NotificationTemplateViewSet("notification_templates"),
     ]
 
 
