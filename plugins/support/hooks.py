@@ -156,3 +156,10 @@ def case_transitioned(case: Any, event: Any) -> None:
         from plugins.support.services import proposals_revise
 
         proposals_revise(case=case, actor=event.actor)
+
+
+@hookimpl
+def case_panels(request: Any, case: Any) -> Any:
+    from plugins.support.panels import case_panel
+
+    return case_panel(request, case)
