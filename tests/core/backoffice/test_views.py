@@ -354,24 +354,33 @@ def test_someone_without_a_role_is_kept_out(client_35, cases):
     assert not CaseEvent.objects.filter(kind="comment").exists()
 
 
-def test_ppe_case_panels(client_35, cases, worker):
-    """A pole adds its own panel to the case page through the Wagtail hook `ppe_case_panels`."""
-    from wagtail import hooks
+def test_case_panels(client_35, cases, worker):
+    """A pole adds its own panel to the case page through the pluggy hook `case_panels`; a pole switched off in
+    the territory adds none."""
+    from core.plugins import hookimpl, plugin_manager
 
     first, _second = cases
     seen = []
 
-    def panel(request, case):
-        seen.append((request.user, case.reference))
-        if case.state != "recue":
-            return None
-        return format_html("<section><h2>Diagnostic du pôle</h2><p>{}</p></section>", "<b>échappé</b>")
+    class Panel:
+        @hookimpl
+        def case_panels(self, request, case):
+            seen.append((request.user, case.reference))
+            if case.state != "recue":
+                return None
+            return format_html("<section><h2>Diagnostic du pôle</h2><p>{}</p></section>", "<b>échappé</b>")
 
-    with hooks.register_temporarily("ppe_case_panels", panel):
+    pm = plugin_manager()
+    pm.register(Panel(), name="panel-pole")
+    try:
         login(client_35, worker)
         page = client_35.get(f"/admin/dossiers/{first.reference}/").content.decode()
+    finally:
+        pm.unregister(name="panel-pole")
     assert "<h2>Diagnostic du pôle</h2><p>&lt;b&gt;échappé&lt;/b&gt;</p>" in page
     assert seen == [(worker, first.reference)]
+    page = client_35.get(f"/admin/dossiers/{first.reference}/").content.decode()
+    assert "Diagnostic du pôle" not in page
 
 
 def test_opening_a_case_from_the_back_office(client_35, demande, coordinator, lutins):
