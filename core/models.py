@@ -627,6 +627,8 @@ class AuditEvent(models.Model):
         SIGN_IN_FAILED = "sign_in_failed", _("Échec de connexion")
         SIGNED_OUT = "signed_out", _("Déconnexion")
         PASSWORD_CHANGED = "password_changed", _("Mot de passe modifié")
+        OTP_ENROLLED = "otp_enrolled", _("Double authentification activée")
+        OTP_RESET = "otp_reset", _("Double authentification réinitialisée")
         CREATED = "created", _("Création")
         UPDATED = "updated", _("Modification")
 
