@@ -198,7 +198,7 @@ def _detail_title(event: CaseEvent) -> str:
         from core.services.case_structure import structure_link_label
 
         return structure_link_label(detail)
-    return f"Passage de la version {detail.get('from_version')} à la version {detail.get('to_version')}"
+    return _migrated_title(detail)
 
 
 def case_timeline(*, case: Case, user) -> list[TimelineEntry]:
@@ -252,6 +252,13 @@ def case_timeline(*, case: Case, user) -> list[TimelineEntry]:
                                       value_display(spec, after)))  # fmt: skip
         entries.append(entry)
     return entries
+
+
+def _migrated_title(detail: dict[str, Any]) -> str:
+    title = f"Passage de la version {detail.get('from_version')} à la version {detail.get('to_version')}"
+    if detail.get("from_label") and detail.get("to_label"):
+        title += f" : « {detail['from_label']} » → « {detail['to_label']} »"
+    return title
 
 
 def case_events_visible(*, case: Case, user) -> QuerySet[CaseEvent]:

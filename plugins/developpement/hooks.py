@@ -125,3 +125,10 @@ def case_event_kinds() -> list:
     from plugins.developpement.events import KINDS
 
     return list(KINDS)
+
+
+@hookimpl
+def case_panels(request: Any, case: Any) -> Any:
+    from plugins.developpement.views import case_panel
+
+    return case_panel(request, case)

@@ -143,6 +143,12 @@ def case_event_kinds() -> list:
     return list(KINDS)
 
 
+# The workflows whose transitions `case_transitioned` reacts to (core.plugins.case_transitioned_listened): the
+# transitions of the others (remplacement, développement, workflows built in the editor) record no
+# after-transition effect for this pole. A territory's own versions of the support workflow keep its code.
+CASE_TRANSITIONED_WORKFLOWS = ("support-accompagnement",)
+
+
 @hookimpl
 def case_transitioned(case: Any, event: Any) -> None:
     """« Revoir les propositions »: the conventions drawn up are set aside, every proposal can be decided again."""
@@ -150,3 +156,10 @@ def case_transitioned(case: Any, event: Any) -> None:
         from plugins.support.services import proposals_revise
 
         proposals_revise(case=case, actor=event.actor)
+
+
+@hookimpl
+def case_panels(request: Any, case: Any) -> Any:
+    from plugins.support.panels import case_panel
+
+    return case_panel(request, case)
