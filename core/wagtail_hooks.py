@@ -8,15 +8,14 @@ from django.templatetags.static import static
 from django.urls import include, path, reverse
 from django.utils.html import format_html
 from wagtail import hooks
-from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
+from wagtail.admin.menu import Menu, SubmenuMenuItem
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.generic.models import CreateView, EditView
 from wagtail.admin.viewsets.model import ModelViewSet
 
-from core.admin_views import PoleSettingsView, StructurePartnershipsView
+from core.admin_views import AccessMenuItem, PoleSettingsView, StructurePartnershipsView
 from core.backoffice import views as case_views
-from core.models import CatalogueService, Structure
-from core.roles import Role, user_roles
+from core.models import CatalogueService, Operator, Structure
 from core.selectors.case_work import INBOXES
 
 
@@ -30,11 +29,6 @@ def core_admin_urls():
             name="ppe_structure_partnerships",
         ),
     ]
-
-
-class PlatformAdminMenuItem(MenuItem):
-    def is_shown(self, request) -> bool:
-        return Role.PLATFORM_ADMIN in user_roles(request.user)
 
 
 @hooks.register("register_admin_urls")
@@ -55,12 +49,12 @@ def people_admin_urls():
 
 @hooks.register("register_admin_menu_item")
 def people_menu_item():
-    return PlatformAdminMenuItem("Personnes", reverse("ppe_people"), icon_name="group", order=320)
+    return AccessMenuItem("Personnes", reverse("ppe_people"), icon_name="group", order=320)
 
 
 @hooks.register("register_settings_menu_item")
 def poles_menu_item():
-    return PlatformAdminMenuItem("Pôles du territoire", reverse("ppe_poles"), icon_name="cogs", order=50)
+    return AccessMenuItem("Pôles du territoire", reverse("ppe_poles"), icon_name="cogs", order=50)
 
 
 class CatalogueServiceViewSet(ModelViewSet):
@@ -142,11 +136,48 @@ class StructureViewSet(ModelViewSet):
     search_backend_name = None
 
 
+class OperatorCreateView(CreateView):
+    def save_instance(self):  # through the audited directory service
+        from core.services.directory import OPERATOR_FIELDS, operator_create
+
+        data = {k: v for k, v in self.form.cleaned_data.items() if k in (*OPERATOR_FIELDS, "services")}
+        return operator_create(actor=self.request.user, **data)
+
+
+class OperatorEditView(EditView):
+    def save_instance(self):  # through the audited directory service (it records what changed)
+        from core.services.directory import OPERATOR_FIELDS, operator_update
+
+        data = {k: v for k, v in self.form.cleaned_data.items() if k in (*OPERATOR_FIELDS, "services")}
+        return operator_update(operator=Operator.objects.get(pk=self.object.pk), actor=self.request.user, **data)
+
+
+class OperatorViewSet(ModelViewSet):
+    """The territory's ESS operators and the catalogue services each carries out."""
+
+    model = Operator
+    add_view_class = OperatorCreateView
+    edit_view_class = OperatorEditView
+    icon = "group"
+    menu_label = "Opérateurs ESS"
+    add_to_admin_menu = True
+    menu_order = 315
+    form_fields = [
+        "name", "legal_form", "siret", "description", "services", "communes_covered", "capacity", "email",
+        "phone", "website", "is_active",
+    ]  # fmt: skip
+    list_display = ["name", "legal_form", "capacity", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "description"]
+    search_backend_name = None
+
+
 @hooks.register("register_admin_viewset")
 def core_viewsets():
     return [
         CatalogueServiceViewSet("catalogue_services"),
         StructureViewSet("structures"),
+        OperatorViewSet("operators"),
     ]
 
 
@@ -159,14 +190,9 @@ def register_drift_report_url():
     return [path("ecarts-avec-le-modele/", drift_report, name="ppe_drift_report")]
 
 
-class SuperuserMenuItem(MenuItem):
-    def is_shown(self, request):
-        return request.user.is_superuser
-
-
 @hooks.register("register_reports_menu_item")
 def register_drift_report_menu_item():
-    return SuperuserMenuItem(
+    return AccessMenuItem(
         "Écarts avec le modèle", reverse("ppe_drift_report"), name="ppe-drift", icon_name="doc-full", order=1000
     )
 
@@ -192,18 +218,15 @@ def register_case_urls():
     return [path("dossiers/", include((urls, "cases_admin"), namespace="cases_admin"))]
 
 
-class CaseMenuItem(MenuItem):
-    def is_shown(self, request) -> bool:
-        return bool(user_roles(request.user))
-
-
 @hooks.register("register_admin_menu_item")
 def register_case_menu():
     items = [
-        CaseMenuItem(label, f"{reverse('cases_admin:list')}?inbox={code}", name=f"dossiers-{code}", order=index)
+        AccessMenuItem(label, f"{reverse('cases_admin:list')}?inbox={code}", name=f"dossiers-{code}", order=index)
         for index, (code, label) in enumerate(INBOXES.items())
     ]
-    items.append(CaseMenuItem("Ouvrir un dossier", reverse("cases_admin:open_choose"), name="dossiers-ouvrir", order=9))
+    items.append(
+        AccessMenuItem("Ouvrir un dossier", reverse("cases_admin:open_choose"), name="dossiers-ouvrir", order=9)
+    )
     return SubmenuMenuItem("Dossiers", Menu(items=items), icon_name="folder-open-inverse", name="dossiers", order=150)
 
 

@@ -38,6 +38,7 @@ from core.models import CatalogueService, Operator, Structure
 from core.plugins import disabled_poles, poles
 from core.services.catalogue import catalogue_service_update
 from core.services.directory import operator_create, operator_update, structure_create, structure_update
+from tenants.access import PUBLIC, access
 
 LIST_FILTERS = [DjangoFilterBackend, filters.SearchFilter, filters.OrderingFilter]
 
@@ -271,6 +272,7 @@ class WebhookEventListView(APIView):
 
 
 @csrf_exempt  # it changes nothing: a 404 whatever the method
+@access(PUBLIC)
 def api_not_found(request: HttpRequest, *args, **kwargs) -> JsonResponse:
     return problem_response(request, 404, "Aucune ressource de l'API ne correspond à cette adresse.")
 

@@ -31,7 +31,7 @@ from core.backoffice.forms import (
 )
 from core.downloads import file_response
 from core.models import Case, Comment, Structure
-from core.roles import user_roles
+from core.roles import ANY_ROLE, STAFF_ROLES, user_roles
 from core.selectors.case_work import (
     INBOXES,
     attachment_get,
@@ -53,6 +53,7 @@ from core.services.case_work import (
     transition_bulk_apply,
 )
 from core.services.cases import case_open, transition_apply
+from tenants.access import access
 from workflows.engine import compiled_version
 from workflows.exceptions import FormInvalid, WorkflowError
 from workflows.forms import django_form_class
@@ -97,6 +98,7 @@ def _overdue(case: Case) -> bool:
 # --- lists ----------------------------------------------------------------------------------------------------
 
 
+@access(ANY_ROLE)
 def case_list_view(request):
     _require_case_user(request)
     staff = is_staff_actor(request.user)
@@ -157,6 +159,7 @@ def case_list_view(request):
     )
 
 
+@access(ANY_ROLE)
 def case_bulk_view(request):
     _require_case_user(request)
     if request.method != "POST":
@@ -188,6 +191,7 @@ def case_bulk_view(request):
 # --- opening a case -------------------------------------------------------------------------------------------
 
 
+@access(ANY_ROLE)
 def case_open_choose_view(request):
     _require_case_user(request)
     return TemplateResponse(
@@ -197,6 +201,7 @@ def case_open_choose_view(request):
     )
 
 
+@access(ANY_ROLE)
 def case_open_view(request, code: str):
     _require_case_user(request)
     openable = {w.code: w for w in workflows_openable(user=request.user)}
@@ -325,10 +330,12 @@ def _case_page(
     )
 
 
+@access(ANY_ROLE)
 def case_detail_view(request, reference: str):
     return _case_page(request, _case_or_404(request, reference))
 
 
+@access(ANY_ROLE)
 def case_transition_view(request, reference: str, code: str):
     case = _case_or_404(request, reference)
     if request.method != "POST":
@@ -359,6 +366,7 @@ def case_transition_view(request, reference: str, code: str):
     return redirect("cases_admin:detail", reference)
 
 
+@access(ANY_ROLE)
 def case_comment_view(request, reference: str):
     case = _case_or_404(request, reference)
     if request.method != "POST":
@@ -378,6 +386,7 @@ def case_comment_view(request, reference: str):
     return _case_page(request, case, bound={"comment": form}, status=422)
 
 
+@access(ANY_ROLE)
 def case_attachment_view(request, reference: str):
     case = _case_or_404(request, reference)
     if request.method != "POST":
@@ -397,6 +406,7 @@ def case_attachment_view(request, reference: str):
     return _case_page(request, case, bound={"attachment": form}, status=422)
 
 
+@access(STAFF_ROLES)
 def case_assign_view(request, reference: str):
     case = _case_or_404(request, reference)
     if request.method != "POST":
@@ -433,6 +443,7 @@ def _workflow_error_on(form, exc: WorkflowError, renamed: dict[str, str]) -> Non
         form.add_error(name if name in form.fields else None, messages_)
 
 
+@access(ANY_ROLE)
 def case_data_view(request, reference: str):
     case = _case_or_404(request, reference)
     if not case_may_edit_data(case=case, user=request.user):
@@ -477,6 +488,7 @@ def _initial(value: Any) -> Any:
     return value
 
 
+@access(ANY_ROLE)
 def attachment_download_view(request, pk: int):
     _require_case_user(request)
     attachment = attachment_get(user=request.user, pk=pk)

@@ -125,3 +125,10 @@ def case_event_kinds() -> list:
     from plugins.developpement.events import KINDS
 
     return list(KINDS)
+
+
+@hookimpl
+def role_permissions() -> dict[str, list[str]]:
+    """Territory admins and coordinators edit the model deliberations."""
+    editing = [f"developpement.{action}_deliberationtemplate" for action in ("add", "change", "delete", "view")]
+    return {"platform_admin": editing, "pole_coordinator": editing}

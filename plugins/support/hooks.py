@@ -150,3 +150,11 @@ def case_transitioned(case: Any, event: Any) -> None:
         from plugins.support.services import proposals_revise
 
         proposals_revise(case=case, actor=event.actor)
+
+
+@hookimpl
+def role_permissions() -> dict[str, list[str]]:
+    """Territory admins and coordinators edit the proposal rules and the convention templates."""
+    editing = [f"support.{action}_{model}" for model in ("proposalrule", "conventiontemplate")
+               for action in ("add", "change", "delete", "view")]  # fmt: skip
+    return {"platform_admin": editing, "pole_coordinator": editing}

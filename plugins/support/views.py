@@ -20,7 +20,7 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from core.downloads import file_response
 from core.models import Case, Operator
-from core.roles import Role, user_roles
+from core.roles import STAFF_ROLES, user_roles
 from core.selectors.cases import available_transitions
 from core.services.cases import transition_apply
 from plugins.support import services
@@ -29,11 +29,12 @@ from plugins.support.models import Convention, CoordinationTask, FollowUpEntry, 
 from plugins.support.panels import profile_panel
 from plugins.support.scoring import AXIS_LABELS, level_of
 from plugins.support.selectors import WORKFLOW, evaluation_summary
+from tenants.access import access
 from workflows.engine import compiled_version
 from workflows.exceptions import WorkflowError
 from workflows.forms import django_form_class
 
-STAFF = frozenset({Role.PLATFORM_ADMIN, Role.POLE_COORDINATOR, Role.CASE_WORKER})
+STAFF = STAFF_ROLES
 
 
 def _form_errors(form: forms.Form) -> dict[str, list[str]]:
@@ -51,6 +52,7 @@ class StaffOnly:
         return super().dispatch(request, *args, **kwargs)
 
 
+@access(STAFF)
 class SupportCaseListView(StaffOnly, WagtailAdminTemplateMixin, TemplateView):
     template_name = "support/admin/case_list.html"
     breadcrumbs_items = []  # the page title is the header
@@ -104,6 +106,7 @@ def _data_rows(compiled: Any, data: dict[str, Any], *, form: str) -> list[tuple[
     return [(field.label, _display(data[field.code])) for field in fields if data.get(field.code) not in (None, "")]
 
 
+@access(STAFF)
 class SupportCaseView(StaffOnly, WagtailAdminTemplateMixin, TemplateView):
     """One support case: its transitions with their forms, its profile, proposals, conventions, follow-up."""
 
@@ -219,6 +222,7 @@ class SupportCaseView(StaffOnly, WagtailAdminTemplateMixin, TemplateView):
         return f"Tâche faite : {task.title}."
 
 
+@access(STAFF)
 class ConventionPdfView(StaffOnly, View):
     def get(self, request, pk: int):
         convention = get_object_or_404(Convention, pk=pk)
@@ -226,6 +230,7 @@ class ConventionPdfView(StaffOnly, View):
                              filename=services.convention_filename(convention))  # fmt: skip
 
 
+@access(STAFF)
 class EvaluationDashboardView(StaffOnly, WagtailAdminTemplateMixin, TemplateView):
     """The territory's evaluation dashboard: satisfaction, objectives, indicators, mean profile."""
 
