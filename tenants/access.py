@@ -182,18 +182,20 @@ def declaration(callback) -> str | None:  # noqa: PLR0911 (one return a kind of 
 
 
 def url_views(urlconf: str | None = None):
-    """Every routed view of `urlconf` as `(route, name, callback)`, includes flattened."""
+    """Every routed view of `urlconf` as `(route, name, callback)`, includes flattened; `name` carries its
+    namespaces (`cases_admin:detail`), empty for an unnamed pattern."""
     from django.urls import URLPattern, URLResolver, get_resolver
 
-    def walk(resolver, prefix: str):
+    def walk(resolver, prefix: str, namespace: str):
         for entry in resolver.url_patterns:
             route = prefix + str(entry.pattern)
             if isinstance(entry, URLResolver):
-                yield from walk(entry, route)
+                inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+                yield from walk(entry, route, inner)
             elif isinstance(entry, URLPattern):
-                yield route, entry.name, entry.callback
+                yield route, f"{namespace}{entry.name}" if entry.name else "", entry.callback
 
-    yield from walk(get_resolver(urlconf), "/")
+    yield from walk(get_resolver(urlconf), "/", "")
 
 
 def undeclared_views(urlconf: str | None = None) -> list[str]:

@@ -161,6 +161,13 @@ class StructureViewSet(
     required_roles = {"read": ANY_ROLE, "create": STAFF, "partial_update": STAFF}
     http_method_names = ["get", "post", "patch", "head", "options"]
 
+    def get_queryset(self):  # a structure member reads their own structure's entry, not every structure's
+        from core.selectors.directory import structure_list
+
+        if getattr(self, "swagger_fake_view", False):
+            return Structure.objects.none()
+        return structure_list(user=self.request.user)
+
     def perform_create(self, serializer) -> None:
         serializer.instance = structure_create(actor=self.request.user, **serializer.validated_data)
 
