@@ -4,11 +4,13 @@
 
 from __future__ import annotations
 
+from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import include, path, reverse
 from django.utils.html import format_html
 from wagtail import hooks
 from wagtail.admin.menu import Menu, SubmenuMenuItem
+from wagtail.admin.ui.components import Component
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.generic.models import CreateView, EditView
 from wagtail.admin.viewsets.model import ModelViewSet
@@ -233,3 +235,56 @@ def register_case_menu():
 @hooks.register("insert_global_admin_css")
 def backoffice_css():
     return format_html('<link rel="stylesheet" href="{}">', static("ppe/backoffice.css"))
+
+
+# --- Home screen: each role lands on its own work ------------------------------------------------------------
+
+
+class HomePanelComponent(Component):
+    """A panel of the dashboard: the core's « Mon travail », or a pole's (`home_panels` hook)."""
+
+    def __init__(self, *, name: str, title: str, template: str, context: dict, order: int) -> None:
+        self.name, self.title, self.template, self.context, self.order = name, title, template, context, order
+
+    def render_html(self, parent_context=None) -> str:
+        body = render_to_string(self.template, self.context)
+        return render_to_string("core/home/panel.html", {"panel": self, "body": body})
+
+
+@hooks.register("construct_homepage_panels")
+def home_panels(request, panels):
+    from core.plugins import hooks as pole_hooks
+    from core.roles import user_roles
+    from core.selectors.home import home_work
+
+    if not user_roles(request.user):
+        return
+    work = home_work(user=request.user)
+    panels.append(
+        HomePanelComponent(
+            name="ppe-work",
+            title="Mon travail",
+            template="core/home/work.html",
+            order=100,
+            context={
+                "work": work,
+                "list_url": reverse("cases_admin:list"),
+                "inbox_links": [
+                    (label, work.counts.get(code, 0), f"{reverse('cases_admin:list')}?inbox={code}")
+                    for code, label in INBOXES.items()
+                    if code != "tous"
+                ],
+            },
+        )
+    )
+    for index, answer in enumerate(pole_hooks().home_panels(request=request)):
+        for number, panel in enumerate(answer or []):
+            panels.append(
+                HomePanelComponent(
+                    name=f"ppe-pole-{index}-{number}",
+                    title=panel.title,
+                    template=panel.template,
+                    context=panel.context,
+                    order=panel.order,
+                )
+            )

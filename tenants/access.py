@@ -87,15 +87,22 @@ def access(*roles: Any, perm: str = "", message: str = REFUSED):
 
     def decorate(view):
         if isinstance(view, type):
-            original = view.dispatch
+            original, original_setup = view.dispatch, view.setup
+
+            @functools.wraps(original_setup)
+            def setup(self, request, *args, **kwargs):  # nothing of the view runs for someone refused
+                if declared.allows(request.user):
+                    return original_setup(self, request, *args, **kwargs)
+                self.request, self.args, self.kwargs, self.ppe_refused = request, args, kwargs, True
+                return None
 
             @functools.wraps(original)
             def dispatch(self, request, *args, **kwargs):
-                if not declared.allows(request.user):
+                if getattr(self, "ppe_refused", False) or not declared.allows(request.user):
                     return _refuse(request, message)
                 return original(self, request, *args, **kwargs)
 
-            view.dispatch = dispatch
+            view.setup, view.dispatch = setup, dispatch
             view.ppe_access = declared
             return view
 

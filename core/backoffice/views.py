@@ -443,7 +443,7 @@ def _workflow_error_on(form, exc: WorkflowError, renamed: dict[str, str]) -> Non
         form.add_error(name if name in form.fields else None, messages_)
 
 
-@access(ANY_ROLE)
+@access(STAFF_ROLES)
 def case_data_view(request, reference: str):
     case = _case_or_404(request, reference)
     if not case_may_edit_data(case=case, user=request.user):
