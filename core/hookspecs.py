@@ -139,6 +139,18 @@ def home_panels(request: Any) -> list[HomePanel]:
     """
 
 
+@hookspec
+def case_panels(request: Any, case: Any) -> str | None:
+    """A panel this pole adds to the back office's case page (`/admin/dossiers/<reference>/`), as safe HTML
+    (`render_to_string(...)`), or None when it has nothing to show for this case or this person.
+
+    `request.user` is whoever opens the page: the platform's team, a member of the case's structure or of one
+    of its operators (the page already checked that they may see the case); the panel shows each only what
+    is theirs and the actions that wait for them. Called in the case's territory schema, for the active poles
+    only (a switched-off pole adds no panel); the answers are shown in the plugin manager's order.
+    """
+
+
 @dataclass(frozen=True)
 class CaseEventKind:
     """A kind of event a pole writes in a case's history (`core.services.case_updates.pole_event_record`).

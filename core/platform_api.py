@@ -17,13 +17,13 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.authentication import BasicAuthentication, SessionAuthentication
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.admin import territory_checklist
+from core.api.parsers import FormParser, JSONParser, MultiPartParser
 from core.kit.archive import KitError
 from core.services.clone import first_admin_invite
 from core.services.drift import (

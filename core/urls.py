@@ -34,5 +34,6 @@ urlpatterns += [path("remplacement/", include("plugins.remplacement.urls"))]
 
 urlpatterns += [path("", include(wagtail_urls))]
 
+handler400 = "core.views.bad_request"
 handler404 = "core.views.page_not_found"
 handler500 = "core.api.views.server_error"

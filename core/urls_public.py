@@ -2,10 +2,11 @@
 back office and API), with the content-aware platform API of the core in front."""
 
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import path, re_path
 
 from core import platform_api as api
 from core.site_files import favicon, robots_txt
+from core.views import unknown_path
 from tenants.urls_public import urlpatterns as tenants_urlpatterns
 
 # Password reset of the platform's staff (Django's views and the admin's French templates; the link in the
@@ -55,7 +56,10 @@ urlpatterns = [
     path("plateforme/api/v1/sauvegardes/<int:backup_id>/", api.BackupFileView.as_view(), name="platform_backup_file"),
     path("plateforme/api/v1/restaurations/", api.RestoreView.as_view(), name="platform_restore"),
     *tenants_urlpatterns,
+    # Last: every unknown path is the French 404 page (a problem under plateforme/api/), DEBUG on or off.
+    re_path(r"^(?P<path>.*)$", unknown_path),
 ]
 
+handler400 = "core.views.bad_request"
 handler404 = "core.views.page_not_found"
 handler500 = "core.api.views.server_error"

@@ -16,6 +16,7 @@ from wagtail.admin.views.generic.models import CreateView, EditView
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from core.admin_views import AccessMenuItem, PoleSettingsView, StructurePartnershipsView
+from core.backoffice import migration as migration_views
 from core.backoffice import views as case_views
 from core.models import CatalogueService, Operator, Structure
 from core.selectors.case_work import INBOXES
@@ -210,6 +211,8 @@ def register_case_urls():
         path("nouveau/", case_views.case_open_choose_view, name="open_choose"),
         path("nouveau/<str:code>/", case_views.case_open_view, name="open"),
         path("piece-jointe/<int:pk>/", case_views.attachment_download_view, name="attachment"),
+        path("changer-de-version/", migration_views.migration_index_view, name="migrate_index"),
+        path("changer-de-version/<str:code>/", migration_views.migration_view, name="migrate"),
         path("<str:reference>/", case_views.case_detail_view, name="detail"),
         path("<str:reference>/transition/<str:code>/", case_views.case_transition_view, name="transition"),
         path("<str:reference>/commentaire/", case_views.case_comment_view, name="comment"),
@@ -228,6 +231,9 @@ def register_case_menu():
     ]
     items.append(
         AccessMenuItem("Ouvrir un dossier", reverse("cases_admin:open_choose"), name="dossiers-ouvrir", order=9)
+    )
+    items.append(
+        AccessMenuItem("Changer de version", reverse("cases_admin:migrate_index"), name="dossiers-version", order=10)
     )
     return SubmenuMenuItem("Dossiers", Menu(items=items), icon_name="folder-open-inverse", name="dossiers", order=150)
 

@@ -80,12 +80,29 @@ def _invite(territory, *, email, roles, structure, operator, first_name, last_na
 
 def _substitute_record(email: str, first_name: str, last_name: str):
     """What `substitute_from_application` does for an accepted application: the account (no password yet)
-    and the pool's record, then the invitation."""
+    and the pool's record with the application's criminal-record extract, then the invitation."""
+    import datetime as dt
+
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
     from core.services.users import user_create
-    from plugins.remplacement.services import substitute_create
+    from plugins.remplacement.demo import SAMPLE_PDF
+    from plugins.remplacement.services import document_add, substitute_create
 
     user = user_create(email=email, first_name=first_name, last_name=last_name, send_welcome=False)
-    substitute_create(user=user, home_commune_insee="35238", qualifications=["auxiliaire_puericulture"], actor=None)
+    substitute = substitute_create(
+        user=user, home_commune_insee="35238", qualifications=["auxiliaire_puericulture"], actor=None
+    )
+    document_add(
+        substitute=substitute,
+        kind="casier",
+        file=ContentFile(SAMPLE_PDF, name="casier-judiciaire.pdf"),
+        issued_on=timezone.localdate(),
+        expires_on=timezone.localdate() + dt.timedelta(days=90),
+        verified=True,
+        actor=None,
+    )
 
 
 def person_invite(

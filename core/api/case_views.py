@@ -11,10 +11,10 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import filters, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.api.parsers import FormParser, JSONParser, MultiPartParser
 from core.api.permissions import ANY_ROLE, STAFF
 from core.api.serializers import (
     AttachmentSerializer,

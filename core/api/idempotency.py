@@ -11,6 +11,7 @@ import hashlib
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, connection, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -18,6 +19,7 @@ from django_tenants.utils import get_public_schema_name
 
 from core.api.errors import problem_response
 from core.api.models import IdempotencyRecord
+from core.limits import request_body_limit, too_large_response
 
 HEADER = "Idempotency-Key"
 REPLAY_HEADER = "Idempotent-Replayed"
@@ -56,7 +58,7 @@ class IdempotencyMiddleware:
     def __init__(self, get_response) -> None:
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(self, request: HttpRequest) -> HttpResponse:  # noqa: PLR0911 (one return per outcome)
         key = request.headers.get(HEADER)
         if (
             not key
@@ -70,7 +72,11 @@ class IdempotencyMiddleware:
         principal = _principal(request)
         if principal is None:  # anonymous: the view answers 401 anyway
             return self.get_response(request)
-        request_hash = _request_hash(request, request.body)
+        try:
+            body = request.body
+        except RequestDataTooBig:
+            return too_large_response(request, request_body_limit(request))
+        request_hash = _request_hash(request, body)
 
         record = self._claim(request, principal=principal, key=key, request_hash=request_hash)
         if isinstance(record, HttpResponse):

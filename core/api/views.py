@@ -34,6 +34,7 @@ from core.api.serializers import (
     WebhookSubscriptionCreatedSerializer,
     WebhookSubscriptionSerializer,
 )
+from core.limits import is_api_path
 from core.models import CatalogueService, Operator, Structure
 from core.plugins import disabled_poles, poles
 from core.services.catalogue import catalogue_service_update
@@ -286,7 +287,7 @@ def api_not_found(request: HttpRequest, *args, **kwargs) -> JsonResponse:
 
 def csrf_failure(request: HttpRequest, reason: str = "", **kwargs):
     """Django's CSRF failure view: a problem for the API, Django's page elsewhere."""
-    if request.path.startswith("/api/"):
+    if is_api_path(request.path):
         return problem_response(request, 403, "Vérification CSRF échouée : jeton CSRF absent ou invalide.")
     from django.views.csrf import csrf_failure as html_csrf_failure
 
@@ -295,7 +296,7 @@ def csrf_failure(request: HttpRequest, reason: str = "", **kwargs):
 
 def server_error(request: HttpRequest, *args, **kwargs):
     """Django's 500 handler: a problem for the API, the HTML page elsewhere."""
-    if request.path.startswith("/api/"):
+    if is_api_path(request.path):
         return problem_response(request, 500, "Une erreur inattendue s'est produite.")
     from django.views.defaults import server_error as html_server_error
 

@@ -15,7 +15,6 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
-from wagtail import hooks
 
 from core.backoffice.exports import cases_csv_stream, cases_xlsx_file
 from core.backoffice.forms import (
@@ -31,6 +30,7 @@ from core.backoffice.forms import (
 )
 from core.downloads import file_response
 from core.models import Case, Comment, Structure
+from core.plugins import hooks as plugin_hooks
 from core.roles import ANY_ROLE, STAFF_ROLES, user_roles
 from core.selectors.case_work import (
     INBOXES,
@@ -60,7 +60,6 @@ from workflows.forms import django_form_class
 from workflows.selectors import workflow_diagram
 
 PAGE_SIZE = 50
-CASE_PANELS_HOOK = "ppe_case_panels"
 
 
 def _require_case_user(request) -> None:
@@ -263,15 +262,8 @@ def _transition_forms(case: Case, user, bound: dict[str, Any]) -> list[dict[str,
 
 
 def _case_panels(request, case: Case) -> list[str]:
-    """HTML of the panels the poles add to the case page (Wagtail hook `ppe_case_panels`)."""
-    panels = []
-    for hook in hooks.get_hooks(CASE_PANELS_HOOK):
-        panel = hook(request, case)
-        if panel is None:
-            continue
-        render = getattr(panel, "render_html", None)
-        panels.append(render({"request": request, "case": case}) if render else panel)
-    return panels
+    """HTML of the panels the active poles add to the case page (pluggy hook `case_panels`)."""
+    return [panel for panel in plugin_hooks().case_panels(request=request, case=case) if panel]
 
 
 def _posted_revision(request) -> int | None:

@@ -233,8 +233,7 @@ def case_timeline(*, case: Case, user) -> list[TimelineEntry]:
         elif event.kind == CaseEvent.Kind.POLE:
             entry.kind_label, entry.title, _staff_only = pole_event_describe(event)
         elif event.kind == CaseEvent.Kind.MIGRATED:
-            detail = event.detail or {}
-            entry.title = f"Passage de la version {detail.get('from_version')} à la version {detail.get('to_version')}"
+            entry.title = _migrated_title(event.detail or {})
         else:
             entry.title = "Données modifiées"
         if staff and event.kind in (CaseEvent.Kind.DATA_UPDATED, CaseEvent.Kind.TRANSITIONED):
@@ -244,6 +243,13 @@ def case_timeline(*, case: Case, user) -> list[TimelineEntry]:
                                       value_display(spec, after)))  # fmt: skip
         entries.append(entry)
     return entries
+
+
+def _migrated_title(detail: dict[str, Any]) -> str:
+    title = f"Passage de la version {detail.get('from_version')} à la version {detail.get('to_version')}"
+    if detail.get("from_label") and detail.get("to_label"):
+        title += f" : « {detail['from_label']} » → « {detail['to_label']} »"
+    return title
 
 
 def case_events_visible(*, case: Case, user) -> QuerySet[CaseEvent]:

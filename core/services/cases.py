@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import logging
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -455,36 +456,93 @@ def _after_transition(case: Case, event: CaseEvent, spec: TransitionSpec) -> Non
             logger.exception("transition action %r failed for %s (%s)", name, case.reference, spec.code)
 
 
+@dataclass(frozen=True)
+class MigrationStep:
+    """What a migration does to one case (`case_migration_plan`): its state before and after, by labels, or
+    why it is refused (`reason`, French)."""
+
+    case: Case
+    from_version: int
+    from_state: str
+    from_label: str
+    to_state: str
+    to_label: str
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.reason
+
+    @property
+    def moves(self) -> bool:
+        return self.ok and self.from_state != self.to_state
+
+
+def case_migration_plan(
+    *, cases, to_version: WorkflowVersion, state_mapping: dict[str, str] | None = None
+) -> list[MigrationStep]:
+    """The dry run of `case_migrate_version`: for each case, where it goes in `to_version` (states mapped by
+    `{old_code: new_code}`, unmapped states keep their code) or why it cannot (closed, another workflow,
+    already on this version, a state with no counterpart, an open case sent to a final state). Writes
+    nothing."""
+    compiled = compiled_version(to_version.pk)
+    mapping = state_mapping or {}
+    steps = []
+    for case in cases:
+        old = compiled_version(case.workflow_version_id)
+        from_label = old.state_label(case.state)
+        to_state = mapping.get(case.state) or case.state
+        target = compiled.states.get(to_state)
+        reason = ""
+        if case.workflow_id != to_version.definition_id:
+            reason = "Ce dossier relève d'un autre type de dossier."
+        elif case.closed_at is not None:
+            reason = "Ce dossier est clôturé : seuls les dossiers en cours changent de version."
+        elif case.workflow_version_id == to_version.pk:
+            reason = f"Ce dossier est déjà sur la version {to_version.number}."
+        elif target is None:
+            reason = (
+                f"L'état « {from_label} » n'existe pas dans la version {to_version.number} : "
+                "choisissez l'état qui lui correspond."
+            )
+        elif target.kind == "final":
+            reason = f"« {target.label} » est un état final : un dossier en cours n'y passe que par une transition."
+        steps.append(
+            MigrationStep(
+                case=case,
+                from_version=old.number,
+                from_state=case.state,
+                from_label=from_label,
+                to_state=to_state,
+                to_label=target.label if target else "",
+                reason=reason,
+            )
+        )
+    return steps
+
+
 @transaction.atomic
 def case_migrate_version(
     *, cases, to_version: WorkflowVersion, state_mapping: dict[str, str] | None = None, actor=None
 ) -> list[CaseEvent]:
     """Move open cases to another published version of their workflow, mapping states that changed
-    (`{old_code: new_code}`; unmapped states keep their code). Each case's history records it. Raises
-    WorkflowError (nothing written) when a case belongs to another workflow or its state has no
-    counterpart in the new version."""
+    (`{old_code: new_code}`; unmapped states keep their code). Each case's history records it, with the
+    states' labels. Raises WorkflowError (nothing written) when any case is refused by
+    `case_migration_plan` (another workflow, closed, a state with no counterpart, a final state)."""
     if to_version.status != WorkflowVersion.Status.PUBLISHED:
         raise WorkflowError(f"La version {to_version.number} n'est pas publiée.")
     compiled = compiled_version(to_version.pk)
-    mapping = state_mapping or {}
     ids = [c.pk for c in cases]
-    locked = list(Case.objects.select_for_update().filter(pk__in=ids).select_related("workflow_version"))
-    errors = []
-    for case in locked:
-        if case.workflow_id != to_version.definition_id:
-            errors.append(f"{case.reference} : ce dossier relève d'un autre workflow.")
-        elif mapping.get(case.state, case.state) not in compiled.states:
-            errors.append(
-                f"{case.reference} : l'état « {case.state} » n'existe pas dans la version {to_version.number} "
-                "(indiquez son équivalent)."
-            )
+    locked = list(
+        Case.objects.select_for_update().filter(pk__in=ids).exclude(workflow_version=to_version).order_by("pk")
+    )
+    steps = case_migration_plan(cases=locked, to_version=to_version, state_mapping=state_mapping)
+    errors = [f"{step.case.reference} : {step.reason}" for step in steps if not step.ok]
     if errors:
         raise WorkflowError(" ".join(errors))
     events = []
-    for case in locked:
-        if case.workflow_version_id == to_version.pk:
-            continue
-        new_state = mapping.get(case.state, case.state)
+    for step in steps:
+        case, new_state = step.case, step.to_state
         Case.objects.filter(pk=case.pk).update(
             workflow_version=to_version, state=new_state, updated_at=timezone.now(), revision=F("revision") + 1,
             due_at=case_due_date(compiled, new_state, case.state_entered_at.date())
@@ -497,7 +555,12 @@ def case_migrate_version(
                 actor=actor if getattr(actor, "pk", None) else None,
                 from_state=case.state,
                 to_state=new_state,
-                detail={"from_version": case.workflow_version.number, "to_version": to_version.number},
+                detail={
+                    "from_version": step.from_version,
+                    "to_version": to_version.number,
+                    "from_label": step.from_label,
+                    "to_label": step.to_label,
+                },
             )
         )
     return events

@@ -101,6 +101,7 @@ PPE_INTERNAL_PLUGINS = ["cms.hooks"]
 MIDDLEWARE = [
     "core.outage.DatabaseOutageMiddleware",  # first: /sante/ on every host; a database outage answers 503
     "tenants.hosts.CachedTenantMiddleware",  # django-tenants', the host → territory lookup cached (tenants.hosts)
+    "core.limits.RequestSizeLimitMiddleware",  # a body larger than accepted: 413 before anything reads it
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -307,6 +308,12 @@ REST_FRAMEWORK.update(
             "anon": env_str("API_THROTTLE_ANON", "60/min"),
         },
         "EXCEPTION_HANDLER": "core.api.errors.problem_exception_handler",
+        # DRF's parsers with limits: JSON depth, control characters in text values, body size (core.api.parsers).
+        "DEFAULT_PARSER_CLASSES": [
+            "core.api.parsers.JSONParser",
+            "core.api.parsers.FormParser",
+            "core.api.parsers.MultiPartParser",
+        ],
         "DEFAULT_SCHEMA_CLASS": "core.api.schema.ApiAutoSchema",
         "DEFAULT_FILTER_BACKENDS": [
             "rest_framework.filters.SearchFilter",
@@ -342,6 +349,10 @@ PPE_WEBHOOK_MAX_ATTEMPTS = env_int("PPE_WEBHOOK_MAX_ATTEMPTS", 8)
 PPE_WEBHOOK_RETRY_BASE_SECONDS = env_int("PPE_WEBHOOK_RETRY_BASE_SECONDS", 30)
 # Uploads: the largest file accepted, and the content types sniffed from the bytes that are allowed.
 PPE_UPLOAD_MAX_BYTES = env_int("PPE_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+# Request limits (core.limits, core.api.parsers): the largest multipart body (a file and its fields), answered
+# 413 before it is read; JSON bodies nested deeper than this are refused (400).
+PPE_REQUEST_MAX_BYTES = env_int("PPE_REQUEST_MAX_BYTES", PPE_UPLOAD_MAX_BYTES + 1024 * 1024)
+PPE_API_JSON_MAX_DEPTH = env_int("PPE_API_JSON_MAX_DEPTH", 32)
 
 # --- Security headers: a Content Security Policy on every page (django-csp) --------------------------------
 CONTENT_SECURITY_POLICY = {

@@ -101,3 +101,24 @@ class DeliberationPdfView(StaffOnly, View):
     def get(self, request, pk: int):
         draft = get_object_or_404(DeliberationDraft, pk=pk)
         return file_response(draft.pdf, content_type="application/pdf", filename=f"{draft.title}.pdf", inline=True)
+
+
+def case_panel(request, case: Case):
+    """The pole's panel on the back office's case page (`case_panels` hook): for the team, what the case's
+    work holds and the link to the pole's work screen."""
+    from django.template.loader import render_to_string
+
+    if case.workflow.code not in WORKFLOWS or not user_roles(request.user) & STAFF:
+        return None
+    is_sieg = case.workflow.code == "dev-sieg"
+    if is_sieg:
+        summary = (
+            f"{case.developpement_meetings.count()} réunion(s), "
+            f"{case.developpement_deliberations.count()} projet(s) de délibération"
+        )
+    else:
+        sections = case.developpement_sections.all()
+        summary = f"{sections.filter(delivered_at__isnull=False).count()} section(s) remise(s) sur {sections.count()}"
+    return render_to_string(
+        "developpement/case_panel.html", {"case": case, "is_sieg": is_sieg, "summary": summary}, request=request
+    )

@@ -143,6 +143,12 @@ def case_event_kinds() -> list:
     return list(KINDS)
 
 
+# The workflows whose transitions `case_transitioned` reacts to (core.plugins.case_transitioned_listened): the
+# transitions of the others (remplacement, développement, workflows built in the editor) record no
+# after-transition effect for this pole. A territory's own versions of the support workflow keep its code.
+CASE_TRANSITIONED_WORKFLOWS = ("support-accompagnement",)
+
+
 @hookimpl
 def case_transitioned(case: Any, event: Any) -> None:
     """« Revoir les propositions »: the conventions drawn up are set aside, every proposal can be decided again."""
@@ -171,3 +177,10 @@ def home_panels(request: Any) -> list:
         return []
     title = "Mes tâches de coordination" if "tasks" in items else "Pôle support : ce qui vous attend"
     return [HomePanel(title=title, template="support/home/panel.html", context=items, order=110)]
+
+
+@hookimpl
+def case_panels(request: Any, case: Any) -> Any:
+    from plugins.support.panels import case_panel
+
+    return case_panel(request, case)

@@ -13,7 +13,14 @@ from wagtail.admin.viewsets.model import ModelViewSet
 
 from core.admin_views import AccessMenuItem, pole_admin_guard, pole_menu_shown
 from plugins.support.models import ConventionTemplate, ProposalRule
-from plugins.support.views import ConventionPdfView, EvaluationDashboardView, SupportCaseListView, SupportCaseView
+from plugins.support.views import (
+    ConventionDocumentView,
+    ConventionPdfView,
+    EvaluationDashboardView,
+    SupportCaseListView,
+    SupportCaseView,
+    SupportParticipationView,
+)
 
 POLE = "support"
 
@@ -72,6 +79,12 @@ def support_admin_urls():
         [
             path("support/dossiers/", SupportCaseListView.as_view(), name="support_cases"),
             path("support/dossiers/<str:reference>/", SupportCaseView.as_view(), name="support_case"),
+            path(
+                "support/dossiers/<str:reference>/participation/",
+                SupportParticipationView.as_view(),
+                name="support_participation",
+            ),
+            path("support/conventions/<int:pk>/", ConventionDocumentView.as_view(), name="support_convention_document"),
             path("support/conventions/<int:pk>/pdf/", ConventionPdfView.as_view(), name="support_convention_pdf"),
             path("support/tableau-de-bord/", EvaluationDashboardView.as_view(), name="support_dashboard"),
         ],

@@ -83,8 +83,10 @@ EXPECTED: list[tuple[str, frozenset[str]]] = [
     ("ppe_poles", ADMINS), ("ppe_people", ADMINS), ("ppe_person*", ADMINS), ("ppe_invitation_action", ADMINS),
     ("ppe_drift_report", ADMINS), ("ppe_structure_partnerships", STAFF),
     # --- Back office: case work
-    ("cases_admin:assign", STAFF), ("cases_admin:data", STAFF), ("cases_admin:*", CORE),
-    ("support_*", STAFF), ("developpement_*", STAFF), ("remplacement_*", COORDINATION),
+    ("cases_admin:assign", STAFF), ("cases_admin:data", STAFF), ("cases_admin:migrate*", ADMINS),
+    ("cases_admin:*", CORE),
+    ("support_participation", CORE), ("support_convention_document", CORE), ("support_*", STAFF),
+    ("developpement_*", STAFF), ("remplacement_*", COORDINATION),
     # --- The remplacement portal
     ("remplacement:home", R_ALL), ("remplacement:board", COORDINATION), ("remplacement:export", COORDINATION),
     ("remplacement:document", COORDINATION | SUBS), ("remplacement:preferences", {MEMBER}),
