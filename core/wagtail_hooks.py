@@ -222,6 +222,7 @@ def register_case_urls():
         path("<str:reference>/attribution/", case_views.case_assign_view, name="assign"),
         path("<str:reference>/structure/", case_views.case_structure_view, name="structure"),
         path("<str:reference>/donnees/", case_views.case_data_view, name="data"),
+        path("<str:reference>/fichiers/<str:key>/", case_views.case_file_download_view, name="form_file"),
     ]
     return [path("dossiers/", include((urls, "cases_admin"), namespace="cases_admin"))]
 

@@ -30,7 +30,7 @@ from core.backoffice.forms import (
     form_raw_values,
     transition_form_class,
 )
-from core.downloads import file_response
+from core.downloads import file_response, form_file_response
 from core.models import Case, Comment, Structure
 from core.plugins import hooks as plugin_hooks
 from core.roles import ANY_ROLE, STAFF_ROLES, user_roles
@@ -39,6 +39,8 @@ from core.selectors.case_work import (
     attachment_get,
     case_attachments,
     case_data_display,
+    case_file_get,
+    case_files,
     case_inbox,
     case_inbox_counts,
     case_timeline,
@@ -314,6 +316,7 @@ def _case_page(
             "state": state,
             "overdue": _overdue(case),
             "sections": case_data_display(case=case),
+            "form_files": case_files(case=case),
             "timeline": case_timeline(case=case, user=user),
             "transitions": _transition_forms(case, user, bound.get("transitions", {})),
             "comment_form": comment_form,
@@ -557,3 +560,11 @@ def attachment_download_view(request, pk: int):
     if attachment is None:
         raise Http404("Pièce jointe introuvable.")
     return file_response(attachment.file, filename=attachment.name, content_type=attachment.content_type)
+
+
+def case_file_download_view(request, reference: str, key: str):
+    """A file a form of the case stored, for the people who may see the case (`case_get` decides)."""
+    found = case_file_get(case=_case_or_404(request, reference), key=key)
+    if found is None:
+        raise Http404("Ce dossier n'a pas de fichier à cet endroit.")
+    return form_file_response(found.value)
