@@ -11,14 +11,15 @@ from django.utils.html import format_html
 from wagtail import hooks
 from wagtail.admin.menu import Menu, SubmenuMenuItem
 from wagtail.admin.ui.components import Component
-from wagtail.admin.ui.tables import Column
+from wagtail.admin.ui.tables import BooleanColumn, Column
 from wagtail.admin.views.generic.models import CreateView, EditView
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from core.admin_views import AccessMenuItem, PoleSettingsView, StructurePartnershipsView
 from core.backoffice import migration as migration_views
 from core.backoffice import views as case_views
-from core.models import CatalogueService, Operator, Structure
+from core.models import CatalogueService, NotificationTemplate, Operator, Structure
+from core.roles import user_roles
 from core.selectors.case_work import INBOXES
 
 
@@ -177,12 +178,31 @@ class OperatorViewSet(ModelViewSet):
     search_backend_name = None
 
 
+class NotificationTemplateViewSet(ModelViewSet):
+    """The e-mails workflow transitions send (action « Envoyer le courriel … » of the workflow editor)."""
+
+    model = NotificationTemplate
+    icon = "mail"
+    menu_label = "Modèles de notification"
+    add_to_admin_menu = True
+    menu_order = 305
+    list_display = ["name", BooleanColumn("is_active", label="Utilisé")]
+    search_fields = ["name", "subject", "code"]
+    search_backend_name = None
+
+    def get_form_class(self, for_update=False):
+        from core.admin_forms import NotificationTemplateForm
+
+        return NotificationTemplateForm
+
+
 @hooks.register("register_admin_viewset")
 def core_viewsets():
     return [
         CatalogueServiceViewSet("catalogue_services"),
         StructureViewSet("structures"),
         OperatorViewSet("operators"),
+        NotificationTemplateViewSet("notification_templates"),
     ]
 
 
@@ -264,7 +284,6 @@ class HomePanelComponent(Component):
 @hooks.register("construct_homepage_panels")
 def home_panels(request, panels):
     from core.plugins import hooks as pole_hooks
-    from core.roles import user_roles
     from core.selectors.home import home_work
 
     if not user_roles(request.user):

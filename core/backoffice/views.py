@@ -562,6 +562,7 @@ def attachment_download_view(request, pk: int):
     return file_response(attachment.file, filename=attachment.name, content_type=attachment.content_type)
 
 
+@access(ANY_ROLE)
 def case_file_download_view(request, reference: str, key: str):
     """A file a form of the case stored, for the people who may see the case (`case_get` decides)."""
     found = case_file_get(case=_case_or_404(request, reference), key=key)

@@ -100,7 +100,7 @@ PPE_WEBHOOK_CACHE_CHECK_MS = env_int("PPE_WEBHOOK_CACHE_CHECK_MS", 1000)
 # entry-point group.
 PPE_POLES = ["plugins.support", "plugins.developpement", "plugins.remplacement"]
 # Always-on plugins of the platform itself (not poles: they cannot be switched off).
-PPE_INTERNAL_PLUGINS = ["cms.hooks"]
+PPE_INTERNAL_PLUGINS = ["core.hooks", "cms.hooks"]
 
 MIDDLEWARE = [
     "core.outage.DatabaseOutageMiddleware",  # first: /sante/ on every host; a database outage answers 503
