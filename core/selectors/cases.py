@@ -8,11 +8,9 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from core.models import Case
-from core.roles import Role, user_roles
+from core.roles import STAFF_ROLES, Role, user_roles
 from workflows.engine import compiled_version
 from workflows.exceptions import GuardFailed, TransitionNotAllowed
-
-STAFF_ROLES = frozenset({Role.PLATFORM_ADMIN, Role.POLE_COORDINATOR, Role.CASE_WORKER})
 
 
 @dataclass(frozen=True)
@@ -59,11 +57,12 @@ def available_transitions(*, case: Case, user) -> list[AvailableTransition]:
 
 def case_visibility_filter(user) -> Q | None:
     """The cases `user` may see: staff roles see all (None), structure members their structures' cases,
-    operators the cases their operators serve; anyone else nothing."""
+    operators the cases their operators serve, and each person the cases they opened; anyone without a role
+    nothing."""
     roles = user_roles(user)
     if roles & STAFF_ROLES:
         return None
-    condition = Q(pk__in=[])
+    condition = Q(opened_by=user) if roles else Q(pk__in=[])  # a case never escapes the person who opened it
     if Role.STRUCTURE_MEMBER in roles:
         condition |= Q(structure__memberships__user=user)
     if Role.OPERATOR in roles:

@@ -132,6 +132,13 @@ def case_event_kinds() -> list:
 
 
 @hookimpl
+def role_permissions() -> dict[str, list[str]]:
+    """Territory admins and coordinators edit the model deliberations."""
+    editing = [f"developpement.{action}_deliberationtemplate" for action in ("add", "change", "delete", "view")]
+    return {"platform_admin": editing, "pole_coordinator": editing}
+
+
+@hookimpl
 def case_panels(request: Any, case: Any) -> Any:
     from plugins.developpement.views import case_panel
 

@@ -39,7 +39,7 @@ def seed(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0011_private_files'),
+        ('core', '0012_structure_status_request_link'),
     ]
 
     operations = [
