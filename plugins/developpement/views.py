@@ -121,6 +121,7 @@ class DevelopmentCaseListView(StaffOnly, WagtailAdminTemplateMixin, TemplateView
         return context
 
 
+@access(STAFF)
 class DeliberationPdfView(StaffOnly, View):
     def get(self, request, pk: int):
         draft = get_object_or_404(DeliberationDraft, pk=pk)
