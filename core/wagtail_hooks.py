@@ -137,8 +137,10 @@ class StructureViewSet(ModelViewSet):
         "phone",
         "is_active",
     ]
-    list_display = ["name", "commune", "network", PartnershipColumn("partnership", label="Partenariat en cours")]
-    list_filter = ["kind", "network", "professionalisation"]
+    list_display = [
+        "name", "commune", "network", "status", PartnershipColumn("partnership", label="Partenariat en cours")
+    ]  # fmt: skip
+    list_filter = ["status", "kind", "network", "professionalisation"]
     search_fields = ["name", "commune"]
     search_backend_name = None
 
@@ -190,6 +192,7 @@ def register_case_urls():
         path("<str:reference>/commentaire/", case_views.case_comment_view, name="comment"),
         path("<str:reference>/pieces-jointes/", case_views.case_attachment_view, name="attach"),
         path("<str:reference>/attribution/", case_views.case_assign_view, name="assign"),
+        path("<str:reference>/structure/", case_views.case_structure_view, name="structure"),
         path("<str:reference>/donnees/", case_views.case_data_view, name="data"),
         path("<str:reference>/fichiers/<str:key>/", case_views.case_file_download_view, name="form_file"),
     ]

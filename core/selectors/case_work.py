@@ -238,6 +238,15 @@ def pole_event_describe(event: CaseEvent) -> tuple[str, str, bool]:
     return kind.label, title, kind.staff_only
 
 
+def _detail_title(event: CaseEvent) -> str:
+    detail = event.detail or {}
+    if event.kind == CaseEvent.Kind.STRUCTURE:
+        from core.services.case_structure import structure_link_label
+
+        return structure_link_label(detail)
+    return _migrated_title(detail)
+
+
 def case_timeline(*, case: Case, user) -> list[TimelineEntry]:
     """The history of a case and its comments on one timeline, oldest first. People outside the platform's
     team (structure members, operators) see neither internal comments and attachments, nor the comments of
@@ -278,8 +287,8 @@ def case_timeline(*, case: Case, user) -> list[TimelineEntry]:
             entry.title = f"Dossier attribué à : {names}"
         elif event.kind == CaseEvent.Kind.POLE:
             entry.kind_label, entry.title, _staff_only = pole_event_describe(event)
-        elif event.kind == CaseEvent.Kind.MIGRATED:
-            entry.title = _migrated_title(event.detail or {})
+        elif event.kind in (CaseEvent.Kind.STRUCTURE, CaseEvent.Kind.MIGRATED):
+            entry.title = _detail_title(event)
         else:
             entry.title = "Données modifiées"
         if staff and event.kind in (CaseEvent.Kind.DATA_UPDATED, CaseEvent.Kind.TRANSITIONED):

@@ -142,6 +142,27 @@ def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]
     return {key: [before.get(key), after.get(key)] for key in after if before.get(key) != after.get(key)}
 
 
+def _own_structure(actor, structure):
+    """The structure a person outside the platform's team opens a case for: one of theirs, required (their
+    only one when they name none), so that the case never escapes them and their structure."""
+    own = actor.structure_memberships.values_list("structure_id", flat=True)
+    if structure is not None:
+        if structure.pk not in set(own):
+            raise TransitionNotAllowed("Vous ne pouvez ouvrir un dossier que pour votre structure.")
+        return structure
+    mine = list(own[:2])
+    if len(mine) == 1:
+        from core.models import Structure
+
+        return Structure.objects.get(pk=mine[0])
+    if not mine:
+        raise TransitionNotAllowed(
+            "Votre compte n'est rattaché à aucune structure : demandez à l'équipe de la plateforme de vous y "
+            "rattacher avant d'ouvrir un dossier."
+        )
+    raise FormInvalid({"structure": ["Choisissez la structure concernée par ce dossier."]})
+
+
 # --- services ------------------------------------------------------------------------------------------------------
 
 
@@ -170,12 +191,8 @@ def case_open(
     if actor is not None:
         if compiled.open_roles and not roles & compiled.open_roles:
             raise TransitionNotAllowed(f"Vous n'avez pas le droit d'ouvrir un dossier « {compiled.name} ».")
-        if (
-            structure is not None
-            and not roles & STAFF_ROLES
-            and not actor.structure_memberships.filter(structure=structure).exists()
-        ):
-            raise TransitionNotAllowed("Vous ne pouvez ouvrir un dossier que pour votre structure.")
+        if not roles & STAFF_ROLES:
+            structure = _own_structure(actor, structure)
     data = data or {}
     if compiled.open_form:
         cleaned = form_validate(
