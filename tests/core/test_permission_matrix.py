@@ -86,7 +86,8 @@ EXPECTED: list[tuple[str, frozenset[str]]] = [
     ("notification_templates:*", ADMINS),
     ("ppe_drift_report", ADMINS), ("ppe_structure_partnerships", STAFF),
     # --- Back office: case work
-    ("cases_admin:assign", STAFF), ("cases_admin:data", STAFF), ("cases_admin:structure", STAFF), ("cases_admin:migrate*", ADMINS),
+    ("cases_admin:assign", STAFF), ("cases_admin:data", STAFF), ("cases_admin:structure", STAFF),
+    ("cases_admin:migrate*", ADMINS),
     ("cases_admin:*", CORE),
     ("support_participation", CORE), ("support_convention_document", CORE), ("support_*", STAFF),
     ("developpement_*", STAFF), ("remplacement_*", COORDINATION),
