@@ -10,12 +10,10 @@ from django.db.models import Func, Q, QuerySet, TextField
 from django.utils import timezone
 
 from core.models import Case, CaseDataDocument
-from core.roles import Role, user_roles
+from core.roles import STAFF_ROLES, Role, user_roles
 from workflows.engine import compiled_version
 from workflows.exceptions import GuardFailed, TransitionNotAllowed
 from workflows.models import WorkflowVersion
-
-STAFF_ROLES = frozenset({Role.PLATFORM_ADMIN, Role.POLE_COORDINATOR, Role.CASE_WORKER})
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from core.api.events import CASE_OPENED, CASE_TRANSITIONED
 from core.api.webhooks import case_event_emit
 from core.models import Case, CaseCounter, CaseEvent
 from core.plugins import disabled_poles
-from core.roles import Role, user_roles
+from core.roles import STAFF_ROLES, Role, user_roles
 from core.workdays import working_days_add
 from tenants.models import Territory
 from workflows.engine import CompiledWorkflow, TransitionSpec, compiled_version
@@ -43,8 +43,6 @@ from workflows.selectors import workflow_published_version
 from workflows.values import cel_data, cel_today
 
 logger = logging.getLogger("ppe.cases")
-
-STAFF_ROLES = frozenset({Role.PLATFORM_ADMIN, Role.POLE_COORDINATOR, Role.CASE_WORKER})
 
 
 # --- helpers shared with the selectors ---------------------------------------------------------------------------
