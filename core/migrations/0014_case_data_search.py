@@ -9,7 +9,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0012_structure_status_request_link'),
+        ('core', '0013_notification_template'),
         ('workflows', '0003_transition_guard_message'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
