@@ -13,6 +13,8 @@ from django.contrib.auth.models import Permission
 from django.db import connection
 from django_tenants.utils import schema_context
 
+from tests.live import otp_enrol
+
 PASSWORD = "motdepasse-plateforme-56"
 USERNAME = "plateforme.morbihan"
 
@@ -89,6 +91,7 @@ def test_another_departement_clones_ille_et_vilaine_adapts_publishes_and_pulls_a
     page.fill("#id_password", PASSWORD)
     page.get_by_role("button", name=re.compile("Connexion|S'identifier|Se connecter")).click()
     page.wait_for_load_state()
+    otp_enrol(page)  # the platform's staff enrol an authenticator application first
 
     # 1. Clone Ille-et-Vilaine from the territories' list.
     page.goto(public("/plateforme/admin/tenants/territory/"))
