@@ -46,7 +46,8 @@ def _sign_in(page, url: str, email: str) -> None:
     page.fill("input[name=password]", PASSWORD)
     page.get_by_role("button", name=re.compile("S'identifier|Se connecter|Connexion")).click()
     page.wait_for_load_state()
-    assert "connexion" not in page.url and "login" not in page.url, page.locator("body").inner_text()[:400]
+    assert "connexion" not in page.url, page.locator("body").inner_text()[:400]
+    assert "login" not in page.url, page.locator("body").inner_text()[:400]
 
 
 def _clean(page) -> str:

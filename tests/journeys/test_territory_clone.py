@@ -11,6 +11,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db import connection
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tenants.utils import schema_context
 
 from tests.live import otp_enrol
@@ -26,6 +27,7 @@ def _user_drop() -> None:
     ids = list(User.objects.filter(username=USERNAME).values_list("pk", flat=True))
     User.user_permissions.through.objects.filter(user_id__in=ids).delete()
     User.groups.through.objects.filter(user_id__in=ids).delete()
+    TOTPDevice.objects.filter(user_id__in=ids).delete()  # the second factor enrolled in the journey
     User.objects.filter(pk__in=ids)._raw_delete(User.objects.db)
 
 
