@@ -133,7 +133,7 @@ def test_a_coordinator_confirms_the_structure_of_a_public_request_and_moves_the_
 def test_a_case_worker_works_on_the_case_assigned_to_them(
     http_server, page, scratch_demo_territory, django_db_blocker, settings
 ):
-    from core.models import Case, Comment
+    from core.models import Case, Comment, Structure
     from core.services.case_work import case_assign
     from core.services.cases import case_open
 
@@ -143,8 +143,9 @@ def test_a_case_worker_works_on_the_case_assigned_to_them(
     with _committed(territory, django_db_blocker):
         coordinator = person_invite(territory, role="pole_coordinator")
         worker = person_invite(territory, role="case_worker", first_name="Maëlle", last_name="Guillou")
+        loups = Structure.objects.get(name="Les P'tits Loups")
         data = {**REQUEST, "structure_name": "Les P'tits Loups", "commune": "Bain-de-Bretagne"}
-        case = case_open(workflow="support-accompagnement", data=data, actor=coordinator)
+        case = case_open(workflow="support-accompagnement", data=data, structure=loups, actor=coordinator)
         case_assign(case=case, users=[worker], actor=coordinator)
         reference = case.reference
 
@@ -152,6 +153,7 @@ def test_a_case_worker_works_on_the_case_assigned_to_them(
     page.goto(http_server.url_for(territory, "/admin/dossiers/?inbox=moi"))
     text = _clean(page)
     assert reference in text
+    assert "Les P'tits Loups" in text
     _shot(page, "4-charge-mes-dossiers")
     page.get_by_role("link", name=reference).first.click()
     page.wait_for_load_state()
