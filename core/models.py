@@ -657,3 +657,35 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.target_label}"
+
+
+class NotificationTemplate(models.Model):
+    """An e-mail a workflow transition sends (its action « Envoyer le courriel … » in the workflow editor,
+    named `notify_<code>`): to whom, its subject and text, with the case's data in template syntax."""
+
+    class Recipient(models.TextChoices):
+        ASSIGNEES = "assignees", _("Les chargés du dossier")
+        STRUCTURE = "structure", _("Les membres de la structure du dossier (à défaut, le courriel de la demande)")
+        OPERATORS = "operators", _("Les opérateurs du dossier")
+
+    code = models.SlugField(_("code"), max_length=80, unique=True)
+    name = models.CharField(_("intitulé"), max_length=200, help_text=_("Tel que le montre l'éditeur de workflows."))
+    recipients = models.JSONField(_("destinataires"), default=list, blank=True)
+    roles = models.JSONField(_("rôles destinataires"), default=list, blank=True)
+    subject = models.CharField(_("objet"), max_length=300)
+    body = models.TextField(_("texte du courriel"))
+    is_active = models.BooleanField(_("utilisé"), default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("modèle de notification")
+        verbose_name_plural = _("modèles de notification")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from core.services.notifications import notification_template_check
+
+        notification_template_check(self)

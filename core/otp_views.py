@@ -21,6 +21,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from core.models import AuditEvent
 from core.otp import ENROL_PATH, VERIFY_PATH, _public, otp_enrolment_required, otp_landing
+from tenants.access import PUBLIC, access
 
 DEVICE_NAME = "Application d'authentification"
 
@@ -62,6 +63,7 @@ def _page(request, template: str, context: dict, status: int = 200):
                             status=status)  # fmt: skip
 
 
+@access(PUBLIC)  # any signed-in account: the view sends the others to the login page itself
 @never_cache
 @sensitive_post_parameters("token")
 def otp_verify_view(request):
@@ -95,6 +97,7 @@ def _issuer() -> str:
     return f"Plateforme Petite Enfance {name}".strip()
 
 
+@access(PUBLIC)  # any signed-in account: the view sends the others to the login page itself
 @never_cache
 @sensitive_post_parameters("token")
 def otp_enrol_view(request):

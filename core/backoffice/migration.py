@@ -22,8 +22,9 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from core.models import Case
-from core.roles import Role, user_roles
+from core.roles import ADMIN_ROLES, Role, user_roles
 from core.services.cases import case_migrate_version, case_migration_plan
+from tenants.access import access
 from workflows.engine import compiled_version
 from workflows.exceptions import WorkflowError
 from workflows.models import WorkflowDefinition, WorkflowVersion
@@ -45,6 +46,7 @@ def _behind(definition: WorkflowDefinition, published: WorkflowVersion):
     )
 
 
+@access(ADMIN_ROLES)
 def migration_index_view(request):
     _require_platform_admin(request)
     definitions = WorkflowDefinition.objects.filter(versions__status=WorkflowVersion.Status.PUBLISHED).annotate(
@@ -80,6 +82,7 @@ def _posted(request, key: str) -> str:
     return (request.POST.get(key) or request.GET.get(key) or "").strip()
 
 
+@access(ADMIN_ROLES)
 def migration_view(request, code: str):
     _require_platform_admin(request)
     definition = WorkflowDefinition.objects.filter(code=code).first()

@@ -30,15 +30,17 @@ from core.backoffice.forms import (
     form_raw_values,
     transition_form_class,
 )
-from core.downloads import file_response
+from core.downloads import file_response, form_file_response
 from core.models import Case, Comment, Structure
 from core.plugins import hooks as plugin_hooks
-from core.roles import user_roles
+from core.roles import ANY_ROLE, STAFF_ROLES, user_roles
 from core.selectors.case_work import (
     INBOXES,
     attachment_get,
     case_attachments,
     case_data_display,
+    case_file_get,
+    case_files,
     case_inbox,
     case_inbox_counts,
     case_timeline,
@@ -56,6 +58,7 @@ from core.services.case_work import (
     transition_bulk_apply,
 )
 from core.services.cases import case_open, transition_apply
+from tenants.access import access
 from workflows.engine import compiled_version
 from workflows.exceptions import FormInvalid, WorkflowError
 from workflows.forms import django_form_class
@@ -99,6 +102,7 @@ def _overdue(case: Case) -> bool:
 # --- lists ----------------------------------------------------------------------------------------------------
 
 
+@access(ANY_ROLE)
 def case_list_view(request):
     _require_case_user(request)
     staff = is_staff_actor(request.user)
@@ -159,6 +163,7 @@ def case_list_view(request):
     )
 
 
+@access(ANY_ROLE)
 def case_bulk_view(request):
     _require_case_user(request)
     if request.method != "POST":
@@ -190,6 +195,7 @@ def case_bulk_view(request):
 # --- opening a case -------------------------------------------------------------------------------------------
 
 
+@access(ANY_ROLE)
 def case_open_choose_view(request):
     _require_case_user(request)
     return TemplateResponse(
@@ -199,6 +205,7 @@ def case_open_choose_view(request):
     )
 
 
+@access(ANY_ROLE)
 def case_open_view(request, code: str):
     _require_case_user(request)
     openable = {w.code: w for w in workflows_openable(user=request.user)}
@@ -309,6 +316,7 @@ def _case_page(
             "state": state,
             "overdue": _overdue(case),
             "sections": case_data_display(case=case),
+            "form_files": case_files(case=case),
             "timeline": case_timeline(case=case, user=user),
             "transitions": _transition_forms(case, user, bound.get("transitions", {})),
             "comment_form": comment_form,
@@ -348,10 +356,12 @@ def _structure_panel(case: Case, bound: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+@access(ANY_ROLE)
 def case_detail_view(request, reference: str):
     return _case_page(request, _case_or_404(request, reference))
 
 
+@access(ANY_ROLE)
 def case_transition_view(request, reference: str, code: str):
     case = _case_or_404(request, reference)
     if request.method != "POST":
@@ -382,6 +392,7 @@ def case_transition_view(request, reference: str, code: str):
     return redirect("cases_admin:detail", reference)
 
 
+@access(STAFF_ROLES)
 def case_structure_view(request, reference: str):
     """The team confirms the case's structure (correcting one created from the request) or links another one;
     the request's contact person is then invited as a member of it."""
@@ -420,6 +431,7 @@ def case_structure_view(request, reference: str):
     return _case_page(request, _case_or_404(request, reference), bound={bound_key: form}, status=422)
 
 
+@access(ANY_ROLE)
 def case_comment_view(request, reference: str):
     case = _case_or_404(request, reference)
     if request.method != "POST":
@@ -439,6 +451,7 @@ def case_comment_view(request, reference: str):
     return _case_page(request, case, bound={"comment": form}, status=422)
 
 
+@access(ANY_ROLE)
 def case_attachment_view(request, reference: str):
     case = _case_or_404(request, reference)
     if request.method != "POST":
@@ -458,6 +471,7 @@ def case_attachment_view(request, reference: str):
     return _case_page(request, case, bound={"attachment": form}, status=422)
 
 
+@access(STAFF_ROLES)
 def case_assign_view(request, reference: str):
     case = _case_or_404(request, reference)
     if request.method != "POST":
@@ -494,6 +508,7 @@ def _workflow_error_on(form, exc: WorkflowError, renamed: dict[str, str]) -> Non
         form.add_error(name if name in form.fields else None, messages_)
 
 
+@access(STAFF_ROLES)
 def case_data_view(request, reference: str):
     case = _case_or_404(request, reference)
     if not case_may_edit_data(case=case, user=request.user):
@@ -538,9 +553,19 @@ def _initial(value: Any) -> Any:
     return value
 
 
+@access(ANY_ROLE)
 def attachment_download_view(request, pk: int):
     _require_case_user(request)
     attachment = attachment_get(user=request.user, pk=pk)
     if attachment is None:
         raise Http404("Pièce jointe introuvable.")
     return file_response(attachment.file, filename=attachment.name, content_type=attachment.content_type)
+
+
+@access(ANY_ROLE)
+def case_file_download_view(request, reference: str, key: str):
+    """A file a form of the case stored, for the people who may see the case (`case_get` decides)."""
+    found = case_file_get(case=_case_or_404(request, reference), key=key)
+    if found is None:
+        raise Http404("Ce dossier n'a pas de fichier à cet endroit.")
+    return form_file_response(found.value)

@@ -146,6 +146,52 @@ def case_data_display(*, case: Case) -> list[DataSection]:
     return sections
 
 
+@dataclass(frozen=True)
+class CaseFile:
+    """A file a case's form stored: `key` names it (`<field>`, or `<group>.<row>.<field>` in a repeatable
+    group, rows from 0), `label` is its field's label (with the row's number in a group)."""
+
+    key: str
+    label: str
+    name: str
+    size: int
+    content_type: str
+    value: dict
+
+
+def _is_stored_file(value: Any) -> bool:
+    return isinstance(value, dict) and bool(value.get("path"))
+
+
+def case_files(*, case: Case) -> list[CaseFile]:
+    """The files the case's forms stored, in the forms' order (the people who may see the case may download
+    them: core.backoffice.views.case_file_download_view, the API's `files/<key>/download`)."""
+    specs = field_specs(compiled_version(case.workflow_version_id))
+    data = case.data or {}
+    found: list[CaseFile] = []
+
+    def add(key: str, label: str, value: dict) -> None:
+        found.append(CaseFile(key=key, label=label, name=str(value.get("name") or "fichier"),
+                              size=int(value.get("size") or 0), content_type=str(value.get("content_type") or ""),
+                              value=value))  # fmt: skip
+
+    for code, spec in specs.items():
+        value = data.get(code)
+        if spec.type == "file" and _is_stored_file(value):
+            add(code, spec.label, value)
+        elif spec.type == "group" and isinstance(value, list):
+            subs = [f for f in spec.fields if f.type == "file"]
+            for row, item in enumerate(value):
+                for sub in subs:
+                    if isinstance(item, dict) and _is_stored_file(item.get(sub.code)):
+                        add(f"{code}.{row}.{sub.code}", f"{spec.label} n° {row + 1} — {sub.label}", item[sub.code])
+    return found
+
+
+def case_file_get(*, case: Case, key: str) -> CaseFile | None:
+    return next((f for f in case_files(case=case) if f.key == key), None)
+
+
 @dataclass
 class TimelineEntry:
     kind: str

@@ -8,11 +8,9 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from core.models import Case
-from core.roles import Role, user_roles
+from core.roles import STAFF_ROLES, Role, user_roles
 from workflows.engine import compiled_version
 from workflows.exceptions import GuardFailed, TransitionNotAllowed
-
-STAFF_ROLES = frozenset({Role.PLATFORM_ADMIN, Role.POLE_COORDINATOR, Role.CASE_WORKER})
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from core.api.events import CASE_OPENED, CASE_TRANSITIONED
 from core.api.webhooks import case_event_emit
 from core.models import Case, CaseCounter, CaseEvent
 from core.plugins import disabled_poles
-from core.roles import Role, user_roles
+from core.roles import STAFF_ROLES, Role, user_roles
 from core.workdays import working_days_add
 from tenants.models import Territory
 from workflows.engine import CompiledWorkflow, TransitionSpec, compiled_version
@@ -37,14 +37,12 @@ from workflows.exceptions import (
     WrongState,
 )
 from workflows.expressions import expression_evaluate
-from workflows.forms import files_store, form_validate
+from workflows.forms import files_store, form_validate, stored_files_discarded_on_error
 from workflows.models import WorkflowVersion
 from workflows.selectors import workflow_published_version
 from workflows.values import cel_data, cel_today
 
 logger = logging.getLogger("ppe.cases")
-
-STAFF_ROLES = frozenset({Role.PLATFORM_ADMIN, Role.POLE_COORDINATOR, Role.CASE_WORKER})
 
 
 # --- helpers shared with the selectors ---------------------------------------------------------------------------
@@ -207,7 +205,7 @@ def case_open(
         raise FormInvalid({"__all__": ["Ce type de dossier ne prend pas de données à l'ouverture."]})
     else:
         cleaned = {}
-    with transaction.atomic():
+    with stored_files_discarded_on_error(), transaction.atomic():
         reference = _reference_next(compiled.reference_prefix)
         cleaned = files_store(cleaned, folder=f"cases/{reference}")
         now = timezone.now()
@@ -291,7 +289,7 @@ def transition_apply(
                 case_refresh_from(case, row)
                 return event
     try:
-        with transaction.atomic():
+        with stored_files_discarded_on_error(), transaction.atomic():
             locked = Case.objects.select_for_update().get(pk=case.pk)
             if locked.workflow_version_id != case.workflow_version_id:
                 raise ConcurrentTransition()

@@ -100,7 +100,7 @@ PPE_WEBHOOK_CACHE_CHECK_MS = env_int("PPE_WEBHOOK_CACHE_CHECK_MS", 1000)
 # entry-point group.
 PPE_POLES = ["plugins.support", "plugins.developpement", "plugins.remplacement"]
 # Always-on plugins of the platform itself (not poles: they cannot be switched off).
-PPE_INTERNAL_PLUGINS = ["cms.hooks"]
+PPE_INTERNAL_PLUGINS = ["core.hooks", "cms.hooks"]
 
 MIDDLEWARE = [
     "core.outage.DatabaseOutageMiddleware",  # first: /sante/ on every host; a database outage answers 503
@@ -115,6 +115,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): did the session give its second factor
     "core.otp.OTPRequiredMiddleware",  # administrators (and whoever enrolled) give it before anything else
+    "tenants.access.AccessMiddleware",  # deny by default: a view of ours that declares nothing is refused
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.middleware.TerritoryRedirectMiddleware",  # Wagtail's redirects, not on the public host
@@ -440,6 +441,10 @@ PPE_ENTRY_POINT_POLES = [module for module in entry_point_poles() if module not 
 TENANT_APPS += PPE_ENTRY_POINT_POLES
 PPE_POLES += PPE_ENTRY_POINT_POLES
 INSTALLED_APPS += PPE_ENTRY_POINT_POLES
+
+# --- Who may open a view (tenants.access: deny by default, system check ppe.E002) -------------------------------
+PPE_ACCESS_ROLES_FUNCTION = "core.roles.user_roles"
+PPE_ACCESS_PACKAGES = ("core", "tenants", "workflows", "cms", "plugins", *PPE_ENTRY_POINT_POLES)
 
 # --- Per-process caches, bounded whatever the number of territories a process serves ------------------------
 PPE_COMPILED_WORKFLOWS_MAX = env_int("PPE_COMPILED_WORKFLOWS_MAX", 1024)  # workflow versions (all territories)

@@ -16,11 +16,12 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from core.downloads import file_response
 from core.models import Case
-from core.roles import Role, user_roles
+from core.roles import STAFF_ROLES, user_roles
 from plugins.developpement import services
 from plugins.developpement.models import DeliberationDraft, DraftSection
+from tenants.access import access
 
-STAFF = frozenset({Role.PLATFORM_ADMIN, Role.POLE_COORDINATOR, Role.CASE_WORKER})
+STAFF = STAFF_ROLES
 WORKFLOWS = ("dev-reponse-commune", "dev-sieg")
 
 
@@ -46,6 +47,7 @@ class MeetingForm(forms.Form):
     minutes = forms.CharField(label="Compte rendu", widget=forms.Textarea(attrs={"rows": 4}))
 
 
+@access(STAFF)
 class DevelopmentCaseView(StaffOnly, WagtailAdminTemplateMixin, TemplateView):
     template_name = "developpement/admin/case.html"
     breadcrumbs_items = []  # the page title is the header
@@ -94,6 +96,7 @@ class DevelopmentCaseView(StaffOnly, WagtailAdminTemplateMixin, TemplateView):
         return redirect("developpement_case", reference=self.case.reference)
 
 
+@access(STAFF)
 class DeliberationPdfView(StaffOnly, View):
     def get(self, request, pk: int):
         draft = get_object_or_404(DeliberationDraft, pk=pk)

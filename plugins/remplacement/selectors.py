@@ -16,7 +16,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from core.models import Structure, StructureMembership
-from core.roles import user_roles
+from core.roles import COORDINATION_ROLES, user_roles
 from plugins.remplacement.communes import commune_get
 from plugins.remplacement.matching import (
     MatchingParams,
@@ -49,7 +49,7 @@ from plugins.remplacement.staffing import Staffing, StaffingRules, staffing_comp
 from tenants.models import TerritoryPole
 
 POLE = "remplacement"
-COORDINATOR_ROLES = {"platform_admin", "pole_coordinator"}
+COORDINATOR_ROLES = COORDINATION_ROLES
 
 
 # --- Settings and people ------------------------------------------------------------------------------------

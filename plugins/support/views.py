@@ -21,7 +21,7 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from core.downloads import file_response
 from core.models import Case, Operator
-from core.roles import Role, user_roles
+from core.roles import STAFF_ROLES, Role, user_roles
 from core.selectors.cases import available_transitions
 from core.services.cases import transition_apply
 from plugins.support import services
@@ -30,11 +30,12 @@ from plugins.support.models import Convention, CoordinationTask, FollowUpEntry, 
 from plugins.support.panels import profile_panel
 from plugins.support.scoring import AXIS_LABELS, level_of
 from plugins.support.selectors import WORKFLOW, evaluation_summary
+from tenants.access import access
 from workflows.engine import compiled_version
 from workflows.exceptions import WorkflowError
 from workflows.forms import django_form_class
 
-STAFF = frozenset({Role.PLATFORM_ADMIN, Role.POLE_COORDINATOR, Role.CASE_WORKER})
+STAFF = STAFF_ROLES
 
 
 def _form_errors(form: forms.Form) -> dict[str, list[str]]:
@@ -52,6 +53,7 @@ class StaffOnly:
         return super().dispatch(request, *args, **kwargs)
 
 
+@access(STAFF)
 class SupportCaseListView(StaffOnly, WagtailAdminTemplateMixin, TemplateView):
     template_name = "support/admin/case_list.html"
     breadcrumbs_items = []  # the page title is the header
@@ -105,6 +107,7 @@ def _data_rows(compiled: Any, data: dict[str, Any], *, form: str) -> list[tuple[
     return [(field.label, _display(data[field.code])) for field in fields if data.get(field.code) not in (None, "")]
 
 
+@access(STAFF)
 class SupportCaseView(StaffOnly, WagtailAdminTemplateMixin, TemplateView):
     """One support case: its transitions with their forms, its profile, proposals, conventions, follow-up."""
 
@@ -220,6 +223,7 @@ class SupportCaseView(StaffOnly, WagtailAdminTemplateMixin, TemplateView):
         return f"Tâche faite : {task.title}."
 
 
+@access(STAFF)
 class ConventionPdfView(StaffOnly, View):
     def get(self, request, pk: int):
         convention = get_object_or_404(Convention, pk=pk)
@@ -227,6 +231,7 @@ class ConventionPdfView(StaffOnly, View):
                              filename=services.convention_filename(convention))  # fmt: skip
 
 
+@access(STAFF)
 class EvaluationDashboardView(StaffOnly, WagtailAdminTemplateMixin, TemplateView):
     """The territory's evaluation dashboard: satisfaction, objectives, indicators, mean profile."""
 
@@ -285,6 +290,7 @@ class PartiesOnly:
         return super().dispatch(request, *args, **kwargs)
 
 
+@access(PARTIES)
 class SupportParticipationView(PartiesOnly, View):
     """What the structure and the operator do on their own case, from its page: decide the proposals, answer a
     referral, sign their convention, upload its copy signed by hand. The services check who may do what."""
@@ -363,6 +369,7 @@ def _int(value: Any) -> int:
         raise Http404("Élément introuvable.") from None
 
 
+@access(PARTIES)
 class ConventionDocumentView(PartiesOnly, View):
     """A convention's PDF (with the signatures), or the copy signed by hand (`?exemplaire=signe`), for whoever
     may see the convention: the team, the structure's members for theirs, an operator's members for theirs."""

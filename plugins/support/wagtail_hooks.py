@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from django.urls import path, reverse
 from wagtail import hooks
-from wagtail.admin.menu import MenuItem, SubmenuMenuItem
+from wagtail.admin.menu import SubmenuMenuItem
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 
-from core.admin_views import pole_admin_guard, pole_menu_shown
+from core.admin_views import AccessMenuItem, pole_admin_guard, pole_menu_shown
 from plugins.support.models import ConventionTemplate, ProposalRule
 from plugins.support.views import (
     ConventionDocumentView,
@@ -93,9 +93,13 @@ def support_admin_urls():
 
 @hooks.register("register_support_menu_item")
 def support_cases_menu_item():
-    return MenuItem("Dossiers d'accompagnement", reverse("support_cases"), icon_name="folder-open-inverse", order=0)
+    return AccessMenuItem(
+        "Dossiers d'accompagnement", reverse("support_cases"), icon_name="folder-open-inverse", order=0, pole=POLE
+    )
 
 
 @hooks.register("register_support_menu_item")
 def support_dashboard_menu_item():
-    return MenuItem("Tableau de bord de l'évaluation", reverse("support_dashboard"), icon_name="view", order=5)
+    return AccessMenuItem(
+        "Tableau de bord de l'évaluation", reverse("support_dashboard"), icon_name="view", order=5, pole=POLE
+    )
