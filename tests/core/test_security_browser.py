@@ -54,8 +54,8 @@ def test_wagtail_admin_works_without_csp_violation(scratch_territory, django_db_
     page.fill("input[name=password]", "motdepasse-csp-1")
     page.click("button[type=submit]")
     page.wait_for_selector("main", timeout=20_000)
-    otp_enrol(page)  # the enrolment page (its QR code) must not break the CSP either
-    violations += page.evaluate("window.__csp")
+    violations += page.evaluate("window.__csp")  # the enrolment page (its QR code) must not break the CSP either
+    otp_enrol(page)
     page.goto(http_server.url_for(scratch_territory, "/admin/api_tokens/"))
     page.wait_for_selector("main", timeout=20_000)
     page.wait_for_timeout(300)
