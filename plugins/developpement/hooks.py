@@ -106,9 +106,12 @@ def diagnostic_proposals(case: Any, profile: dict[str, Any]) -> list[dict[str, A
 
 @hookimpl
 def api_routes() -> list[tuple[str, Any, str]]:
-    from plugins.developpement.api.views import DraftSectionViewSet
+    from plugins.developpement.api.views import DevelopmentCaseViewSet, DraftSectionViewSet
 
-    return [("developpement/sections", DraftSectionViewSet, "developpement-sections")]
+    return [
+        ("developpement/sections", DraftSectionViewSet, "developpement-sections"),
+        ("developpement/cases", DevelopmentCaseViewSet, "developpement-cases"),
+    ]
 
 
 @hookimpl
