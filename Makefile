@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PORT   ?= 8000
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: run test install setup lint bench wrk browsers clean-db
+.PHONY: run test install setup lint bench wrk browsers graphviz clean-db
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-*
 	@touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) graphviz
 
 ## Set up the database, the template and the demo territory, then serve the platform and run the worker.
 run: setup
@@ -37,6 +37,13 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
+
+## Debian's Graphviz (`dot`) draws the workflow diagrams (without it the pages show the diagram as text).
+graphviz:
+	@command -v dot >/dev/null 2>&1 || { \
+	  echo "Installation de Graphviz (Debian) pour les diagrammes de workflow…"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null) \
+	  || echo "Graphviz n'a pas pu être installé : les diagrammes seront donnés en texte."; }
 
 ## Debian's Chromium for the browser tests (Playwright's own download does not work here).
 browsers:

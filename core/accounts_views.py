@@ -16,6 +16,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from core.roles import role_label
 from core.services.accounts import InvitationInvalidError, invitation_accept, invitation_from_token
+from tenants.access import PUBLIC, access
 
 LOGIN_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -39,6 +40,7 @@ def landing_path(user) -> str:
 
 @never_cache
 @sensitive_post_parameters("new_password1", "new_password2")
+@access(PUBLIC)
 def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
     try:
         invitation = invitation_from_token(token)
@@ -87,6 +89,7 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
 
 
 # --- Password reset (Django's views, the territory's host from the request) --------------------------------
+@access(PUBLIC)
 class PasswordResetView(auth_views.PasswordResetView):
     template_name = "core/accounts/password_reset.html"
     email_template_name = "core/accounts/password_reset_email.txt"
@@ -97,15 +100,18 @@ class PasswordResetView(auth_views.PasswordResetView):
         return super().get_context_data(**kwargs) | {"back": _safe_back(self.request)}
 
 
+@access(PUBLIC)
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):
     template_name = "core/accounts/password_reset_done.html"
 
 
+@access(PUBLIC)
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "core/accounts/password_reset_confirm.html"
     success_url = reverse_lazy("password_reset_complete")
 
 
+@access(PUBLIC)
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
     template_name = "core/accounts/password_reset_complete.html"
 

@@ -10,13 +10,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.shortcuts import get_object_or_404, redirect
 from django.views.generic import TemplateView
+from wagtail.admin.menu import MenuItem
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from core.models import MunicipalityPartnership, Structure
 from core.plugins import disabled_poles, pole_settings, poles
-from core.roles import Role, user_roles
+from core.roles import ADMIN_ROLES, STAFF_ROLES, Role, user_roles
 from core.services.directory import partnership_change
 from core.services.poles import territory_pole_configure
+from tenants.access import access, may_open
 
 
 def _setting_field(key: str, default: Any, spec: dict[str, Any] | None = None) -> forms.Field:  # noqa: PLR0911 (one return a type)
@@ -66,6 +68,7 @@ class PoleForm(forms.Form):
         return values
 
 
+@access(ADMIN_ROLES)
 class PoleSettingsView(WagtailAdminTemplateMixin, TemplateView):
     """Switch the territory's poles on and off and edit each pole's settings (platform admins only)."""
 
@@ -129,6 +132,7 @@ class PartnershipForm(forms.Form):
     notes = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 
+@access(STAFF_ROLES)
 class StructurePartnershipsView(WagtailAdminTemplateMixin, TemplateView):
     """A structure's partnership with its municipality: its history, and a form to record a new period."""
 
@@ -221,3 +225,17 @@ def pole_menu_shown(pole: str) -> bool:
     from core.plugins import pole_enabled
 
     return pole_enabled(pole)
+
+
+class AccessMenuItem(MenuItem):
+    """A menu entry shown only to the people who may open the screen it links to (the `@access` declaration of
+    its view: `tenants.access.may_open`), and, with `pole`, only where that pole is switched on."""
+
+    def __init__(self, *args: Any, pole: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.pole = pole
+
+    def is_shown(self, request) -> bool:
+        if self.pole and not pole_menu_shown(self.pole):
+            return False
+        return may_open(request.user, self.url)

@@ -104,6 +104,53 @@ def api_routes() -> list[tuple[str, Any, str]]:
     """
 
 
+@hookspec
+def role_permissions() -> dict[str, list[str]]:
+    """The Django permissions this pole grants to roles, as `{role code: ["app_label.codename", ...]}` (a role
+    of the core, `core.roles.Role`, or one the pole adds, such as `substitute`).
+
+    The permissions of the pole's configuration screens (its rules, templates...), which Wagtail's model
+    views check. Called, like `kit_sections`, for every installed pole, switched off or not, when a territory's
+    role groups are brought up to date (`core.roles.roles_ensure`: after each migration and on start-up); runs
+    in that territory's schema, and needs no database access to answer.
+    """
+
+
+@dataclass(frozen=True)
+class HomePanel:
+    """A panel of the back office's home screen (`home_panels`): a French `title`, a template of the pole and
+    its context; `order` places it among the others (the core's own « Mon travail » is 100)."""
+
+    title: str
+    template: str
+    context: dict[str, Any] = field(default_factory=dict)
+    order: int = 200
+
+
+@hookspec
+def home_panels(request: Any) -> list[HomePanel]:
+    """The panels this pole adds to the home screen of the person signed in (`request.user`), as `HomePanel`s:
+    what waits for that person in the pole (a structure member's proposals to accept and conventions to sign, an
+    operator's services and conventions...). Return only what the person may see (their roles: `core.roles`);
+    an empty list shows nothing.
+
+    Called each time the back office's home screen (Wagtail's dashboard) is rendered, in the territory's
+    schema, for the active poles only.
+    """
+
+
+@hookspec
+def case_panels(request: Any, case: Any) -> str | None:
+    """A panel this pole adds to the back office's case page (`/admin/dossiers/<reference>/`), as safe HTML
+    (`render_to_string(...)`), or None when it has nothing to show for this case or this person.
+
+    `request.user` is whoever opens the page: the platform's team, a member of the case's structure or of one
+    of its operators (the page already checked that they may see the case); the panel shows each only what
+    is theirs and the actions that wait for them. Called in the case's territory schema, for the active poles
+    only (a switched-off pole adds no panel); the answers are shown in the plugin manager's order.
+    """
+
+
 @dataclass(frozen=True)
 class CaseEventKind:
     """A kind of event a pole writes in a case's history (`core.services.case_updates.pole_event_record`).

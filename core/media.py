@@ -15,9 +15,12 @@ from django.core.files.storage import default_storage
 from django.db import connection
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 
+from tenants.access import PUBLIC, access
+
 PUBLISHED_FOLDERS = ("images", "original_images")
 
 
+@access(PUBLIC)
 def media_serve(request: HttpRequest, path: str) -> HttpResponse:
     schema, _, name = path.partition("/")
     folder = name.partition("/")[0]

@@ -15,12 +15,13 @@ from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from core.models import Invitation, Operator, OperatorMembership, Structure, StructureMembership
-from core.roles import Role, role_label, user_roles
+from core.roles import ADMIN_ROLES, Role, role_label, user_roles
 from core.selectors.people import invitation_pending_list, person_list
 from core.services import accounts
 from core.services.audit import audit_describe, audit_list
+from tenants.access import access
 
-PEOPLE_ADMIN_ROLES = frozenset({Role.PLATFORM_ADMIN})
+PEOPLE_ADMIN_ROLES = ADMIN_ROLES
 
 
 def _structure_field(required: bool = False) -> forms.ModelChoiceField:
@@ -110,6 +111,7 @@ def _person_row(user) -> dict[str, Any]:
     }
 
 
+@access(ADMIN_ROLES)
 class PeopleListView(PeopleAdminMixin, TemplateView):
     template_name = "core/people/list.html"
     page_title = "Personnes"
@@ -134,6 +136,7 @@ class PeopleListView(PeopleAdminMixin, TemplateView):
         return context
 
 
+@access(ADMIN_ROLES)
 class PersonInviteView(PeopleAdminMixin, TemplateView):
     template_name = "core/people/invite.html"
     page_title = "Inviter une personne"
@@ -168,6 +171,7 @@ class PersonInviteView(PeopleAdminMixin, TemplateView):
         return self.render_to_response(self.get_context_data(form=form))
 
 
+@access(ADMIN_ROLES)
 class PersonDetailView(PeopleAdminMixin, TemplateView):
     template_name = "core/people/detail.html"
 
@@ -252,6 +256,7 @@ class PersonDetailView(PeopleAdminMixin, TemplateView):
         return redirect("ppe_person", pk=person.pk)
 
 
+@access(ADMIN_ROLES)
 class InvitationActionView(PeopleAdminMixin, TemplateView):
     """POST only: resend or cancel a pending invitation."""
 

@@ -42,17 +42,52 @@ def user_roles(user) -> frozenset[str]:
     return cached
 
 
-# Django permissions each role's group holds (app_label.codename). Every role reaches the Wagtail admin (its
-# "Dossiers" screens show each person only the cases they may see); the platform admins also edit workflow
-# definitions (the engine's screens require `workflows.change_workflowversion`).
+# The role sets every view and service uses (one definition each, for the whole code base).
+ANY_ROLE = CORE_ROLES
+STAFF_ROLES = frozenset({Role.PLATFORM_ADMIN, Role.POLE_COORDINATOR, Role.CASE_WORKER})
+COORDINATION_ROLES = frozenset({Role.PLATFORM_ADMIN, Role.POLE_COORDINATOR})
+ADMIN_ROLES = frozenset({Role.PLATFORM_ADMIN})
+STRUCTURE_ROLES = frozenset({Role.STRUCTURE_MEMBER})
+OPERATOR_ROLES = frozenset({Role.OPERATOR})
+SUBSTITUTE_ROLES = frozenset({"substitute"})
+
+
+def _crud(app_label: str, *models: str, actions: tuple[str, ...] = ("add", "change", "delete", "view")) -> tuple:
+    return tuple(f"{app_label}.{action}_{model}" for model in models for action in actions)
+
+
+# Django permissions each role's group holds (app_label.codename); the poles add theirs through the
+# `role_permissions` hook. Every role reaches the Wagtail admin (its "Dossiers" screens show each person only
+# the cases they may see). The platform admins configure the territory: workflow definitions (the engine's
+# screens require `workflows.change_workflowversion`), the catalogue, the directory; coordinators and case
+# workers keep the directory (structures, operators) current.
 WORKFLOW_MODELS = ("workflowdefinition", "workflowversion", "state", "transition", "formdefinition",
                    "fielddefinition", "referencelist", "referenceitem")  # fmt: skip
+_DIRECTORY = _crud("core", "structure", "operator", actions=("add", "change", "view"))
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = dict.fromkeys(Role.values, ("wagtailadmin.access_admin",)) | {
     Role.PLATFORM_ADMIN: (
         "wagtailadmin.access_admin",
-        *(f"workflows.{action}_{model}" for model in WORKFLOW_MODELS for action in ("add", "change", "delete", "view")),
-    )
+        *_crud("workflows", *WORKFLOW_MODELS),
+        *_crud("core", "catalogueservice", actions=("add", "change", "view")),
+        *_DIRECTORY,
+        *_crud("core", "notificationtemplate"),
+    ),
+    Role.POLE_COORDINATOR: ("wagtailadmin.access_admin", *_DIRECTORY, "core.view_catalogueservice"),
+    Role.CASE_WORKER: ("wagtailadmin.access_admin", *_DIRECTORY),
 }
+
+
+def role_permissions() -> dict[str, tuple[str, ...]]:
+    """Every role's permissions: the core's (`ROLE_PERMISSIONS`) and those each installed pole grants
+    (`role_permissions` hook, asked of every pole, switched off or not: a group's permissions are the same in
+    every territory, the pole's screens answer 404 where it is off)."""
+    from core.plugins import plugin_manager
+
+    merged: dict[str, set[str]] = {code: set(names) for code, names in ROLE_PERMISSIONS.items()}
+    for answer in plugin_manager().hook.role_permissions():
+        for code, names in (answer or {}).items():
+            merged.setdefault(str(code), set()).update(names)
+    return {code: tuple(sorted(names)) for code, names in merged.items()}
 
 
 def roles_ensure() -> None:
@@ -62,11 +97,12 @@ def roles_ensure() -> None:
     from django.contrib.auth.management import create_permissions
     from django.contrib.auth.models import Group, Permission
 
-    for label in ("wagtailadmin", "workflows"):
+    granted = role_permissions()
+    for label in sorted({name.split(".")[0] for names in granted.values() for name in names}):
         create_permissions(apps.get_app_config(label), verbosity=0)
-    for code in Role.values:
+    for code in (*Role.values, *(c for c in granted if c not in CORE_ROLES)):
         group, _created = Group.objects.get_or_create(name=code)
-        wanted = [name.split(".") for name in ROLE_PERMISSIONS.get(code, ())]
+        wanted = [name.split(".") for name in granted.get(code, ())]
         permissions = [
             Permission.objects.get(content_type__app_label=app_label, codename=codename)
             for app_label, codename in wanted

@@ -4,6 +4,7 @@ from django.shortcuts import render
 from django.urls import Resolver404, get_urlconf, resolve
 
 from core.limits import is_api_path
+from tenants.access import PUBLIC, access
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -29,6 +30,7 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
     return render(request, "400.html", status=400)
 
 
+@access(PUBLIC)
 def unknown_path(request: HttpRequest, path: str = "") -> HttpResponse:
     """The last URL of a host: every unknown path answers the French 404 page (a problem under an API), in
     every mode (with DEBUG on, Django's handler gives way to its English debug page otherwise). The slash that

@@ -4,19 +4,22 @@
 
 from __future__ import annotations
 
+from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import include, path, reverse
 from django.utils.html import format_html
 from wagtail import hooks
-from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
-from wagtail.admin.ui.tables import Column
+from wagtail.admin.menu import Menu, SubmenuMenuItem
+from wagtail.admin.ui.components import Component
+from wagtail.admin.ui.tables import BooleanColumn, Column
 from wagtail.admin.views.generic.models import CreateView, EditView
 from wagtail.admin.viewsets.model import ModelViewSet
 
-from core.admin_views import PoleSettingsView, StructurePartnershipsView
+from core.admin_views import AccessMenuItem, PoleSettingsView, StructurePartnershipsView
+from core.backoffice import migration as migration_views
 from core.backoffice import views as case_views
-from core.models import CatalogueService, Structure
-from core.roles import Role, user_roles
+from core.models import CatalogueService, NotificationTemplate, Operator, Structure
+from core.roles import user_roles
 from core.selectors.case_work import INBOXES
 
 
@@ -30,11 +33,6 @@ def core_admin_urls():
             name="ppe_structure_partnerships",
         ),
     ]
-
-
-class PlatformAdminMenuItem(MenuItem):
-    def is_shown(self, request) -> bool:
-        return Role.PLATFORM_ADMIN in user_roles(request.user)
 
 
 @hooks.register("register_admin_urls")
@@ -55,12 +53,12 @@ def people_admin_urls():
 
 @hooks.register("register_admin_menu_item")
 def people_menu_item():
-    return PlatformAdminMenuItem("Personnes", reverse("ppe_people"), icon_name="group", order=320)
+    return AccessMenuItem("Personnes", reverse("ppe_people"), icon_name="group", order=320)
 
 
 @hooks.register("register_settings_menu_item")
 def poles_menu_item():
-    return PlatformAdminMenuItem("Pôles du territoire", reverse("ppe_poles"), icon_name="cogs", order=50)
+    return AccessMenuItem("Pôles du territoire", reverse("ppe_poles"), icon_name="cogs", order=50)
 
 
 class CatalogueServiceViewSet(ModelViewSet):
@@ -136,10 +134,66 @@ class StructureViewSet(ModelViewSet):
         "phone",
         "is_active",
     ]
-    list_display = ["name", "commune", "network", PartnershipColumn("partnership", label="Partenariat en cours")]
-    list_filter = ["kind", "network", "professionalisation"]
+    list_display = [
+        "name", "commune", "network", "status", PartnershipColumn("partnership", label="Partenariat en cours")
+    ]  # fmt: skip
+    list_filter = ["status", "kind", "network", "professionalisation"]
     search_fields = ["name", "commune"]
     search_backend_name = None
+
+
+class OperatorCreateView(CreateView):
+    def save_instance(self):  # through the audited directory service
+        from core.services.directory import OPERATOR_FIELDS, operator_create
+
+        data = {k: v for k, v in self.form.cleaned_data.items() if k in (*OPERATOR_FIELDS, "services")}
+        return operator_create(actor=self.request.user, **data)
+
+
+class OperatorEditView(EditView):
+    def save_instance(self):  # through the audited directory service (it records what changed)
+        from core.services.directory import OPERATOR_FIELDS, operator_update
+
+        data = {k: v for k, v in self.form.cleaned_data.items() if k in (*OPERATOR_FIELDS, "services")}
+        return operator_update(operator=Operator.objects.get(pk=self.object.pk), actor=self.request.user, **data)
+
+
+class OperatorViewSet(ModelViewSet):
+    """The territory's ESS operators and the catalogue services each carries out."""
+
+    model = Operator
+    add_view_class = OperatorCreateView
+    edit_view_class = OperatorEditView
+    icon = "group"
+    menu_label = "Opérateurs ESS"
+    add_to_admin_menu = True
+    menu_order = 315
+    form_fields = [
+        "name", "legal_form", "siret", "description", "services", "communes_covered", "capacity", "email",
+        "phone", "website", "is_active",
+    ]  # fmt: skip
+    list_display = ["name", "legal_form", "capacity", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "description"]
+    search_backend_name = None
+
+
+class NotificationTemplateViewSet(ModelViewSet):
+    """The e-mails workflow transitions send (action « Envoyer le courriel … » of the workflow editor)."""
+
+    model = NotificationTemplate
+    icon = "mail"
+    menu_label = "Modèles de notification"
+    add_to_admin_menu = True
+    menu_order = 305
+    list_display = ["name", BooleanColumn("is_active", label="Utilisé")]
+    search_fields = ["name", "subject", "code"]
+    search_backend_name = None
+
+    def get_form_class(self, for_update=False):
+        from core.admin_forms import NotificationTemplateForm
+
+        return NotificationTemplateForm
 
 
 @hooks.register("register_admin_viewset")
@@ -147,6 +201,8 @@ def core_viewsets():
     return [
         CatalogueServiceViewSet("catalogue_services"),
         StructureViewSet("structures"),
+        OperatorViewSet("operators"),
+        NotificationTemplateViewSet("notification_templates"),
     ]
 
 
@@ -159,14 +215,9 @@ def register_drift_report_url():
     return [path("ecarts-avec-le-modele/", drift_report, name="ppe_drift_report")]
 
 
-class SuperuserMenuItem(MenuItem):
-    def is_shown(self, request):
-        return request.user.is_superuser
-
-
 @hooks.register("register_reports_menu_item")
 def register_drift_report_menu_item():
-    return SuperuserMenuItem(
+    return AccessMenuItem(
         "Écarts avec le modèle", reverse("ppe_drift_report"), name="ppe-drift", icon_name="doc-full", order=1000
     )
 
@@ -182,31 +233,87 @@ def register_case_urls():
         path("nouveau/", case_views.case_open_choose_view, name="open_choose"),
         path("nouveau/<str:code>/", case_views.case_open_view, name="open"),
         path("piece-jointe/<int:pk>/", case_views.attachment_download_view, name="attachment"),
+        path("changer-de-version/", migration_views.migration_index_view, name="migrate_index"),
+        path("changer-de-version/<str:code>/", migration_views.migration_view, name="migrate"),
         path("<str:reference>/", case_views.case_detail_view, name="detail"),
         path("<str:reference>/transition/<str:code>/", case_views.case_transition_view, name="transition"),
         path("<str:reference>/commentaire/", case_views.case_comment_view, name="comment"),
         path("<str:reference>/pieces-jointes/", case_views.case_attachment_view, name="attach"),
         path("<str:reference>/attribution/", case_views.case_assign_view, name="assign"),
+        path("<str:reference>/structure/", case_views.case_structure_view, name="structure"),
         path("<str:reference>/donnees/", case_views.case_data_view, name="data"),
+        path("<str:reference>/fichiers/<str:key>/", case_views.case_file_download_view, name="form_file"),
     ]
     return [path("dossiers/", include((urls, "cases_admin"), namespace="cases_admin"))]
-
-
-class CaseMenuItem(MenuItem):
-    def is_shown(self, request) -> bool:
-        return bool(user_roles(request.user))
 
 
 @hooks.register("register_admin_menu_item")
 def register_case_menu():
     items = [
-        CaseMenuItem(label, f"{reverse('cases_admin:list')}?inbox={code}", name=f"dossiers-{code}", order=index)
+        AccessMenuItem(label, f"{reverse('cases_admin:list')}?inbox={code}", name=f"dossiers-{code}", order=index)
         for index, (code, label) in enumerate(INBOXES.items())
     ]
-    items.append(CaseMenuItem("Ouvrir un dossier", reverse("cases_admin:open_choose"), name="dossiers-ouvrir", order=9))
+    items.append(
+        AccessMenuItem("Ouvrir un dossier", reverse("cases_admin:open_choose"), name="dossiers-ouvrir", order=9)
+    )
+    items.append(
+        AccessMenuItem("Changer de version", reverse("cases_admin:migrate_index"), name="dossiers-version", order=10)
+    )
     return SubmenuMenuItem("Dossiers", Menu(items=items), icon_name="folder-open-inverse", name="dossiers", order=150)
 
 
 @hooks.register("insert_global_admin_css")
 def backoffice_css():
     return format_html('<link rel="stylesheet" href="{}">', static("ppe/backoffice.css"))
+
+
+# --- Home screen: each role lands on its own work ------------------------------------------------------------
+
+
+class HomePanelComponent(Component):
+    """A panel of the dashboard: the core's « Mon travail », or a pole's (`home_panels` hook)."""
+
+    def __init__(self, *, name: str, title: str, template: str, context: dict, order: int) -> None:
+        self.name, self.title, self.template, self.context, self.order = name, title, template, context, order
+
+    def render_html(self, parent_context=None) -> str:
+        body = render_to_string(self.template, self.context)
+        return render_to_string("core/home/panel.html", {"panel": self, "body": body})
+
+
+@hooks.register("construct_homepage_panels")
+def home_panels(request, panels):
+    from core.plugins import hooks as pole_hooks
+    from core.selectors.home import home_work
+
+    if not user_roles(request.user):
+        return
+    work = home_work(user=request.user)
+    panels.append(
+        HomePanelComponent(
+            name="ppe-work",
+            title="Mon travail",
+            template="core/home/work.html",
+            order=100,
+            context={
+                "work": work,
+                "list_url": reverse("cases_admin:list"),
+                "inbox_links": [
+                    (label, work.counts.get(code, 0), f"{reverse('cases_admin:list')}?inbox={code}")
+                    for code, label in INBOXES.items()
+                    if code != "tous"
+                ],
+            },
+        )
+    )
+    for index, answer in enumerate(pole_hooks().home_panels(request=request)):
+        for number, panel in enumerate(answer or []):
+            panels.append(
+                HomePanelComponent(
+                    name=f"ppe-pole-{index}-{number}",
+                    title=panel.title,
+                    template=panel.template,
+                    context=panel.context,
+                    order=panel.order,
+                )
+            )

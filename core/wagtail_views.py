@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 
+from core.roles import ADMIN_ROLES
 from core.services.drift import drift_page_context, drift_page_post, territory_drift_get
+from tenants.access import access
 from tenants.models import Territory
 
 
+@access(ADMIN_ROLES)
 def drift_report(request: HttpRequest) -> HttpResponse:
     """What this territory changed compared with its template; its admins pull updates and settle conflicts."""
-    if not request.user.is_superuser:
-        raise PermissionDenied
     territory = Territory.objects.get(schema_name=connection.schema_name)
     try:
         drift = territory_drift_get(territory=territory)

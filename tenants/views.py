@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from tenants.access import PUBLIC, access
 from tenants.selectors import territory_list
 
 
@@ -14,6 +15,7 @@ def _site_url(request: HttpRequest, domain: str) -> str:
     return f"{request.scheme}://{domain}{suffix}/"
 
 
+@access(PUBLIC)
 def territory_directory(request: HttpRequest) -> HttpResponse:
     territories = [
         {"territory": t, "url": _site_url(request, t.primary_domain)}

@@ -1,28 +1,35 @@
-"""The diagram of a workflow: a small layered layout of its state graph drawn as inline SVG (no CDN, no
-JavaScript, no Graphviz).
+"""The diagram of a workflow: its state graph laid out by Graphviz (`dot`, through the `graphviz` package) and
+drawn as inline SVG (no CDN, no JavaScript in the page).
 
-Layout: states are ranked by their distance from the initial state (breadth-first; unreachable states go
-below the rest), one row per rank, ordered in a row by the mean position of their predecessors (one
-barycentre pass, enough for the small graphs of case workflows). Forward edges are straight; edges that go
-back up, or stay in their row, are drawn as curves on the side so that they never cross a state.
+Layout: `dot`'s layered layout (rank by rank from the initial state, finals in the last rank, crossings
+minimised), each transition a spline of its own with its label placed by `dot` beside it, never over a state;
+parallel transitions between the same two states get separate splines and labels. The layout of a graph is
+cached per process (`_layout`, keyed by the states and transitions); the current state is only drawn, so a case
+page costs no `dot` run once its version was drawn.
 
 The SVG carries a `<title>` and a `<desc>`; `diagram_text` gives the same graph as a list for people who
-do not see it.
+do not see it. Without Graphviz (`dot` missing), `diagram_build` still gives the states and transitions
+(`Diagram.available` false): the page shows the text alternative and says why.
 """
 
 from __future__ import annotations
 
-from collections import deque
+import functools
+import json
+import logging
+from collections import Counter
 from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
-NODE_WIDTH = 190
-NODE_HEIGHT = 46
-COLUMN_GAP = 70
-ROW_GAP = 96
-MARGIN = 40
-SIDE_MARGIN = 120  # room for the curves of backward edges
+logger = logging.getLogger("ppe.workflows")
+
+MARGIN = 16
+POINTS = 72  # Graphviz sizes nodes in inches
+NODE_FONT_SIZE = 13
+EDGE_FONT_SIZE = 12
+LAYOUT_CACHE = 256  # graphs laid out per process
+SHARED_SOURCES = 3  # a transition from this many states or more is labelled once, its other arrows dashed
 
 KIND_STYLES = {  # fill, stroke, text colour (contrast >= 4.5 for the text)
     "initial": ("#e3f4e8", "#1e7b3c", "#0b3d1b"),
@@ -40,8 +47,10 @@ class Node:
     kind: str
     rank: int = 0
     order: float = 0
-    x: float = 0
+    x: float = 0  # top-left corner
     y: float = 0
+    width: float = 0
+    height: float = 0
     current: bool = False
 
 
@@ -54,6 +63,7 @@ class Edge:
     path: str = ""
     label_x: float = 0
     label_y: float = 0
+    labelled: bool = True  # false for the other arrows of a transition from many states (drawn dashed)
 
 
 @dataclass
@@ -64,51 +74,106 @@ class Diagram:
     width: float = 0
     height: float = 0
     current: str = ""
+    available: bool = True  # false when Graphviz is missing: no drawing, the text alternative only
 
 
-def _ranks(nodes: dict[str, Node], edges: list[Edge]) -> None:
-    initial = next((n.code for n in nodes.values() if n.kind == "initial"), None)
-    successors: dict[str, list[str]] = {code: [] for code in nodes}
-    for edge in edges:
-        successors[edge.source].append(edge.target)
-    seen: dict[str, int] = {}
-    if initial is not None:
-        seen[initial] = 0
-        queue = deque([initial])
-        while queue:
-            current = queue.popleft()
-            for target in successors[current]:
-                if target not in seen:
-                    seen[target] = seen[current] + 1
-                    queue.append(target)
-    bottom = max(seen.values(), default=-1) + 1
-    for node in nodes.values():
-        node.rank = seen.get(node.code, bottom)
-    # Final states sit at least one row below the states that lead to them, so that a closing transition
-    # reads downwards.
-    for edge in edges:
-        target, source = nodes[edge.target], nodes[edge.source]
-        if target.kind == "final" and target.rank <= source.rank and edge.source != edge.target:
-            target.rank = source.rank + 1
+def _graph_key(diagram: Diagram) -> tuple:
+    return (
+        tuple((n.code, n.label, n.kind) for n in diagram.nodes.values()),
+        tuple((e.code, e.label, e.source, e.target) for e in diagram.edges),
+    )
 
 
-def _orders(nodes: dict[str, Node], edges: list[Edge]) -> list[list[Node]]:
-    rows: dict[int, list[Node]] = {}
-    for index, node in enumerate(nodes.values()):
-        node.order = index
-        rows.setdefault(node.rank, []).append(node)
-    ordered = []
-    for rank in sorted(rows):
-        row = rows[rank]
-        for node in row:
-            above = [nodes[e.source].order for e in edges if e.target == node.code and nodes[e.source].rank < rank]
-            if above:
-                node.order = sum(above) / len(above)
-        row.sort(key=lambda n: n.order)
-        for index, node in enumerate(row):
-            node.order = index
-        ordered.append(row)
-    return ordered
+def _dot_text(label: str) -> str:
+    """A label as DOT reads it literally: never an HTML-like label (`<...>`), no escape sequences."""
+    import graphviz
+
+    return graphviz.nohtml(label.replace("\\", "\\\\"))
+
+
+@functools.lru_cache(maxsize=LAYOUT_CACHE)
+def _layout(key: tuple) -> dict[str, Any] | None:
+    """`dot`'s layout of a graph (its JSON output), or None when Graphviz cannot run."""
+    import graphviz
+
+    nodes, edges = key
+    graph = graphviz.Digraph(
+        graph_attr={"rankdir": "TB", "nodesep": "0.5", "ranksep": "0.55", "splines": "spline", "pad": "0"},
+        node_attr={"shape": "box", "style": "rounded", "fontname": "Helvetica", "fontsize": str(NODE_FONT_SIZE),
+                   "height": "0.62", "width": "2", "margin": "0.18,0.08"},
+        edge_attr={"fontname": "Helvetica", "fontsize": str(EDGE_FONT_SIZE)},
+    )  # fmt: skip
+    index = {code: f"s{i}" for i, (code, _label, _kind) in enumerate(nodes)}
+    for code, label, _kind in nodes:
+        graph.node(index[code], label=_dot_text(label))
+    initial = [index[code] for code, _label, kind in nodes if kind == "initial"]
+    finals = [index[code] for code, _label, kind in nodes if kind == "final"]
+    if initial:
+        graph.body.append("{rank=min; " + " ".join(initial) + "}")
+    if finals:
+        graph.body.append("{rank=max; " + " ".join(finals) + "}")
+    sources = Counter(code for code, _label, _source, _target in edges)
+    labelled: set[str] = set()
+    for i, (code, label, source, target) in enumerate(edges):
+        if sources[code] >= SHARED_SOURCES and code in labelled:  # one label for a transition from many states
+            graph.edge(index[source], index[target], id=f"e{i}", style="dashed")
+        else:
+            graph.edge(index[source], index[target], label=_dot_text(label), id=f"e{i}")
+            labelled.add(code)
+    try:
+        return json.loads(graph.pipe(format="json", encoding="utf-8"))
+    except (graphviz.ExecutableNotFound, graphviz.CalledProcessError, ValueError) as error:
+        logger.warning("Graphviz could not lay out a workflow diagram: %s", error)
+        return None
+
+
+def _points(text: str) -> tuple[tuple[float, float] | None, list[tuple[float, float]]]:
+    """A Graphviz edge `pos` (`e,x,y x1,y1 ...`): the arrow's end point and the B-spline's control points."""
+    end, points = None, []
+    for part in text.split():
+        if part.startswith(("e,", "s,")):
+            x, y = part[2:].split(",")
+            if part[0] == "e":
+                end = (float(x), float(y))
+            continue
+        x, y = part.split(",")
+        points.append((float(x), float(y)))
+    return end, points
+
+
+def _place(diagram: Diagram, layout: dict[str, Any]) -> None:
+    """Give the nodes and edges their coordinates (SVG's: y downwards, a margin around)."""
+    _x0, _y0, width, height = (float(v) for v in layout["bb"].split(","))
+    flip = lambda x, y: (x + MARGIN, height - y + MARGIN)  # noqa: E731
+    codes = list(diagram.nodes)
+    for obj in layout.get("objects", []):
+        name = obj.get("name", "")
+        if not name.startswith("s") or "pos" not in obj:
+            continue
+        node = diagram.nodes[codes[int(name[1:])]]
+        cx, cy = flip(*(float(v) for v in obj["pos"].split(",")))
+        node.width, node.height = float(obj["width"]) * POINTS, float(obj["height"]) * POINTS
+        node.x, node.y = cx - node.width / 2, cy - node.height / 2
+    for edge_obj in layout.get("edges", []):
+        edge = diagram.edges[int(edge_obj["id"][1:])]
+        end, points = _points(edge_obj.get("pos", ""))
+        points = [flip(x, y) for x, y in points]
+        path = f"M{points[0][0]:.1f},{points[0][1]:.1f}"
+        for i in range(1, len(points) - 2, 3):
+            (ax, ay), (bx, by), (cx, cy) = points[i : i + 3]
+            path += f" C{ax:.1f},{ay:.1f} {bx:.1f},{by:.1f} {cx:.1f},{cy:.1f}"
+        if end is not None:
+            ex, ey = flip(*end)
+            path += f" L{ex:.1f},{ey:.1f}"
+        edge.path = path
+        if "lp" in edge_obj:
+            edge.label_x, edge.label_y = flip(*(float(v) for v in edge_obj["lp"].split(",")))
+        else:
+            edge.labelled = False
+    rows = sorted({round(n.y) for n in diagram.nodes.values()})
+    for node in diagram.nodes.values():
+        node.rank, node.order = rows.index(round(node.y)), node.x
+    diagram.width, diagram.height = width + 2 * MARGIN, height + 2 * MARGIN
 
 
 def diagram_build(spec: dict[str, Any], *, current: str = "") -> Diagram:
@@ -130,57 +195,21 @@ def diagram_build(spec: dict[str, Any], *, current: str = "") -> Diagram:
                     Edge(code=t["code"], label=str(t.get("label") or t["code"]), source=source, target=t["to"])
                 )
     if not diagram.nodes:
-        diagram.width, diagram.height = 2 * MARGIN + NODE_WIDTH, 2 * MARGIN
+        diagram.width, diagram.height = 2 * MARGIN + 200, 2 * MARGIN
         return diagram
-    _ranks(diagram.nodes, diagram.edges)
-    rows = _orders(diagram.nodes, diagram.edges)
-    widest = max(len(row) for row in rows)
-    inner_width = widest * NODE_WIDTH + (widest - 1) * COLUMN_GAP
-    for row_index, row in enumerate(rows):
-        row_width = len(row) * NODE_WIDTH + (len(row) - 1) * COLUMN_GAP
-        left = SIDE_MARGIN + (inner_width - row_width) / 2
-        for node in row:
-            node.x = left + node.order * (NODE_WIDTH + COLUMN_GAP)
-            node.y = MARGIN + row_index * (NODE_HEIGHT + ROW_GAP)
-    diagram.width = inner_width + 2 * SIDE_MARGIN
-    diagram.height = MARGIN * 2 + len(rows) * NODE_HEIGHT + (len(rows) - 1) * ROW_GAP
-    _route(diagram, [node.rank for node in diagram.nodes.values()])
+    layout = _layout(_graph_key(diagram))
+    if layout is None:
+        diagram.available = False
+        for order, node in enumerate(diagram.nodes.values()):
+            node.order = order
+        return diagram
+    _place(diagram, layout)
     return diagram
-
-
-def _route(diagram: Diagram, ranks: list[int]) -> None:
-    row_of = {code: index for index, code in enumerate(sorted(set(ranks)))}
-    pairs: dict[tuple[str, str], int] = {}
-    for edge in diagram.edges:
-        source, target = diagram.nodes[edge.source], diagram.nodes[edge.target]
-        nth = pairs.get((edge.source, edge.target), 0)
-        pairs[(edge.source, edge.target)] = nth + 1
-        shift = nth * 16
-        if source.code == target.code:  # a loop on the right of the state
-            x, y = source.x + NODE_WIDTH, source.y + NODE_HEIGHT / 2
-            edge.path = f"M{x},{y - 10} C{x + 50 + shift},{y - 40} {x + 50 + shift},{y + 40} {x},{y + 10}"
-            edge.label_x, edge.label_y = x + 48 + shift, y - 22
-        elif row_of[target.rank] > row_of[source.rank]:  # downwards: straight
-            x1, y1 = source.x + NODE_WIDTH / 2 + shift, source.y + NODE_HEIGHT
-            x2, y2 = target.x + NODE_WIDTH / 2 + shift, target.y
-            edge.path = f"M{x1},{y1} L{x2},{y2}"
-            edge.label_x, edge.label_y = (x1 + x2) / 2, (y1 + y2) / 2 - 4
-        else:  # upwards or in the same row: a curve on the left side
-            x1, y1 = source.x, source.y + NODE_HEIGHT / 2 + 6
-            x2, y2 = target.x, target.y + NODE_HEIGHT / 2 - 6
-            bend = max(12, min(x1, x2) - 60 - 20 * abs(row_of[source.rank] - row_of[target.rank]) - shift)
-            edge.path = f"M{x1},{y1} C{bend},{y1} {bend},{y2} {x2},{y2}"
-            edge.label_x, edge.label_y = bend + 30, (y1 + y2) / 2
-    diagram.width = max(diagram.width, *(e.label_x + 130 for e in diagram.edges)) if diagram.edges else diagram.width
 
 
 def _text(x: float, y: float, content: str, **attrs: str) -> str:
     extra = "".join(f' {k.replace("_", "-")}="{escape(v)}"' for k, v in attrs.items())
     return f'<text x="{x:.0f}" y="{y:.0f}"{extra}>{escape(content)}</text>'
-
-
-def _short(label: str, limit: int = 26) -> str:
-    return label if len(label) <= limit else label[: limit - 1] + "…"
 
 
 def diagram_svg(diagram: Diagram, *, element_id: str = "workflow-diagram") -> str:
@@ -191,39 +220,43 @@ def diagram_svg(diagram: Diagram, *, element_id: str = "workflow-diagram") -> st
         f'<svg xmlns="http://www.w3.org/2000/svg" class="ppe-diagram" id="{escape(element_id)}" role="img" '
         f'aria-labelledby="{escape(element_id)}-title {escape(element_id)}-desc" '
         f'viewBox="0 0 {diagram.width:.0f} {diagram.height:.0f}" width="{diagram.width:.0f}" '
-        f'height="{diagram.height:.0f}" font-family="sans-serif" font-size="13">',
+        f'height="{diagram.height:.0f}" font-family="Helvetica, Arial, sans-serif" font-size="{NODE_FONT_SIZE}">',
         f'<title id="{escape(element_id)}-title">{escape(title)}</title>',
         f'<desc id="{escape(element_id)}-desc">{escape(desc)}</desc>',
         f'<defs><marker id="{escape(element_id)}-arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" '
         'markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#444"/></marker></defs>',
     ]
-    parts.extend(
-        (
-            f'<g class="ppe-diagram-edge" data-transition="{escape(edge.code)}">'
-            f'<path d="{edge.path}" fill="none" stroke="#444" stroke-width="1.4" '
-            f'marker-end="url(#{escape(element_id)}-arrow)"/>'
-            + _text(
+    for edge in diagram.edges:
+        dashed = "" if edge.labelled else ' stroke-dasharray="5 4"'
+        label = (
+            _text(
                 edge.label_x,
                 edge.label_y,
-                _short(edge.label, 30),
+                edge.label,
                 text_anchor="middle",
+                dominant_baseline="middle",
                 fill="#222",
-                font_size="12",
+                font_size=str(EDGE_FONT_SIZE),
                 paint_order="stroke",
                 stroke="#fff",
                 stroke_width="4",
             )
-            + "</g>"
+            if edge.labelled
+            else f"<title>{escape(edge.label)}</title>"
         )
-        for edge in diagram.edges
-    )
+        parts.append(
+            f'<g class="ppe-diagram-edge" data-transition="{escape(edge.code)}">'
+            f'<path d="{edge.path}" fill="none" stroke="#444" stroke-width="1.4"{dashed} '
+            f'marker-end="url(#{escape(element_id)}-arrow)"/>{label}</g>'
+        )
     for node in diagram.nodes.values():
         fill, stroke, colour = KIND_STYLES.get(node.kind, KIND_STYLES["normal"])
         width = 4 if node.current else 1.6
         stroke = CURRENT_STROKE if node.current else stroke
-        rx = 23 if node.kind in ("initial", "final") else 6
+        rx = round(node.height / 2) if node.kind in ("initial", "final") else 6
         double = (
-            f'<rect x="{node.x + 4:.0f}" y="{node.y + 4:.0f}" width="{NODE_WIDTH - 8}" height="{NODE_HEIGHT - 8}" '
+            f'<rect x="{node.x + 4:.1f}" y="{node.y + 4:.1f}" width="{node.width - 8:.1f}" '
+            f'height="{node.height - 8:.1f}" '
             f'rx="{rx - 4}" fill="none" stroke="{stroke}" stroke-width="1"/>'
             if node.kind == "final"
             else ""
@@ -234,13 +267,13 @@ def diagram_svg(diagram: Diagram, *, element_id: str = "workflow-diagram") -> st
             f'data-state="{escape(node.code)}"{current}>'
             f"<title>{escape(node.label)} ({escape(KIND_LABELS.get(node.kind, node.kind))}"
             f"{', état actuel du dossier' if node.current else ''})</title>"
-            f'<rect x="{node.x:.0f}" y="{node.y:.0f}" width="{NODE_WIDTH}" height="{NODE_HEIGHT}" rx="{rx}" '
+            f'<rect x="{node.x:.1f}" y="{node.y:.1f}" width="{node.width:.1f}" height="{node.height:.1f}" rx="{rx}" '
             f'fill="{fill}" stroke="{stroke}" stroke-width="{width}"/>'
             + double
             + _text(
-                node.x + NODE_WIDTH / 2,
-                node.y + NODE_HEIGHT / 2 + 5,
-                _short(node.label),
+                node.x + node.width / 2,
+                node.y + node.height / 2 + 5,
+                node.label,
                 text_anchor="middle",
                 fill=colour,
                 font_weight="bold" if node.current else "normal",

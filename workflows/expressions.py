@@ -6,12 +6,15 @@ poles register. A syntax error reports its line and column; a runtime error beco
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
 import cel
 
 from workflows.exceptions import ExpressionError
+
+logger = logging.getLogger("ppe.workflows")
 
 VARIABLES = frozenset({"data", "case", "actor", "today"})
 # CEL's standard functions and macros (cel-interpreter), which a guard may call without registering them.
@@ -26,6 +29,37 @@ BUILTIN_FUNCTIONS = frozenset(
     }
 )  # fmt: skip
 _POSITION = re.compile(r"<input>:(\d+):(\d+):\s*(.*?)(?:\n|$)")
+_UNDEFINED = re.compile(r"Undefined variable or function: '([^']+)'")
+_EXPECTING = re.compile(r"^(?:Syntax error: )?mismatched input '(.*)' expecting")
+_EXTRANEOUS = re.compile(r"^(?:Syntax error: )?extraneous input '(.*)' expecting")
+_MISSING = re.compile(r"^(?:Syntax error: )?missing '(.*)' at '(.*)'$")
+_UNKNOWN_TOKEN = re.compile(r"^(?:Syntax error: )?token recognition error at: '(.*)'$")
+_NO_VIABLE = re.compile(r"^(?:Syntax error: )?no viable alternative at input '(.*)'$")
+
+
+def _french_detail(detail: str) -> str:  # noqa: PLR0911 (one return per message of the parser)
+    """The parser's message (ANTLR's, in English, with its token list) said in French."""
+    detail = detail.strip()
+    if match := _EXPECTING.match(detail):
+        found = match.group(1)
+        if found == "<EOF>":
+            return "l'expression s'arrête trop tôt (une valeur, un champ ou une parenthèse est attendu à la fin)"
+        return f"« {found} » n'est pas attendu à cet endroit"
+    if match := _EXTRANEOUS.match(detail):
+        return f"« {match.group(1)} » est en trop"
+    if match := _MISSING.match(detail):
+        where = "à la fin" if match.group(2) == "<EOF>" else f"avant « {match.group(2)} »"
+        return f"il manque « {match.group(1)} » {where}"
+    if match := _UNKNOWN_TOKEN.match(detail):
+        token = match.group(1).strip()
+        if token[:1] in ("'", '"'):
+            return f"guillemet {token[:1]} jamais refermé"
+        if token.startswith("="):
+            return "« = » seul n'existe pas : écrivez « == » pour comparer"
+        return f"caractère inconnu « {token} »"
+    if match := _NO_VIABLE.match(detail):
+        return f"écriture incomprise près de « {match.group(1).strip()} »"
+    return "écriture incomprise"
 
 
 def expression_compile(source: str, *, functions: frozenset[str] | set[str] = frozenset()) -> Any:
@@ -36,11 +70,11 @@ def expression_compile(source: str, *, functions: frozenset[str] | set[str] = fr
         text = str(exc)
         match = _POSITION.search(text)
         if match:
-            line, column, detail = int(match.group(1)), int(match.group(2)), match.group(3)
+            line, column, detail = int(match.group(1)), int(match.group(2)), _french_detail(match.group(3))
             raise ExpressionError(
-                f"Expression invalide à la ligne {line}, colonne {column} : {detail}", line=line, column=column
+                f"Expression invalide à la ligne {line}, colonne {column} : {detail}.", line=line, column=column
             ) from None
-        raise ExpressionError(f"Expression invalide : {text}") from None
+        raise ExpressionError("Expression invalide : écriture incomprise.") from None
     unknown = sorted(
         name
         for name in program.references()["functions"]
@@ -74,5 +108,13 @@ def expression_evaluate(program: Any, variables: dict[str, Any], functions: dict
         raise ExpressionError("Division par zéro.") from None
     except TypeError:
         raise ExpressionError("Opération impossible entre ces types de valeurs.") from None
+    except ExpressionError:
+        raise
     except Exception as exc:  # the CEL runtime and the poles' functions raise anything
-        raise ExpressionError(f"Erreur d'évaluation : {exc}") from None
+        undefined = _UNDEFINED.search(str(exc))
+        if undefined:
+            raise ExpressionError(
+                f"« {undefined.group(1)} » est inconnu ou ne s'applique pas à cette valeur."
+            ) from None
+        logger.warning("CEL evaluation failed: %s", exc)
+        raise ExpressionError("La condition n'a pas pu être évaluée avec les données de ce dossier.") from None

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
+from tenants.access import access
 from workflows.exceptions import DefinitionInvalid
 from workflows.models import WorkflowDefinition, WorkflowVersion
 from workflows.selectors import workflow_diagram
@@ -31,6 +32,7 @@ def _versions_url() -> str:
     return reverse("wagtailsnippets_workflows_workflowversion:list")
 
 
+@access(perm="workflows.change_workflowversion")
 def version_publish(request, pk: int):
     _require_editor(request)
     version = get_object_or_404(WorkflowVersion.objects.select_related("definition"), pk=pk)
@@ -51,6 +53,7 @@ def version_publish(request, pk: int):
     )
 
 
+@access(perm="workflows.change_workflowversion")
 def version_draft_create(request, pk: int):
     _require_editor(request)
     if request.method != "POST":
@@ -61,6 +64,7 @@ def version_draft_create(request, pk: int):
     return redirect("workflows_admin:version", pk=draft.pk)
 
 
+@access(perm="workflows.change_workflowversion")
 def version_export(request, pk: int):
     _require_editor(request)
     version = get_object_or_404(WorkflowVersion.objects.select_related("definition"), pk=pk)
@@ -81,6 +85,7 @@ class ImportForm(forms.Form):
         return data
 
 
+@access(perm="workflows.change_workflowversion")
 def workflow_import_view(request):
     _require_editor(request)
     form = ImportForm(request.POST or None, request.FILES or None)
@@ -104,6 +109,7 @@ def snippet_url(model: str, action: str, *args) -> str:
     return reverse(f"wagtailsnippets_workflows_{model}:{action}", args=args)
 
 
+@access(perm="workflows.change_workflowversion")
 def version_overview(request, pk: int):
     """A version at a glance: its diagram, what stops it from being published, its states, transitions and
     forms with links to edit them, and the next steps (publish, export, new draft)."""
@@ -128,6 +134,7 @@ def version_overview(request, pk: int):
     )
 
 
+@access(perm="workflows.change_workflowversion")
 def workflow_overview(request, pk: int):
     """A workflow's versions, with the way to start a new draft."""
     _require_editor(request)

@@ -11,8 +11,10 @@ from wagtail.admin.menu import MenuItem
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel, ObjectList
 from wagtail.admin.widgets import ListingButton
 from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views.chooser import SnippetChooserViewSet
 from wagtail.snippets.views.snippets import CreateView, DeleteView, EditView, SnippetViewSet, SnippetViewSetGroup
 
+from tenants.access import access
 from workflows import views
 from workflows.admin_forms import (
     FieldDefinitionForm,
@@ -84,7 +86,21 @@ class DefinitionCreateView(CreateView):
         return reverse("workflows_admin:workflow", args=[self.object.pk])
 
 
-class WorkflowDefinitionViewSet(SnippetViewSet):
+class EditorsChooserViewSet(SnippetChooserViewSet):
+    """Wagtail's snippet choosers check no permission: these answer only to the workflow editors."""
+
+    def get_urlpatterns(self):
+        patterns = super().get_urlpatterns()
+        for pattern in patterns:
+            pattern.callback = access(perm="workflows.change_workflowversion")(pattern.callback)
+        return patterns
+
+
+class EditorsSnippetViewSet(SnippetViewSet):
+    chooser_viewset_class = EditorsChooserViewSet
+
+
+class WorkflowDefinitionViewSet(EditorsSnippetViewSet):
     model = WorkflowDefinition
     icon = "cogs"
     list_display = ["name", "code", "pole", "updated_at"]
@@ -104,7 +120,7 @@ class WorkflowDefinitionViewSet(SnippetViewSet):
     )
 
 
-class WorkflowVersionViewSet(SnippetViewSet):
+class WorkflowVersionViewSet(EditorsSnippetViewSet):
     model = WorkflowVersion
     icon = "list-ol"
     list_display = ["definition", "number", "status", "published_at"]
@@ -117,7 +133,7 @@ class WorkflowVersionViewSet(SnippetViewSet):
     ]
 
 
-class TransitionViewSet(SnippetViewSet):
+class TransitionViewSet(EditorsSnippetViewSet):
     model = Transition
     icon = "arrow-right"
     list_display = ["label", "code", "version", "target"]
@@ -145,7 +161,7 @@ class TransitionViewSet(SnippetViewSet):
     )
 
 
-class FormDefinitionViewSet(SnippetViewSet):
+class FormDefinitionViewSet(EditorsSnippetViewSet):
     model = FormDefinition
     icon = "form"
     list_display = ["name", "code", "version"]
@@ -164,7 +180,7 @@ class FormDefinitionViewSet(SnippetViewSet):
     )
 
 
-class ReferenceListViewSet(SnippetViewSet):
+class ReferenceListViewSet(EditorsSnippetViewSet):
     model = ReferenceList
     icon = "list-ul"
     list_display = ["name", "code"]

@@ -2,7 +2,9 @@
 
 Two checks apply to every request: the token's scope (a read-only token never writes) and the roles the user
 holds in the territory (`core.roles`). A view names the roles each of its actions requires in
-`required_roles` (action or HTTP method → roles); the permission matrix tests read the same declarations.
+`required_roles` (action or HTTP method → roles, or "read"/"write"); an action it does not name, and every
+action of a view that declares nothing, is refused (deny by default; the system check ppe.E002 names such
+views). The permission matrix test (tests/core/test_permission_matrix.py) checks the result for every role.
 """
 
 from __future__ import annotations
@@ -10,13 +12,12 @@ from __future__ import annotations
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from core.api.models import ApiToken
-from core.roles import CORE_ROLES, Role, user_roles
+from core.roles import ADMIN_ROLES, ANY_ROLE, COORDINATION_ROLES, STAFF_ROLES, user_roles  # noqa: F401 (ANY_ROLE re-exported)
 
-# Role sets the views use.
-ANY_ROLE = frozenset(CORE_ROLES)
-STAFF = frozenset({Role.PLATFORM_ADMIN, Role.POLE_COORDINATOR, Role.CASE_WORKER})
-COORDINATION = frozenset({Role.PLATFORM_ADMIN, Role.POLE_COORDINATOR})
-ADMINS = frozenset({Role.PLATFORM_ADMIN})
+# The role sets of `core.roles`, under the names the API views use.
+STAFF = STAFF_ROLES
+COORDINATION = COORDINATION_ROLES
+ADMINS = ADMIN_ROLES
 
 
 class TokenScopePermission(BasePermission):
@@ -33,11 +34,14 @@ class TokenScopePermission(BasePermission):
         return True
 
 
-def roles_required(view, request) -> frozenset[str] | None:
-    """The roles the view requires for this request (None: no role check)."""
+def roles_required(view, request) -> frozenset[str] | None:  # noqa: PLR0911 (one return a declaration form)
+    """The roles the view requires for this request; None for a method the view lacks (it answers 405).
+    Deny by default: a view that declares nothing, or not this action, requires a role nobody holds."""
+    if not hasattr(view, request.method.lower()):
+        return None
     required = getattr(view, "required_roles", None)
-    if not required or not hasattr(view, request.method.lower()):
-        return None  # no declaration, or a method the view lacks (it answers 405)
+    if not required:
+        return frozenset()
     action = getattr(view, "action", None)
     if action and action in required:
         return frozenset(required[action])

@@ -39,6 +39,7 @@ from core.models import CatalogueService, Operator, Structure
 from core.plugins import disabled_poles, poles
 from core.services.catalogue import catalogue_service_update
 from core.services.directory import operator_create, operator_update, structure_create, structure_update
+from tenants.access import PUBLIC, access
 
 LIST_FILTERS = [DjangoFilterBackend, filters.SearchFilter, filters.OrderingFilter]
 
@@ -161,6 +162,13 @@ class StructureViewSet(
     required_roles = {"read": ANY_ROLE, "create": STAFF, "partial_update": STAFF}
     http_method_names = ["get", "post", "patch", "head", "options"]
 
+    def get_queryset(self):  # a structure member reads their own structure's entry, not every structure's
+        from core.selectors.directory import structure_list
+
+        if getattr(self, "swagger_fake_view", False):
+            return Structure.objects.none()
+        return structure_list(user=self.request.user)
+
     def perform_create(self, serializer) -> None:
         serializer.instance = structure_create(actor=self.request.user, **serializer.validated_data)
 
@@ -272,6 +280,7 @@ class WebhookEventListView(APIView):
 
 
 @csrf_exempt  # it changes nothing: a 404 whatever the method
+@access(PUBLIC)
 def api_not_found(request: HttpRequest, *args, **kwargs) -> JsonResponse:
     return problem_response(request, 404, "Aucune ressource de l'API ne correspond à cette adresse.")
 

@@ -12,9 +12,13 @@ from __future__ import annotations
 import csv
 import tempfile
 from collections.abc import Iterator
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db.models import F, Func
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
 
 from core.selectors.case_work import field_specs, value_display
 from workflows.engine import compiled_version
@@ -46,32 +50,66 @@ def _data_columns(cases) -> dict[str, str]:
     return columns
 
 
-def cases_export(cases) -> tuple[list[str], Iterator[list[str]]]:
-    """The header of an export of `cases` and an iterator over its rows (read from the database in chunks)."""
+def cases_export(cases, *, typed: bool = False) -> tuple[list[str], Iterator[list[Any]]]:
+    """The header of an export of `cases` and an iterator over its rows (read from the database in chunks).
+    With `typed`, numbers, amounts and dates stay numbers and dates (`typed_value`) for a spreadsheet;
+    otherwise every cell is the text a person reads."""
     columns = _data_columns(cases)
-    return FIXED_COLUMNS + list(columns.values()), _rows(cases, list(columns))
+    return FIXED_COLUMNS + list(columns.values()), _rows(cases, list(columns), typed=typed)
 
 
-def _rows(cases, codes: list[str]) -> Iterator[list[str]]:
+def typed_value(spec, value: Any) -> Any:
+    """A stored value as a spreadsheet cell: int for integers, Decimal for decimals and amounts, date for
+    dates, naive local datetime for date-times; anything else (or a value that does not read as its type)
+    as the text a person reads."""
+    kind = spec.type if spec else ""
+    try:
+        if kind == "integer" and not isinstance(value, bool):
+            return int(value)
+        if kind in ("decimal", "money") and not isinstance(value, bool):
+            return Decimal(str(value))
+        if kind == "date" and isinstance(value, str) and (day := parse_date(value)):
+            return day
+        if kind == "datetime" and isinstance(value, str) and (moment := parse_datetime(value)):
+            return timezone.localtime(moment).replace(tzinfo=None) if timezone.is_aware(moment) else moment
+    except (TypeError, ValueError, InvalidOperation):
+        pass
+    return _text(value_display(spec, value))
+
+
+def _text(value: Any) -> str:
+    return "" if value == "—" else _cell(str(value))
+
+
+def _rows(cases, codes: list[str], *, typed: bool = False) -> Iterator[list[Any]]:
     specs_by_version: dict[int, Any] = {}
+    day = (lambda moment: timezone.localtime(moment).date()) if typed else (lambda moment: moment.date().isoformat())
     for case in cases.iterator(chunk_size=EXPORT_CHUNK):
         compiled = compiled_version(case.workflow_version_id)
         specs = specs_by_version.get(case.workflow_version_id)
         if specs is None:
             specs = specs_by_version[case.workflow_version_id] = field_specs(compiled)
-        row = [
+        row: list[Any] = [
             case.reference,
             case.workflow.name,
             compiled.state_label(case.state),
             str(case.structure) if case.structure_id else "",
             ", ".join(u.get_full_name() or u.get_username() for u in case.assignees.all()),
-            case.created_at.date().isoformat(),
-            case.due_at.isoformat() if case.due_at else "",
-            case.closed_at.date().isoformat() if case.closed_at else "",
+        ]
+        row = [_text(value) for value in row] + [
+            day(case.created_at),
+            (case.due_at if typed else case.due_at.isoformat()) if case.due_at else "",
+            day(case.closed_at) if case.closed_at else "",
         ]
         data = case.data or {}
-        row += [value_display(specs.get(code), data[code]) if code in data else "" for code in codes]
-        yield ["" if value == "—" else _cell(str(value)) for value in row]
+        for code in codes:
+            if code not in data or data[code] in (None, "", [], {}):
+                row.append("")
+            elif typed:
+                row.append(typed_value(specs.get(code), data[code]))
+            else:
+                row.append(_text(value_display(specs.get(code), data[code])))
+        yield row
 
 
 class _Line:
@@ -104,7 +142,7 @@ def cases_xlsx_file(cases):
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    header, rows = cases_export(cases)
+    header, rows = cases_export(cases, typed=True)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Dossiers")
     for index, title in enumerate(header, start=1):
@@ -117,8 +155,18 @@ def cases_xlsx_file(cases):
         cell.font = bold
         titles.append(cell)
     sheet.append(titles)
+    formats = {date: "DD/MM/YYYY", datetime: "DD/MM/YYYY HH:MM", Decimal: "#,##0.00"}
     for row in rows:
-        sheet.append(row)
+        cells = []
+        for value in row:
+            number_format = formats.get(type(value))
+            if number_format is None:
+                cells.append(value)
+                continue
+            cell = WriteOnlyCell(sheet, value=value)
+            cell.number_format = number_format
+            cells.append(cell)
+        sheet.append(cells)
     output = tempfile.TemporaryFile()  # noqa: SIM115 (handed to the response, which closes it)
     workbook.save(output)
     output.seek(0)

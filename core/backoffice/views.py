@@ -15,7 +15,6 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
-from wagtail import hooks
 
 from core.backoffice.exports import cases_csv_stream, cases_xlsx_file
 from core.backoffice.forms import (
@@ -25,24 +24,30 @@ from core.backoffice.forms import (
     CaseFilterForm,
     CommentForm,
     StructureChoiceForm,
+    StructureCorrectForm,
+    StructureLinkForm,
     errors_show,
     form_raw_values,
     transition_form_class,
 )
-from core.downloads import file_response
+from core.downloads import file_response, form_file_response
 from core.models import Case, Comment, Structure
-from core.roles import user_roles
+from core.plugins import hooks as plugin_hooks
+from core.roles import ANY_ROLE, STAFF_ROLES, user_roles
 from core.selectors.case_work import (
     INBOXES,
     attachment_get,
     case_attachments,
     case_data_display,
+    case_file_get,
+    case_files,
     case_inbox,
     case_inbox_counts,
     case_timeline,
     workflows_openable,
 )
 from core.selectors.cases import available_transitions, case_get, case_list
+from core.services.case_structure import case_contact, case_structure_confirm
 from core.services.case_updates import case_attachment_add, case_comment_add, case_data_update
 from core.services.case_work import (
     assignable_users,
@@ -53,13 +58,13 @@ from core.services.case_work import (
     transition_bulk_apply,
 )
 from core.services.cases import case_open, transition_apply
+from tenants.access import access
 from workflows.engine import compiled_version
 from workflows.exceptions import FormInvalid, WorkflowError
 from workflows.forms import django_form_class
 from workflows.selectors import workflow_diagram
 
 PAGE_SIZE = 50
-CASE_PANELS_HOOK = "ppe_case_panels"
 
 
 def _require_case_user(request) -> None:
@@ -97,6 +102,7 @@ def _overdue(case: Case) -> bool:
 # --- lists ----------------------------------------------------------------------------------------------------
 
 
+@access(ANY_ROLE)
 def case_list_view(request):
     _require_case_user(request)
     staff = is_staff_actor(request.user)
@@ -157,6 +163,7 @@ def case_list_view(request):
     )
 
 
+@access(ANY_ROLE)
 def case_bulk_view(request):
     _require_case_user(request)
     if request.method != "POST":
@@ -188,6 +195,7 @@ def case_bulk_view(request):
 # --- opening a case -------------------------------------------------------------------------------------------
 
 
+@access(ANY_ROLE)
 def case_open_choose_view(request):
     _require_case_user(request)
     return TemplateResponse(
@@ -197,6 +205,7 @@ def case_open_choose_view(request):
     )
 
 
+@access(ANY_ROLE)
 def case_open_view(request, code: str):
     _require_case_user(request)
     openable = {w.code: w for w in workflows_openable(user=request.user)}
@@ -206,7 +215,11 @@ def case_open_view(request, code: str):
     form_spec = compiled.forms.get(compiled.open_form)
     structures = _openable_structures(request.user)
     form_class = transition_form_class(form_spec, "none")
-    structure_form = StructureChoiceForm(request.POST or None, prefix="s", queryset=structures)
+    staff = is_staff_actor(request.user)
+    structure_form = StructureChoiceForm(
+        request.POST or None, prefix="s", queryset=structures, required=not staff,
+        initial={"structure": structures[0]} if not staff and len(structures) == 1 else None,
+    )  # fmt: skip
     status = 200
     if request.method == "POST":
         form = form_class(request.POST, request.FILES, prefix="o")
@@ -258,15 +271,8 @@ def _transition_forms(case: Case, user, bound: dict[str, Any]) -> list[dict[str,
 
 
 def _case_panels(request, case: Case) -> list[str]:
-    """HTML of the panels the poles add to the case page (Wagtail hook `ppe_case_panels`)."""
-    panels = []
-    for hook in hooks.get_hooks(CASE_PANELS_HOOK):
-        panel = hook(request, case)
-        if panel is None:
-            continue
-        render = getattr(panel, "render_html", None)
-        panels.append(render({"request": request, "case": case}) if render else panel)
-    return panels
+    """HTML of the panels the active poles add to the case page (pluggy hook `case_panels`)."""
+    return [panel for panel in plugin_hooks().case_panels(request=request, case=case) if panel]
 
 
 def _posted_revision(request) -> int | None:
@@ -297,6 +303,7 @@ def _case_page(
             queryset=assignable_users(), initial={"users": list(case.assignees.values_list("pk", flat=True))}
         )
     state = compiled.states.get(case.state)
+    structure_panel = _structure_panel(case, bound) if staff else None
     return TemplateResponse(
         request,
         "core/cases/detail.html",
@@ -309,6 +316,7 @@ def _case_page(
             "state": state,
             "overdue": _overdue(case),
             "sections": case_data_display(case=case),
+            "form_files": case_files(case=case),
             "timeline": case_timeline(case=case, user=user),
             "transitions": _transition_forms(case, user, bound.get("transitions", {})),
             "comment_form": comment_form,
@@ -320,15 +328,40 @@ def _case_page(
             "diagram": workflow_diagram(version=case.workflow_version, current=case.state),
             "panels": _case_panels(request, case),
             "refusal": refusal,
+            "structure_panel": structure_panel,
         },
         status=status,
     )
 
 
+def _link_choices():
+    return Structure.objects.filter(is_active=True, status=Structure.Status.CONFIRMED).order_by("name", "commune")
+
+
+def _structure_panel(case: Case, bound: dict[str, Any]) -> dict[str, Any]:
+    """What the team sees of the case's structure: confirm it (correcting a new one) or link another."""
+    structure = case.structure
+    pending = structure is not None and structure.status == Structure.Status.PENDING
+    correct_form = None
+    if pending:
+        correct_form = bound.get("structure_correct") or StructureCorrectForm(instance=structure, prefix="st")
+    return {
+        "structure": structure,
+        "to_confirm": case.structure_to_confirm or pending,
+        "pending": pending,
+        "contact": case_contact(case) if case.channel == Case.Channel.PUBLIC else None,
+        "correct_form": correct_form,
+        "link_form": bound.get("structure_link") or StructureLinkForm(queryset=_link_choices(), prefix="sl"),
+        "open": bool(bound.get("structure_correct") or bound.get("structure_link")),
+    }
+
+
+@access(ANY_ROLE)
 def case_detail_view(request, reference: str):
     return _case_page(request, _case_or_404(request, reference))
 
 
+@access(ANY_ROLE)
 def case_transition_view(request, reference: str, code: str):
     case = _case_or_404(request, reference)
     if request.method != "POST":
@@ -359,6 +392,46 @@ def case_transition_view(request, reference: str, code: str):
     return redirect("cases_admin:detail", reference)
 
 
+@access(STAFF_ROLES)
+def case_structure_view(request, reference: str):
+    """The team confirms the case's structure (correcting one created from the request) or links another one;
+    the request's contact person is then invited as a member of it."""
+    case = _case_or_404(request, reference)
+    if request.method != "POST":
+        return redirect("cases_admin:detail", reference)
+    if not is_staff_actor(request.user):
+        raise PermissionDenied
+    action = request.POST.get("action")
+    if action == "link":
+        form = StructureLinkForm(request.POST, queryset=_link_choices(), prefix="sl")
+        bound_key = "structure_link"
+        valid = form.is_valid()
+        arguments = {"structure": form.cleaned_data["structure"]} if valid else {}
+    elif action == "confirm" and case.structure is not None and case.structure.status == Structure.Status.PENDING:
+        form = StructureCorrectForm(request.POST, instance=Structure.objects.get(pk=case.structure_id), prefix="st")
+        bound_key = "structure_correct"
+        valid = form.is_valid()
+        arguments = {"corrections": dict(form.cleaned_data)} if valid else {}
+    elif action == "confirm" and case.structure is not None:
+        form, bound_key, valid, arguments = None, "", True, {}
+    else:
+        messages.error(request, "Action inconnue : rechargez la page et recommencez.")
+        return redirect("cases_admin:detail", reference)
+    if valid:
+        try:
+            outcome = case_structure_confirm(case=case, actor=request.user, request=request, **arguments)
+        except ValidationError as exc:
+            if form is None:
+                messages.error(request, " ".join(exc.messages))
+                return redirect("cases_admin:detail", reference)
+            _error_on(form, exc)
+        else:
+            messages.success(request, outcome.message)
+            return redirect("cases_admin:detail", reference)
+    return _case_page(request, _case_or_404(request, reference), bound={bound_key: form}, status=422)
+
+
+@access(ANY_ROLE)
 def case_comment_view(request, reference: str):
     case = _case_or_404(request, reference)
     if request.method != "POST":
@@ -378,6 +451,7 @@ def case_comment_view(request, reference: str):
     return _case_page(request, case, bound={"comment": form}, status=422)
 
 
+@access(ANY_ROLE)
 def case_attachment_view(request, reference: str):
     case = _case_or_404(request, reference)
     if request.method != "POST":
@@ -397,6 +471,7 @@ def case_attachment_view(request, reference: str):
     return _case_page(request, case, bound={"attachment": form}, status=422)
 
 
+@access(STAFF_ROLES)
 def case_assign_view(request, reference: str):
     case = _case_or_404(request, reference)
     if request.method != "POST":
@@ -433,6 +508,7 @@ def _workflow_error_on(form, exc: WorkflowError, renamed: dict[str, str]) -> Non
         form.add_error(name if name in form.fields else None, messages_)
 
 
+@access(STAFF_ROLES)
 def case_data_view(request, reference: str):
     case = _case_or_404(request, reference)
     if not case_may_edit_data(case=case, user=request.user):
@@ -477,9 +553,19 @@ def _initial(value: Any) -> Any:
     return value
 
 
+@access(ANY_ROLE)
 def attachment_download_view(request, pk: int):
     _require_case_user(request)
     attachment = attachment_get(user=request.user, pk=pk)
     if attachment is None:
         raise Http404("Pièce jointe introuvable.")
     return file_response(attachment.file, filename=attachment.name, content_type=attachment.content_type)
+
+
+@access(ANY_ROLE)
+def case_file_download_view(request, reference: str, key: str):
+    """A file a form of the case stored, for the people who may see the case (`case_get` decides)."""
+    found = case_file_get(case=_case_or_404(request, reference), key=key)
+    if found is None:
+        raise Http404("Ce dossier n'a pas de fichier à cet endroit.")
+    return form_file_response(found.value)

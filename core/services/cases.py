@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import logging
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -20,7 +21,7 @@ from core.api.events import CASE_OPENED, CASE_TRANSITIONED
 from core.api.webhooks import case_event_emit
 from core.models import Case, CaseCounter, CaseEvent
 from core.plugins import disabled_poles
-from core.roles import Role, user_roles
+from core.roles import STAFF_ROLES, Role, user_roles
 from core.workdays import working_days_add
 from tenants.models import Territory
 from workflows.engine import CompiledWorkflow, TransitionSpec, compiled_version
@@ -36,14 +37,12 @@ from workflows.exceptions import (
     WrongState,
 )
 from workflows.expressions import expression_evaluate
-from workflows.forms import files_store, form_validate
+from workflows.forms import files_store, form_validate, stored_files_discarded_on_error
 from workflows.models import WorkflowVersion
 from workflows.selectors import workflow_published_version
 from workflows.values import cel_data, cel_today
 
 logger = logging.getLogger("ppe.cases")
-
-STAFF_ROLES = frozenset({Role.PLATFORM_ADMIN, Role.POLE_COORDINATOR, Role.CASE_WORKER})
 
 
 # --- helpers shared with the selectors ---------------------------------------------------------------------------
@@ -141,6 +140,27 @@ def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]
     return {key: [before.get(key), after.get(key)] for key in after if before.get(key) != after.get(key)}
 
 
+def _own_structure(actor, structure):
+    """The structure a person outside the platform's team opens a case for: one of theirs, required (their
+    only one when they name none), so that the case never escapes them and their structure."""
+    own = actor.structure_memberships.values_list("structure_id", flat=True)
+    if structure is not None:
+        if structure.pk not in set(own):
+            raise TransitionNotAllowed("Vous ne pouvez ouvrir un dossier que pour votre structure.")
+        return structure
+    mine = list(own[:2])
+    if len(mine) == 1:
+        from core.models import Structure
+
+        return Structure.objects.get(pk=mine[0])
+    if not mine:
+        raise TransitionNotAllowed(
+            "Votre compte n'est rattaché à aucune structure : demandez à l'équipe de la plateforme de vous y "
+            "rattacher avant d'ouvrir un dossier."
+        )
+    raise FormInvalid({"structure": ["Choisissez la structure concernée par ce dossier."]})
+
+
 # --- services ------------------------------------------------------------------------------------------------------
 
 
@@ -169,12 +189,8 @@ def case_open(
     if actor is not None:
         if compiled.open_roles and not roles & compiled.open_roles:
             raise TransitionNotAllowed(f"Vous n'avez pas le droit d'ouvrir un dossier « {compiled.name} ».")
-        if (
-            structure is not None
-            and not roles & STAFF_ROLES
-            and not actor.structure_memberships.filter(structure=structure).exists()
-        ):
-            raise TransitionNotAllowed("Vous ne pouvez ouvrir un dossier que pour votre structure.")
+        if not roles & STAFF_ROLES:
+            structure = _own_structure(actor, structure)
     data = data or {}
     if compiled.open_form:
         cleaned = form_validate(
@@ -189,7 +205,7 @@ def case_open(
         raise FormInvalid({"__all__": ["Ce type de dossier ne prend pas de données à l'ouverture."]})
     else:
         cleaned = {}
-    with transaction.atomic():
+    with stored_files_discarded_on_error(), transaction.atomic():
         reference = _reference_next(compiled.reference_prefix)
         cleaned = files_store(cleaned, folder=f"cases/{reference}")
         now = timezone.now()
@@ -273,7 +289,7 @@ def transition_apply(
                 case_refresh_from(case, row)
                 return event
     try:
-        with transaction.atomic():
+        with stored_files_discarded_on_error(), transaction.atomic():
             locked = Case.objects.select_for_update().get(pk=case.pk)
             if locked.workflow_version_id != case.workflow_version_id:
                 raise ConcurrentTransition()
@@ -457,36 +473,93 @@ def _after_transition(case: Case, event: CaseEvent, spec: TransitionSpec) -> Non
             logger.exception("transition action %r failed for %s (%s)", name, case.reference, spec.code)
 
 
+@dataclass(frozen=True)
+class MigrationStep:
+    """What a migration does to one case (`case_migration_plan`): its state before and after, by labels, or
+    why it is refused (`reason`, French)."""
+
+    case: Case
+    from_version: int
+    from_state: str
+    from_label: str
+    to_state: str
+    to_label: str
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.reason
+
+    @property
+    def moves(self) -> bool:
+        return self.ok and self.from_state != self.to_state
+
+
+def case_migration_plan(
+    *, cases, to_version: WorkflowVersion, state_mapping: dict[str, str] | None = None
+) -> list[MigrationStep]:
+    """The dry run of `case_migrate_version`: for each case, where it goes in `to_version` (states mapped by
+    `{old_code: new_code}`, unmapped states keep their code) or why it cannot (closed, another workflow,
+    already on this version, a state with no counterpart, an open case sent to a final state). Writes
+    nothing."""
+    compiled = compiled_version(to_version.pk)
+    mapping = state_mapping or {}
+    steps = []
+    for case in cases:
+        old = compiled_version(case.workflow_version_id)
+        from_label = old.state_label(case.state)
+        to_state = mapping.get(case.state) or case.state
+        target = compiled.states.get(to_state)
+        reason = ""
+        if case.workflow_id != to_version.definition_id:
+            reason = "Ce dossier relève d'un autre type de dossier."
+        elif case.closed_at is not None:
+            reason = "Ce dossier est clôturé : seuls les dossiers en cours changent de version."
+        elif case.workflow_version_id == to_version.pk:
+            reason = f"Ce dossier est déjà sur la version {to_version.number}."
+        elif target is None:
+            reason = (
+                f"L'état « {from_label} » n'existe pas dans la version {to_version.number} : "
+                "choisissez l'état qui lui correspond."
+            )
+        elif target.kind == "final":
+            reason = f"« {target.label} » est un état final : un dossier en cours n'y passe que par une transition."
+        steps.append(
+            MigrationStep(
+                case=case,
+                from_version=old.number,
+                from_state=case.state,
+                from_label=from_label,
+                to_state=to_state,
+                to_label=target.label if target else "",
+                reason=reason,
+            )
+        )
+    return steps
+
+
 @transaction.atomic
 def case_migrate_version(
     *, cases, to_version: WorkflowVersion, state_mapping: dict[str, str] | None = None, actor=None
 ) -> list[CaseEvent]:
     """Move open cases to another published version of their workflow, mapping states that changed
-    (`{old_code: new_code}`; unmapped states keep their code). Each case's history records it. Raises
-    WorkflowError (nothing written) when a case belongs to another workflow or its state has no
-    counterpart in the new version."""
+    (`{old_code: new_code}`; unmapped states keep their code). Each case's history records it, with the
+    states' labels. Raises WorkflowError (nothing written) when any case is refused by
+    `case_migration_plan` (another workflow, closed, a state with no counterpart, a final state)."""
     if to_version.status != WorkflowVersion.Status.PUBLISHED:
         raise WorkflowError(f"La version {to_version.number} n'est pas publiée.")
     compiled = compiled_version(to_version.pk)
-    mapping = state_mapping or {}
     ids = [c.pk for c in cases]
-    locked = list(Case.objects.select_for_update().filter(pk__in=ids).select_related("workflow_version"))
-    errors = []
-    for case in locked:
-        if case.workflow_id != to_version.definition_id:
-            errors.append(f"{case.reference} : ce dossier relève d'un autre workflow.")
-        elif mapping.get(case.state, case.state) not in compiled.states:
-            errors.append(
-                f"{case.reference} : l'état « {case.state} » n'existe pas dans la version {to_version.number} "
-                "(indiquez son équivalent)."
-            )
+    locked = list(
+        Case.objects.select_for_update().filter(pk__in=ids).exclude(workflow_version=to_version).order_by("pk")
+    )
+    steps = case_migration_plan(cases=locked, to_version=to_version, state_mapping=state_mapping)
+    errors = [f"{step.case.reference} : {step.reason}" for step in steps if not step.ok]
     if errors:
         raise WorkflowError(" ".join(errors))
     events = []
-    for case in locked:
-        if case.workflow_version_id == to_version.pk:
-            continue
-        new_state = mapping.get(case.state, case.state)
+    for step in steps:
+        case, new_state = step.case, step.to_state
         Case.objects.filter(pk=case.pk).update(
             workflow_version=to_version, state=new_state, updated_at=timezone.now(), revision=F("revision") + 1,
             due_at=case_due_date(compiled, new_state, case.state_entered_at.date())
@@ -499,7 +572,12 @@ def case_migrate_version(
                 actor=actor if getattr(actor, "pk", None) else None,
                 from_state=case.state,
                 to_state=new_state,
-                detail={"from_version": case.workflow_version.number, "to_version": to_version.number},
+                detail={
+                    "from_version": step.from_version,
+                    "to_version": to_version.number,
+                    "from_label": step.from_label,
+                    "to_label": step.to_label,
+                },
             )
         )
     return events

@@ -76,6 +76,10 @@ def _deliberations_draft(case: Any, event: Any) -> None:
     developpement_deliberations_draft_task.enqueue(case.pk)
 
 
+_sections_plan.label = "Planifier les sections de la réponse"
+_deliberations_draft.label = "Rédiger les projets de délibération"
+
+
 @hookimpl
 def transition_actions() -> dict[str, Any]:
     return {
@@ -125,3 +129,17 @@ def case_event_kinds() -> list:
     from plugins.developpement.events import KINDS
 
     return list(KINDS)
+
+
+@hookimpl
+def role_permissions() -> dict[str, list[str]]:
+    """Territory admins and coordinators edit the model deliberations."""
+    editing = [f"developpement.{action}_deliberationtemplate" for action in ("add", "change", "delete", "view")]
+    return {"platform_admin": editing, "pole_coordinator": editing}
+
+
+@hookimpl
+def case_panels(request: Any, case: Any) -> Any:
+    from plugins.developpement.views import case_panel
+
+    return case_panel(request, case)

@@ -16,11 +16,12 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from core.downloads import file_response
 from core.models import Case
-from core.roles import Role, user_roles
+from core.roles import STAFF_ROLES, user_roles
 from plugins.developpement import services
 from plugins.developpement.models import DeliberationDraft, DraftSection
+from tenants.access import access
 
-STAFF = frozenset({Role.PLATFORM_ADMIN, Role.POLE_COORDINATOR, Role.CASE_WORKER})
+STAFF = STAFF_ROLES
 WORKFLOWS = ("dev-reponse-commune", "dev-sieg")
 
 
@@ -46,6 +47,7 @@ class MeetingForm(forms.Form):
     minutes = forms.CharField(label="Compte rendu", widget=forms.Textarea(attrs={"rows": 4}))
 
 
+@access(STAFF)
 class DevelopmentCaseView(StaffOnly, WagtailAdminTemplateMixin, TemplateView):
     template_name = "developpement/admin/case.html"
     breadcrumbs_items = []  # the page title is the header
@@ -94,7 +96,29 @@ class DevelopmentCaseView(StaffOnly, WagtailAdminTemplateMixin, TemplateView):
         return redirect("developpement_case", reference=self.case.reference)
 
 
+@access(STAFF)
 class DeliberationPdfView(StaffOnly, View):
     def get(self, request, pk: int):
         draft = get_object_or_404(DeliberationDraft, pk=pk)
         return file_response(draft.pdf, content_type="application/pdf", filename=f"{draft.title}.pdf", inline=True)
+
+
+def case_panel(request, case: Case):
+    """The pole's panel on the back office's case page (`case_panels` hook): for the team, what the case's
+    work holds and the link to the pole's work screen."""
+    from django.template.loader import render_to_string
+
+    if case.workflow.code not in WORKFLOWS or not user_roles(request.user) & STAFF:
+        return None
+    is_sieg = case.workflow.code == "dev-sieg"
+    if is_sieg:
+        summary = (
+            f"{case.developpement_meetings.count()} réunion(s), "
+            f"{case.developpement_deliberations.count()} projet(s) de délibération"
+        )
+    else:
+        sections = case.developpement_sections.all()
+        summary = f"{sections.filter(delivered_at__isnull=False).count()} section(s) remise(s) sur {sections.count()}"
+    return render_to_string(
+        "developpement/case_panel.html", {"case": case, "is_sieg": is_sieg, "summary": summary}, request=request
+    )

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from django.urls import path
 from wagtail import hooks
-from wagtail.admin.menu import MenuItem
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from core.admin_views import pole_admin_guard, pole_menu_shown
@@ -15,11 +14,6 @@ from plugins.developpement.models import DeliberationTemplate
 from plugins.developpement.views import DeliberationPdfView, DevelopmentCaseView
 
 POLE = "developpement"
-
-
-class PoleMenuItem(MenuItem):
-    def is_shown(self, request) -> bool:
-        return pole_menu_shown(POLE) and super().is_shown(request)
 
 
 class DeliberationTemplateViewSet(ModelViewSet):
@@ -34,7 +28,12 @@ class DeliberationTemplateViewSet(ModelViewSet):
 
     @property
     def menu_item_class(self):
-        return PoleMenuItem
+        allowed = super().menu_item_class  # shown to those the model's permission policy lets in
+
+        def is_shown(item, request) -> bool:
+            return pole_menu_shown(POLE) and allowed.is_shown(item, request)
+
+        return type("DeliberationTemplateMenuItem", (allowed,), {"is_shown": is_shown})
 
     def get_urlpatterns(self):
         return pole_admin_guard(POLE, super().get_urlpatterns())

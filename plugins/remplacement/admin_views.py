@@ -15,8 +15,10 @@ from django.utils import timezone
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
+from core.roles import COORDINATION_ROLES
 from plugins.remplacement import charts, forms, selectors, services
 from plugins.remplacement.models import AgeGroup, Substitute, SubstituteDocument
+from tenants.access import access
 
 
 class CoordinatorsOnly:
@@ -38,6 +40,7 @@ def _worst(statuses) -> str:
     return min(states, key=order.index)
 
 
+@access(COORDINATION_ROLES)
 class PoolListView(CoordinatorsOnly, WagtailAdminTemplateMixin, TemplateView):
     template_name = "remplacement/admin/pool_list.html"
     breadcrumbs_items = []  # the page title is the header
@@ -82,6 +85,7 @@ class VerifyForm(django_forms.Form):
     expires_on = django_forms.DateField(label="Valable jusqu'au", required=False, widget=forms.DATE_WIDGET)
 
 
+@access(COORDINATION_ROLES)
 class SubstituteAdminView(CoordinatorsOnly, WagtailAdminTemplateMixin, TemplateView):
     template_name = "remplacement/admin/substitute.html"
     header_icon = "user"
@@ -168,6 +172,7 @@ class SubstituteAdminView(CoordinatorsOnly, WagtailAdminTemplateMixin, TemplateV
         return context
 
 
+@access(COORDINATION_ROLES)
 class PilotageView(CoordinatorsOnly, WagtailAdminTemplateMixin, TemplateView):
     template_name = "remplacement/admin/pilotage.html"
     breadcrumbs_items = []

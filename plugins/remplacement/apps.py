@@ -31,6 +31,7 @@ class RemplacementConfig(PoleConfig):
         "proximity_scale_km": 40,  # proximity score falls to 0 at this distance
         "weights": {"proximity": 0.5, "fairness": 0.35, "preference": 0.15},
         "contact_email": "",  # the pole's address (calendar organiser, replies); the platform's sender if empty
+        "require_criminal_record": True,  # no offer without an extract valid on the mission's last day
         **STAFFING_DEFAULTS,
     }
 
@@ -78,6 +79,11 @@ class RemplacementConfig(PoleConfig):
             "label": "Adresse du pôle",
             "help": "Organisateur des invitations d'agenda et adresse de réponse ; à défaut, celle de la plateforme.",
             "email": True,
+        },
+        "require_criminal_record": {
+            "label": "Extrait de casier judiciaire exigé",
+            "help": "Aucune mission n'est proposée à une personne sans extrait (bulletin n° 3) valable jusqu'au "
+            "dernier jour de la mission.",
         },
         "staffing_ratio_not_walking": {
             "label": "Enfants qui ne marchent pas par professionnel·le",

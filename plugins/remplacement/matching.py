@@ -197,6 +197,8 @@ class SubstituteRow:
     qualification_ids: list[int]
     preferred_structure_ids: list[int]
     preferred_age_groups: list[str]
+    # Last day the criminal-record extract is valid (dt.date.min: none on record); None when not required.
+    record_valid_until: dt.date | None = None
 
 
 @dataclass
@@ -240,6 +242,7 @@ class _Group:
     max_km: np.ndarray
     max_week: np.ndarray
     max_month: np.ndarray
+    record_until: np.ndarray
     avail_cum: np.ndarray
     busy_cum: np.ndarray
     week: dict[tuple[int, int], np.ndarray]
@@ -281,6 +284,11 @@ class PoolIndex:
         self.max_km_any = float(self.max_km.max()) if n else 0.0
         self.max_week = np.array([s.max_hours_week for s in subs], dtype=np.float64)
         self.max_month = np.array([s.max_hours_month for s in subs], dtype=np.float64)
+        unlimited = dt.date.max.toordinal()
+        self.record_until = np.array(
+            [unlimited if s.record_valid_until is None else s.record_valid_until.toordinal() for s in subs],
+            dtype=np.int64,
+        )
         self.qualification_labels = data.qualification_labels
         # Qualifications: bit b(q) per qualification; a substitute's mask holds every qualification it satisfies.
         all_q = sorted({q for qs in data.satisfies.values() for q in qs} | set(data.satisfies))
@@ -412,6 +420,7 @@ class PoolIndex:
             "qualification": qual_ok,
             "qualified": self.has_qualified if spec.qualified_only else np.ones(n, dtype=bool),
             "distance": distance <= self.max_km,
+            "record": self.record_until >= self._last_day(spec),
             "declined": not_declined,
             "excluded": not_excluded,
         }
@@ -426,6 +435,10 @@ class PoolIndex:
                 month_ok &= ((booked if booked is not None else 0) + hours) <= self.max_month + 1e-9
             person["week"], person["month"] = week_ok, month_ok
         return person, per_slot, distance
+
+    def _last_day(self, spec: RequestSpec) -> int:
+        """The ordinal of the request's last day (the criminal-record extract must be valid until then)."""
+        return max((slot.end.astimezone(self.zone).date() for slot in spec.slots), default=self.day0).toordinal()
 
     def _given(self, spec: RequestSpec) -> np.ndarray | None:
         return self.month_hours.get(month_key(spec.slots[0].start.astimezone(self.zone).date()))
@@ -452,6 +465,7 @@ class PoolIndex:
                 max_km=self.max_km[idx],
                 max_week=self.max_week[idx] + 1e-9,
                 max_month=self.max_month[idx] + 1e-9,
+                record_until=self.record_until[idx],
                 # np.take keeps rows contiguous; `a[:, idx]` would build a transposed copy, ten times slower.
                 avail_cum=np.take(self.avail_cum, idx, axis=1),
                 busy_cum=np.take(self.busy_cum, idx, axis=1),
@@ -475,6 +489,7 @@ class PoolIndex:
         )
         distance = (2 * EARTH_RADIUS_KM) * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
         ok = distance <= g.max_km[lo:hi]
+        ok &= g.record_until[lo:hi] >= self._last_day(spec)
         if spec.declined:
             ok &= ~np.isin(g.ids[lo:hi], np.fromiter(spec.declined, dtype=np.int64))
         if spec.excluded:
@@ -594,6 +609,14 @@ class PoolIndex:
             )
         if not person["distance"][i]:
             reasons.append(f"Trop loin : {distance[i]:.0f} km, au-delà des {self.max_km[i]:.0f} km acceptés.")
+        if not person["record"][i]:
+            until = int(self.record_until[i])
+            reasons.append(
+                "Aucun extrait de casier judiciaire au dossier."
+                if until == dt.date.min.toordinal()
+                else "Extrait de casier judiciaire valable jusqu'au "
+                f"{date_format(dt.date.fromordinal(until), 'j F Y')} seulement, avant la fin de la mission."
+            )
         rest = dt.timedelta(hours=self.params.min_rest_hours)
         for slot, masks in zip(spec.slots, per_slot, strict=True):
             if not masks["availability"][i]:

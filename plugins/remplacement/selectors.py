@@ -16,7 +16,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from core.models import Structure, StructureMembership
-from core.roles import user_roles
+from core.roles import COORDINATION_ROLES, user_roles
 from plugins.remplacement.communes import commune_get
 from plugins.remplacement.matching import (
     MatchingParams,
@@ -49,7 +49,7 @@ from plugins.remplacement.staffing import Staffing, StaffingRules, staffing_comp
 from tenants.models import TerritoryPole
 
 POLE = "remplacement"
-COORDINATOR_ROLES = {"platform_admin", "pole_coordinator"}
+COORDINATOR_ROLES = COORDINATION_ROLES
 
 
 # --- Settings and people ------------------------------------------------------------------------------------
@@ -227,6 +227,10 @@ def pool_data_load(*, first_day: dt.date, last_day: dt.date, substitute_ids: lis
             "preferred_age_groups",
         )
     ]
+    if pole_settings().get("require_criminal_record", True):
+        valid_until = _record_valid_until(substitute_ids)
+        for row in rows:
+            row.record_valid_until = valid_until.get(row.id, dt.date.min)
     rules = AvailabilityRule.objects.all()
     exceptions = AvailabilityException.objects.filter(
         date__gte=first_day - dt.timedelta(days=1), date__lte=last_day + dt.timedelta(days=1)
@@ -254,6 +258,19 @@ def pool_data_load(*, first_day: dt.date, last_day: dt.date, substitute_ids: lis
         qualification_labels=labels,
         qualified=qualified,
     )
+
+
+def _record_valid_until(substitute_ids: list[int] | None) -> dict[int, dt.date]:
+    """The last day each substitute's criminal-record extract is valid (the latest extract; one without an
+    expiry date has none), by substitute id; substitutes without an extract are absent."""
+    documents = SubstituteDocument.objects.filter(kind=SubstituteDocument.Kind.CRIMINAL_RECORD)
+    if substitute_ids is not None:
+        documents = documents.filter(substitute_id__in=substitute_ids)
+    valid: dict[int, dt.date] = {}
+    for substitute_id, expires_on in documents.values_list("substitute_id", "expires_on"):
+        until = expires_on or dt.date.max
+        valid[substitute_id] = max(valid.get(substitute_id, dt.date.min), until)
+    return valid
 
 
 def structure_coordinates(structure: Structure) -> tuple[float, float] | None:

@@ -31,6 +31,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.plugins import disabled_poles
+from core.roles import COORDINATION_ROLES, STRUCTURE_ROLES, SUBSTITUTE_ROLES
 from plugins.remplacement import exports, forms, selectors, services
 from plugins.remplacement.models import (
     PENDING_OFFER_STATUSES,
@@ -42,6 +43,7 @@ from plugins.remplacement.models import (
     SubstituteDocument,
     Timesheet,
 )
+from tenants.access import PUBLIC, access
 
 
 def pole_view(view):
@@ -91,6 +93,7 @@ def _ids(values: list[str]) -> list[int] | None:
     return ids or None
 
 
+@access(PUBLIC)
 class LoginView(auth_views.LoginView):
     template_name = "remplacement/login.html"
     redirect_authenticated_user = True
@@ -100,6 +103,7 @@ class LoginView(auth_views.LoginView):
 
 
 @pole_view
+@access(COORDINATION_ROLES, STRUCTURE_ROLES, SUBSTITUTE_ROLES)
 def home(request: HttpRequest) -> HttpResponse:
     if selectors.is_coordinator(request.user):
         return redirect("remplacement:board")
@@ -112,6 +116,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 # --- Substitutes --------------------------------------------------------------------------------------------
 @pole_view
+@access(SUBSTITUTE_ROLES)
 def offers(request: HttpRequest) -> HttpResponse:
     substitute = _substitute_or_403(request)
     all_offers = list(selectors.offer_list_for(substitute)[:50])
@@ -128,6 +133,7 @@ def offers(request: HttpRequest) -> HttpResponse:
 
 
 @pole_view
+@access(SUBSTITUTE_ROLES)
 def offer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     substitute = _substitute_or_403(request)
     offer = get_object_or_404(selectors.offer_list_for(substitute), pk=pk)
@@ -147,6 +153,7 @@ def offer_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @pole_view
 @require_POST
+@access(SUBSTITUTE_ROLES)
 def offer_answer(request: HttpRequest, pk: int) -> HttpResponse:
     substitute = _substitute_or_403(request)
     offer = get_object_or_404(Offer, pk=pk, substitute=substitute)
@@ -171,6 +178,7 @@ def offer_answer(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @pole_view
+@access(SUBSTITUTE_ROLES)
 def availability(request: HttpRequest) -> HttpResponse:
     substitute = _substitute_or_403(request)
     weekly = forms.WeeklyForm(initial=forms.WeeklyForm.initial_from(substitute.availability_rules.all()))
@@ -227,6 +235,7 @@ def availability(request: HttpRequest) -> HttpResponse:
 
 
 @pole_view
+@access(SUBSTITUTE_ROLES)
 def profile(request: HttpRequest) -> HttpResponse:
     """The substitute's own profile: contact, commune, limits, preferences, documents, pause."""
     substitute = _substitute_or_403(request)
@@ -294,6 +303,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 
 
 @pole_view
+@access(SUBSTITUTE_ROLES)
 def timesheet(request: HttpRequest, pk: int) -> HttpResponse:
     substitute = _substitute_or_403(request)
     mission = get_object_or_404(
@@ -343,6 +353,7 @@ def timesheet(request: HttpRequest, pk: int) -> HttpResponse:
 
 # --- Structures ---------------------------------------------------------------------------------------------
 @pole_view
+@access(STRUCTURE_ROLES, COORDINATION_ROLES)
 def structure_home(request: HttpRequest) -> HttpResponse:
     structures = selectors.structures_of(request.user)
     if not structures.exists():
@@ -376,6 +387,7 @@ def _staffing_preview(form: forms.RequestForm):
 
 
 @pole_view
+@access(STRUCTURE_ROLES, COORDINATION_ROLES)
 def request_new(request: HttpRequest) -> HttpResponse:
     structures = selectors.structures_of(request.user)
     if not structures.exists():
@@ -423,6 +435,7 @@ def request_new(request: HttpRequest) -> HttpResponse:
 
 @pole_view
 @require_POST
+@access(STRUCTURE_ROLES, COORDINATION_ROLES)
 def staffing_preview(request: HttpRequest) -> HttpResponse:
     """The staffing box of the new-request form, recomputed as the director types (progressive enhancement)."""
     structures = selectors.structures_of(request.user)
@@ -436,6 +449,7 @@ def _request_for(request: HttpRequest, pk: int) -> ReplacementRequest:
 
 
 @pole_view
+@access(STRUCTURE_ROLES, COORDINATION_ROLES)
 def request_detail(request: HttpRequest, pk: int) -> HttpResponse:  # noqa: PLR0912, PLR0915 (one branch an action)
     replacement = _request_for(request, pk)
     coordinator = selectors.is_coordinator(request.user)
@@ -567,6 +581,7 @@ def _state_label(replacement: ReplacementRequest) -> str:
 
 
 @pole_view
+@access(STRUCTURE_ROLES)
 def preferences(request: HttpRequest) -> HttpResponse:
     """The structure's favourites and exclusions (the reasons of its own exclusions are its own)."""
     structures = selectors.structures_of(request.user)
@@ -592,6 +607,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
 
 # --- Coordinators -------------------------------------------------------------------------------------------
 @pole_view
+@access(COORDINATION_ROLES)
 def board(request: HttpRequest) -> HttpResponse:
     _coordinator_or_403(request)
     try:
@@ -618,6 +634,7 @@ def board(request: HttpRequest) -> HttpResponse:
 
 
 @pole_view
+@access(COORDINATION_ROLES)
 def export(request: HttpRequest, year: int, month: int, by: str, fmt: str) -> HttpResponse:
     """The month's validated hours: `lines` (one per mission and shift, with the totals), `substitute`
     (payroll) or `structure` (billing), as CSV (French Excel) or XLSX."""
@@ -639,6 +656,7 @@ def export(request: HttpRequest, year: int, month: int, by: str, fmt: str) -> Ht
 
 
 @pole_view
+@access(SUBSTITUTE_ROLES, COORDINATION_ROLES)
 def document_download(request: HttpRequest, pk: int) -> HttpResponse:
     """A document of a substitute's record: the person themself or a coordinator."""
     from core.downloads import file_response

@@ -108,6 +108,10 @@ def _conventions_generate(case: Any, event: Any) -> None:
     support_conventions_generate_task.enqueue(case.pk)
 
 
+_diagnostic_score.label = "Noter le diagnostic et calculer les propositions"
+_conventions_generate.label = "Établir les conventions"
+
+
 @hookimpl
 def transition_actions() -> dict[str, Any]:
     return {"support_diagnostic_score": _diagnostic_score, "support_conventions_generate": _conventions_generate}
@@ -143,6 +147,12 @@ def case_event_kinds() -> list:
     return list(KINDS)
 
 
+# The workflows whose transitions `case_transitioned` reacts to (core.plugins.case_transitioned_listened): the
+# transitions of the others (remplacement, développement, workflows built in the editor) record no
+# after-transition effect for this pole. A territory's own versions of the support workflow keep its code.
+CASE_TRANSITIONED_WORKFLOWS = ("support-accompagnement",)
+
+
 @hookimpl
 def case_transitioned(case: Any, event: Any) -> None:
     """« Revoir les propositions »: the conventions drawn up are set aside, every proposal can be decided again."""
@@ -150,3 +160,31 @@ def case_transitioned(case: Any, event: Any) -> None:
         from plugins.support.services import proposals_revise
 
         proposals_revise(case=case, actor=event.actor)
+
+
+@hookimpl
+def role_permissions() -> dict[str, list[str]]:
+    """Territory admins and coordinators edit the proposal rules and the convention templates."""
+    editing = [f"support.{action}_{model}" for model in ("proposalrule", "conventiontemplate")
+               for action in ("add", "change", "delete", "view")]  # fmt: skip
+    return {"platform_admin": editing, "pole_coordinator": editing}
+
+
+@hookimpl
+def home_panels(request: Any) -> list:
+    """The person's work in the pole on the home screen (tasks, proposals to decide, conventions to sign...)."""
+    from core.hookspecs import HomePanel
+    from plugins.support.selectors import home_items
+
+    items = home_items(user=request.user)
+    if not any(items.get(key) for key in ("tasks", "to_decide", "to_answer", "carried_out", "to_sign")):
+        return []
+    title = "Mes tâches de coordination" if "tasks" in items else "Pôle support : ce qui vous attend"
+    return [HomePanel(title=title, template="support/home/panel.html", context=items, order=110)]
+
+
+@hookimpl
+def case_panels(request: Any, case: Any) -> Any:
+    from plugins.support.panels import case_panel
+
+    return case_panel(request, case)

@@ -170,3 +170,42 @@ def conventions_visible(*, user) -> QuerySet:
         Q(party=Convention.Party.STRUCTURE, case__structure__memberships__user=user)
         | Q(party=Convention.Party.OPERATOR, operator__memberships__user=user)
     ).distinct()
+
+
+# --- The home screen: what waits for each person in the pole ---------------------------------------------------
+
+
+def home_items(*, user) -> dict[str, Any]:
+    """Staff: their coordination tasks not done, overdue or due within a week. A structure member: the proposals
+    of their structures awaiting their decision and the structure conventions left to sign. An operator: the
+    referrals to answer, the services it carries out, its conventions left to sign. Empty lists when nothing."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from plugins.support.models import CoordinationTask, Proposal, Referral
+
+    today = timezone.localdate()
+    if _is_staff(user):
+        tasks = (
+            CoordinationTask.objects.filter(assignee=user, done_at__isnull=True, due_date__lte=today + dt.timedelta(7))
+            .select_related("case")
+            .order_by("due_date")[:10]
+        )
+        return {"tasks": [{"task": t, "overdue": t.due_date < today} for t in tasks], "today": today}
+    proposals = proposals_visible(user=user).filter(case__closed_at__isnull=True)
+    unsigned = conventions_visible(user=user).filter(
+        superseded_at__isnull=True, counterparty_signed_on__isnull=True, case__closed_at__isnull=True
+    )
+    mine_structures = Q(case__structure__memberships__user=user)
+    mine_operator = Q(operator__memberships__user=user)
+    return {
+        "to_decide": list(proposals.filter(mine_structures, status=Proposal.Status.PROPOSED).distinct()[:10]),
+        "to_answer": list(proposals.filter(mine_operator, referral_status=Referral.PENDING).distinct()[:10]),
+        "carried_out": list(
+            proposals.filter(
+                mine_operator, status=Proposal.Status.ACCEPTED, referral_status=Referral.ACCEPTED
+            ).distinct()[:10]
+        ),
+        "to_sign": list(unsigned[:10]),
+    }

@@ -14,13 +14,14 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import TemplateView, View
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from core.downloads import file_response
 from core.models import Case, Operator
-from core.roles import Role, user_roles
+from core.roles import STAFF_ROLES, Role, user_roles
 from core.selectors.cases import available_transitions
 from core.services.cases import transition_apply
 from plugins.support import services
@@ -29,11 +30,12 @@ from plugins.support.models import Convention, CoordinationTask, FollowUpEntry, 
 from plugins.support.panels import profile_panel
 from plugins.support.scoring import AXIS_LABELS, level_of
 from plugins.support.selectors import WORKFLOW, evaluation_summary
+from tenants.access import access
 from workflows.engine import compiled_version
 from workflows.exceptions import WorkflowError
 from workflows.forms import django_form_class
 
-STAFF = frozenset({Role.PLATFORM_ADMIN, Role.POLE_COORDINATOR, Role.CASE_WORKER})
+STAFF = STAFF_ROLES
 
 
 def _form_errors(form: forms.Form) -> dict[str, list[str]]:
@@ -51,6 +53,7 @@ class StaffOnly:
         return super().dispatch(request, *args, **kwargs)
 
 
+@access(STAFF)
 class SupportCaseListView(StaffOnly, WagtailAdminTemplateMixin, TemplateView):
     template_name = "support/admin/case_list.html"
     breadcrumbs_items = []  # the page title is the header
@@ -104,6 +107,7 @@ def _data_rows(compiled: Any, data: dict[str, Any], *, form: str) -> list[tuple[
     return [(field.label, _display(data[field.code])) for field in fields if data.get(field.code) not in (None, "")]
 
 
+@access(STAFF)
 class SupportCaseView(StaffOnly, WagtailAdminTemplateMixin, TemplateView):
     """One support case: its transitions with their forms, its profile, proposals, conventions, follow-up."""
 
@@ -219,6 +223,7 @@ class SupportCaseView(StaffOnly, WagtailAdminTemplateMixin, TemplateView):
         return f"Tâche faite : {task.title}."
 
 
+@access(STAFF)
 class ConventionPdfView(StaffOnly, View):
     def get(self, request, pk: int):
         convention = get_object_or_404(Convention, pk=pk)
@@ -226,6 +231,7 @@ class ConventionPdfView(StaffOnly, View):
                              filename=services.convention_filename(convention))  # fmt: skip
 
 
+@access(STAFF)
 class EvaluationDashboardView(StaffOnly, WagtailAdminTemplateMixin, TemplateView):
     """The territory's evaluation dashboard: satisfaction, objectives, indicators, mean profile."""
 
@@ -266,3 +272,118 @@ class EvaluationDashboardView(StaffOnly, WagtailAdminTemplateMixin, TemplateView
             ),
         )
         return context
+
+
+# --- The parties' side: the structure's and the operator's actions from the case page ---------------------------
+
+PARTIES = STAFF | {Role.STRUCTURE_MEMBER, Role.OPERATOR}
+
+
+class PartiesOnly:
+    """The team, the structures' members and the operators' members (each then sees only its own cases)."""
+
+    roles = PARTIES
+
+    def dispatch(self, request, *args, **kwargs):
+        if not user_roles(request.user) & self.roles:
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+
+@access(PARTIES)
+class SupportParticipationView(PartiesOnly, View):
+    """What the structure and the operator do on their own case, from its page: decide the proposals, answer a
+    referral, sign their convention, upload its copy signed by hand. The services check who may do what."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, reference: str):
+        from core.selectors.cases import case_get
+
+        case = case_get(user=request.user, reference=reference)
+        if case is None or case.workflow.code != WORKFLOW:
+            raise Http404("Dossier introuvable.")
+        action = request.POST.get("action", "")
+        handler = getattr(self, f"_do_{action}", None)
+        if handler is None:
+            raise Http404("Action inconnue.")
+        try:
+            message = handler(request, case)
+        except PermissionDenied as exc:
+            messages.error(request, str(exc) or "Cette action ne vous est pas ouverte.")
+        except ValidationError as exc:
+            messages.error(request, _errors_text(exc.message_dict if hasattr(exc, "error_dict") else exc.messages))
+        else:
+            messages.success(request, message)
+        return redirect(f"{reverse('cases_admin:detail', args=[case.reference])}#support")
+
+    def _proposal(self, request, case) -> Proposal:
+        from plugins.support.selectors import proposals_visible
+
+        proposal = proposals_visible(user=request.user).filter(case=case, pk=_int(request.POST.get("proposal"))).first()
+        if proposal is None:
+            raise Http404("Proposition introuvable.")
+        return proposal
+
+    def _convention(self, request, case) -> Convention:
+        from plugins.support.selectors import conventions_visible
+
+        found = conventions_visible(user=request.user).filter(case=case, pk=_int(request.POST.get("convention")))
+        convention = found.first()
+        if convention is None:
+            raise Http404("Convention introuvable.")
+        return convention
+
+    def _do_decide(self, request, case) -> str:
+        proposal = self._proposal(request, case)
+        accepted = request.POST.get("decision") == "accept"
+        services.proposal_decide(proposal=proposal, accepted=accepted, actor=request.user)
+        return f"« {proposal.service.title} » : {'acceptée' if accepted else 'déclinée'}."
+
+    def _do_referral(self, request, case) -> str:
+        proposal = self._proposal(request, case)
+        accepted = request.POST.get("decision") == "accept"
+        services.referral_answer(proposal=proposal, accepted=accepted, note=request.POST.get("note", ""),
+                                 actor=request.user)  # fmt: skip
+        return f"« {proposal.service.title} » : {'vous réalisez ce service' if accepted else 'service décliné'}."
+
+    def _do_sign(self, request, case) -> str:
+        convention = self._convention(request, case)
+        services.convention_sign(convention=convention, party="counterparty", actor=request.user,
+                                 signatory=request.POST.get("signatory", ""))  # fmt: skip
+        return f"Convention signée : {convention.title}."
+
+    def _do_signed_copy(self, request, case) -> str:
+        convention = self._convention(request, case)
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise ValidationError("Choisissez le fichier PDF de l'exemplaire signé.")
+        services.convention_signed_copy_attach(convention=convention, file=upload, actor=request.user)
+        return f"Exemplaire signé déposé : {convention.title}."
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise Http404("Élément introuvable.") from None
+
+
+@access(PARTIES)
+class ConventionDocumentView(PartiesOnly, View):
+    """A convention's PDF (with the signatures), or the copy signed by hand (`?exemplaire=signe`), for whoever
+    may see the convention: the team, the structure's members for theirs, an operator's members for theirs."""
+
+    def get(self, request, pk: int):
+        from plugins.support.selectors import conventions_visible
+
+        convention = conventions_visible(user=request.user).filter(pk=pk).first()
+        if convention is None:
+            raise Http404("Convention introuvable.")
+        if request.GET.get("exemplaire") == "signe":
+            if not convention.signed_pdf:
+                raise Http404("Aucun exemplaire signé n'a été déposé.")
+            return file_response(convention.signed_pdf, content_type="application/pdf", inline=True,
+                                 filename=services.convention_filename(convention, signed=True))  # fmt: skip
+        return file_response(convention.pdf, content_type="application/pdf", inline=True,
+                             filename=services.convention_filename(convention))  # fmt: skip

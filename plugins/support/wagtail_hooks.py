@@ -7,13 +7,20 @@ from __future__ import annotations
 
 from django.urls import path, reverse
 from wagtail import hooks
-from wagtail.admin.menu import MenuItem, SubmenuMenuItem
+from wagtail.admin.menu import SubmenuMenuItem
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 
-from core.admin_views import pole_admin_guard, pole_menu_shown
+from core.admin_views import AccessMenuItem, pole_admin_guard, pole_menu_shown
 from plugins.support.models import ConventionTemplate, ProposalRule
-from plugins.support.views import ConventionPdfView, EvaluationDashboardView, SupportCaseListView, SupportCaseView
+from plugins.support.views import (
+    ConventionDocumentView,
+    ConventionPdfView,
+    EvaluationDashboardView,
+    SupportCaseListView,
+    SupportCaseView,
+    SupportParticipationView,
+)
 
 POLE = "support"
 
@@ -72,6 +79,12 @@ def support_admin_urls():
         [
             path("support/dossiers/", SupportCaseListView.as_view(), name="support_cases"),
             path("support/dossiers/<str:reference>/", SupportCaseView.as_view(), name="support_case"),
+            path(
+                "support/dossiers/<str:reference>/participation/",
+                SupportParticipationView.as_view(),
+                name="support_participation",
+            ),
+            path("support/conventions/<int:pk>/", ConventionDocumentView.as_view(), name="support_convention_document"),
             path("support/conventions/<int:pk>/pdf/", ConventionPdfView.as_view(), name="support_convention_pdf"),
             path("support/tableau-de-bord/", EvaluationDashboardView.as_view(), name="support_dashboard"),
         ],
@@ -80,9 +93,13 @@ def support_admin_urls():
 
 @hooks.register("register_support_menu_item")
 def support_cases_menu_item():
-    return MenuItem("Dossiers d'accompagnement", reverse("support_cases"), icon_name="folder-open-inverse", order=0)
+    return AccessMenuItem(
+        "Dossiers d'accompagnement", reverse("support_cases"), icon_name="folder-open-inverse", order=0, pole=POLE
+    )
 
 
 @hooks.register("register_support_menu_item")
 def support_dashboard_menu_item():
-    return MenuItem("Tableau de bord de l'évaluation", reverse("support_dashboard"), icon_name="view", order=5)
+    return AccessMenuItem(
+        "Tableau de bord de l'évaluation", reverse("support_dashboard"), icon_name="view", order=5, pole=POLE
+    )

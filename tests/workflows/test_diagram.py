@@ -1,11 +1,17 @@
 """The workflow diagram: a layered layout drawn as accessible inline SVG, with a text alternative."""
 
+import shutil
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.workflows.helpers import fixture_text
 from workflows.diagram import diagram_build, diagram_svg, diagram_text
+from workflows.templatetags.workflow_diagram import workflow_diagram
+
+ROOT = Path(__file__).resolve().parents[2]
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -14,12 +20,31 @@ def _spec(name="simple.yaml"):
     return yaml.safe_load(fixture_text(name))
 
 
-def test_states_are_ranked_from_the_initial_state_and_finals_sit_below():
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz (dot) absent: make install installs it")
+
+
+def _support():
+    return yaml.safe_load((ROOT / "plugins/support/workflows/support-accompagnement.yaml").read_text("utf-8"))
+
+
+def _box(node, pad=0.0):
+    return (node.x - pad, node.y - pad, node.x + node.width + pad, node.y + node.height + pad)
+
+
+def _overlap(a, b) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _label_box(edge):
+    width = len(edge.label) * 6.2  # Helvetica 12 px: about 6 px a character
+    return (edge.label_x - width / 2, edge.label_y - 7, edge.label_x + width / 2, edge.label_y + 7)
+
+
+@needs_dot
+def test_states_are_layered_from_the_initial_state_and_finals_sit_below():
     diagram = diagram_build(_spec("demande.yaml"))
     nodes = diagram.nodes
     assert nodes["recue"].rank == 0
-    assert nodes["diagnostic"].rank == 1
-    assert nodes["close"].rank == 2  # reached from recue too, but drawn below diagnostic
     assert nodes["recue"].y < nodes["diagnostic"].y < nodes["close"].y
     assert {(e.code, e.source, e.target) for e in diagram.edges} >= {
         ("abandonner", "recue", "close"),
@@ -27,17 +52,67 @@ def test_states_are_ranked_from_the_initial_state_and_finals_sit_below():
     }
 
 
-def test_a_backward_edge_is_a_curve_and_no_two_states_overlap():
-    diagram = diagram_build(_spec())
-    back = next(e for e in diagram.edges if e.code == "rouvrir")
-    forward = next(e for e in diagram.edges if e.code == "prendre")
-    assert " C" in back.path
-    assert " L" in forward.path
-    boxes = [(n.x, n.y) for n in diagram.nodes.values()]
-    assert len(set(boxes)) == len(boxes)
-    assert all(x >= 0 and x + 190 <= diagram.width for x, _y in boxes)
+@needs_dot
+def test_the_support_workflow_stays_readable():
+    """11 states, 16 transitions (27 arrows): no state over another, no label over a state, every label of a
+    transition between the same two states at its own place, final states in the last row."""
+    diagram = diagram_build(_support())
+    assert len(diagram.nodes) == 11
+    assert len({e.code for e in diagram.edges}) == 16
+    boxes = [_box(n) for n in diagram.nodes.values()]
+    for i, a in enumerate(boxes):
+        assert all(not _overlap(a, b) for b in boxes[i + 1 :])
+        assert min(a[0], a[1]) >= 0
+        assert a[2] <= diagram.width
+        assert a[3] <= diagram.height
+    labelled = [e for e in diagram.edges if e.labelled]
+    for edge in labelled:
+        assert all(not _overlap(_label_box(edge), box) for box in boxes), edge.label
+    positions = [(round(e.label_x), round(e.label_y)) for e in labelled]
+    assert len(set(positions)) == len(positions)
+    last = max(n.rank for n in diagram.nodes.values())
+    assert {n.code for n in diagram.nodes.values() if n.kind == "final"} == {
+        n.code for n in diagram.nodes.values() if n.rank == last
+    }
+    # A transition from many states is labelled once, its other arrows dashed; none is lost.
+    withdraw = [e for e in diagram.edges if e.code == "retirer"]
+    assert len(withdraw) >= 3
+    assert sum(e.labelled for e in withdraw) == 1
 
 
+@needs_dot
+def test_parallel_transitions_have_their_own_arrows_and_labels():
+    spec = _spec()
+    spec["transitions"].append({"code": "deleguer", "label": "Déléguer", "from": ["ouvert"], "to": "en_cours"})
+    diagram = diagram_build(spec)
+    take, delegate = (next(e for e in diagram.edges if e.code == code) for code in ("prendre", "deleguer"))
+    assert take.path != delegate.path
+    assert (round(take.label_x), round(take.label_y)) != (round(delegate.label_x), round(delegate.label_y))
+    assert " C" in take.path  # Graphviz's splines
+
+
+def test_without_graphviz_the_page_gets_the_text_alternative(monkeypatch):
+    import graphviz
+
+    from workflows import diagram as module
+
+    def missing(*args, **kwargs):
+        raise graphviz.ExecutableNotFound(["dot"])
+
+    module._layout.cache_clear()
+    monkeypatch.setattr(graphviz.Digraph, "pipe", missing)
+    try:
+        diagram = diagram_build(_spec(), current="en_cours")
+    finally:
+        module._layout.cache_clear()
+    assert not diagram.available
+    assert [s["label"] for s in diagram_text(diagram)] == ["Ouvert", "En cours", "Fermé"]
+    html = workflow_diagram(diagram, "d2")
+    assert "<svg" not in html
+    assert "Graphviz n'y est pas installé" in html
+
+
+@needs_dot
 def test_the_svg_is_valid_accessible_and_highlights_the_current_state():
     svg = diagram_svg(diagram_build(_spec(), current="en_cours"), element_id="d1")
     root = ET.fromstring(svg)  # noqa: S314
@@ -66,6 +141,7 @@ def test_labels_are_escaped_and_missing_targets_left_out():
     assert "&lt;script&gt;" in svg
     ET.fromstring(svg)  # noqa: S314
     assert "perdu" not in {e.code for e in diagram.edges}
+    assert diagram.available or shutil.which("dot") is None  # laid out by Graphviz, label taken literally
 
 
 def test_the_text_alternative_lists_each_state_and_its_transitions():

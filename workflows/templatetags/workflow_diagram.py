@@ -19,5 +19,6 @@ def workflow_diagram(diagram: Diagram, element_id: str = "workflow-diagram") -> 
             "svg": mark_safe(diagram_svg(diagram, element_id=element_id)),  # noqa: S308 - every text is escaped
             "states": diagram_text(diagram),
             "element_id": element_id,
+            "available": diagram.available,
         },
     )

@@ -7,7 +7,7 @@ territories — with the parallel executor when several territories are behind (
 Given an app label, a migration name or `--schema`, it does exactly what `migrate_schemas` does.
 
 `migrate` also keeps each territory's role groups current (core.receivers, after every migration): a schema
-with nothing to migrate but whose role groups lack a permission of `core.roles.ROLE_PERMISSIONS` (the code
+with nothing to migrate but whose role groups lack a permission of `core.roles.role_permissions()` (the code
 changed, no migration) gets `roles_ensure()` alone, found by one more query over every schema.
 """
 
@@ -19,7 +19,7 @@ from django_tenants.management.commands.migrate_schemas import MigrateSchemasCom
 from django_tenants.migration_executors import get_executor
 from django_tenants.utils import get_public_schema_name, schema_context
 
-from core.roles import ROLE_PERMISSIONS, Role, roles_ensure
+from core.roles import Role, role_permissions, roles_ensure
 from tenants.migrations_state import schemas_behind
 
 
@@ -87,8 +87,9 @@ def roles_behind(*, exclude: set[str]) -> list[str]:
     """
     from tenants.models import Territory
 
-    wanted = sorted({f"{role}:{name}" for role in Role.values for name in ROLE_PERMISSIONS.get(role, ())})
-    roles = sorted(Role.values)
+    granted = role_permissions()
+    wanted = sorted({f"{role}:{name}" for role, names in granted.items() for name in names})
+    roles = sorted({*Role.values, *granted})
     schemas = list(Territory.objects.exclude(schema_name__in=exclude).values_list("schema_name", flat=True))
     if not schemas:
         return []

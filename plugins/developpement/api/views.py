@@ -5,6 +5,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 
+from core.roles import STAFF_ROLES
 from plugins.developpement.models import DraftSection
 
 
@@ -25,4 +26,5 @@ class DraftSectionViewSet(viewsets.ReadOnlyModelViewSet):
     """The sections of the joint responses being drafted, with their partner and deadline (soonest first)."""
 
     serializer_class = DraftSectionSerializer
+    required_roles = {"read": STAFF_ROLES}
     queryset = DraftSection.objects.select_related("case").order_by("due_date", "pk")

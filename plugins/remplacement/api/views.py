@@ -32,6 +32,7 @@ from rest_framework.response import Response
 
 from core.api.errors import Problem
 from core.models import Structure
+from core.roles import COORDINATION_ROLES, STRUCTURE_ROLES, SUBSTITUTE_ROLES
 from plugins.remplacement import selectors, services
 from plugins.remplacement.api import serializers as s
 from plugins.remplacement.models import (
@@ -63,6 +64,17 @@ def _coordinator(request: Request) -> None:
     retrieve=extend_schema(summary="Lire une demande de remplacement"),
 )
 class RequestViewSet(ServiceErrorsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    required_roles = {
+        "read": COORDINATION_ROLES | STRUCTURE_ROLES,
+        "create": COORDINATION_ROLES | STRUCTURE_ROLES,
+        "cancel": COORDINATION_ROLES | STRUCTURE_ROLES,
+        "release": COORDINATION_ROLES | STRUCTURE_ROLES,
+        "candidates": COORDINATION_ROLES,
+        "assign": COORDINATION_ROLES,
+        "widen": COORDINATION_ROLES,
+        "resend": COORDINATION_ROLES,
+        "unfilled": COORDINATION_ROLES,
+    }
     serializer_class = s.RequestSerializer
 
     def get_queryset(self):
@@ -186,6 +198,12 @@ class RequestViewSet(ServiceErrorsMixin, mixins.ListModelMixin, mixins.RetrieveM
     retrieve=extend_schema(summary="Lire une proposition de mission"),
 )
 class OfferViewSet(ServiceErrorsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    required_roles = {
+        "read": COORDINATION_ROLES | STRUCTURE_ROLES | SUBSTITUTE_ROLES,
+        "accept": SUBSTITUTE_ROLES,
+        "decline": SUBSTITUTE_ROLES,
+        "confirm": COORDINATION_ROLES | STRUCTURE_ROLES,
+    }
     serializer_class = s.OfferSerializer
 
     def get_queryset(self):
@@ -232,6 +250,7 @@ class OfferViewSet(ServiceErrorsMixin, mixins.ListModelMixin, mixins.RetrieveMod
 class AvailabilityViewSet(ServiceErrorsMixin, viewsets.ViewSet):
     """The signed-in substitute's availability."""
 
+    required_roles = {"read": SUBSTITUTE_ROLES, "write": SUBSTITUTE_ROLES}
     serializer_class = s.AvailabilitySerializer
 
     def _substitute(self, request: Request) -> Substitute:
@@ -301,6 +320,12 @@ class AvailabilityViewSet(ServiceErrorsMixin, viewsets.ViewSet):
     retrieve=extend_schema(summary="Lire un relevé d'heures"),
 )
 class TimesheetViewSet(ServiceErrorsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    required_roles = {
+        "read": COORDINATION_ROLES | STRUCTURE_ROLES | SUBSTITUTE_ROLES,
+        "create": SUBSTITUTE_ROLES,
+        "validate": COORDINATION_ROLES | STRUCTURE_ROLES,
+        "reject": COORDINATION_ROLES | STRUCTURE_ROLES,
+    }
     serializer_class = s.TimesheetSerializer
 
     def get_queryset(self):
@@ -375,6 +400,7 @@ POOL_FILTERS = [
     retrieve=extend_schema(summary="Lire la fiche d'un ou d'une remplaçant·e (coordinateurs)"),
 )
 class PoolViewSet(ServiceErrorsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    required_roles = {"read": COORDINATION_ROLES, "write": COORDINATION_ROLES}
     serializer_class = s.SubstituteSerializer
 
     def get_queryset(self):
@@ -414,6 +440,7 @@ class ExportViewSet(viewsets.ViewSet):
     """The month's validated hours (coordinators): a line per mission and shift, the totals per substitute
     (payroll) and per structure (billing)."""
 
+    required_roles = {"read": COORDINATION_ROLES}
     serializer_class = s.MonthHoursSerializer
     lookup_value_regex = r"\d{4}-\d{2}"
 

@@ -63,6 +63,7 @@ class ProposalRuleViewSet(viewsets.ReadOnlyModelViewSet):
     """The territory's proposal rules (CEL conditions over a diagnosed profile), highest priority first."""
 
     serializer_class = ProposalRuleSerializer
+    required_roles = {"read": STAFF}
     queryset = ProposalRule.objects.all()
     lookup_field = "code"
 

@@ -141,6 +141,31 @@ def test_csv_and_xlsx_exports_follow_the_filters(client_35, cases, coordinator, 
     assert references == {first.reference, second.reference}
 
 
+def test_the_xlsx_export_writes_numbers_amounts_and_dates_as_typed_cells(client_35, demande, coordinator):
+    from decimal import Decimal
+
+    data = {**VALID_DEMANDE, "places": 24, "budget": "125000.50", "ratio": "0.75", "start": "2027-01-04",
+            "meeting": "2026-12-15T09:30"}  # fmt: skip
+    case = case_open(workflow="essai-demande", data=data, actor=coordinator)
+    login(client_35, coordinator)
+    sheet = load_workbook(io.BytesIO(_body(client_35.get("/admin/dossiers/", {"export": "xlsx"})))).active
+    header = [cell.value for cell in sheet[1]]
+    row = next(r for r in sheet.iter_rows(min_row=2) if r[0].value == case.reference)
+    cell = {title: row[index] for index, title in enumerate(header)}
+    assert cell["Nombre de places"].value == 24
+    assert Decimal(str(cell["Budget annuel"].value)) == Decimal("125000.50")
+    assert cell["Budget annuel"].number_format == "#,##0.00"
+    assert cell["Taux"].value == 0.75
+    assert cell["Date souhaitée"].value.date().isoformat() == "2027-01-04"  # a date cell, read back as a datetime
+    assert cell["Date souhaitée"].is_date
+    assert cell["Rendez-vous"].is_date
+    assert cell["Ouvert le"].is_date
+    assert cell["Ouvert le"].value.date() == timezone.localdate()
+    assert cell["Type d'accueil"].value == "Crèche"
+    # In the forms' field order: the opening form's fields as they are listed.
+    assert header.index("Nom de la structure") < header.index("Nombre de places") < header.index("Date souhaitée")
+
+
 def test_exported_text_cannot_run_as_a_formula(client_35, demande, coordinator):
     case_open(workflow="essai-demande", data={**VALID_DEMANDE, "structure_name": "=HYPERLINK(1)"}, actor=coordinator)
     login(client_35, coordinator)
@@ -329,24 +354,33 @@ def test_someone_without_a_role_is_kept_out(client_35, cases):
     assert not CaseEvent.objects.filter(kind="comment").exists()
 
 
-def test_ppe_case_panels(client_35, cases, worker):
-    """A pole adds its own panel to the case page through the Wagtail hook `ppe_case_panels`."""
-    from wagtail import hooks
+def test_case_panels(client_35, cases, worker):
+    """A pole adds its own panel to the case page through the pluggy hook `case_panels`; a pole switched off in
+    the territory adds none."""
+    from core.plugins import hookimpl, plugin_manager
 
     first, _second = cases
     seen = []
 
-    def panel(request, case):
-        seen.append((request.user, case.reference))
-        if case.state != "recue":
-            return None
-        return format_html("<section><h2>Diagnostic du pôle</h2><p>{}</p></section>", "<b>échappé</b>")
+    class Panel:
+        @hookimpl
+        def case_panels(self, request, case):
+            seen.append((request.user, case.reference))
+            if case.state != "recue":
+                return None
+            return format_html("<section><h2>Diagnostic du pôle</h2><p>{}</p></section>", "<b>échappé</b>")
 
-    with hooks.register_temporarily("ppe_case_panels", panel):
+    pm = plugin_manager()
+    pm.register(Panel(), name="panel-pole")
+    try:
         login(client_35, worker)
         page = client_35.get(f"/admin/dossiers/{first.reference}/").content.decode()
+    finally:
+        pm.unregister(name="panel-pole")
     assert "<h2>Diagnostic du pôle</h2><p>&lt;b&gt;échappé&lt;/b&gt;</p>" in page
     assert seen == [(worker, first.reference)]
+    page = client_35.get(f"/admin/dossiers/{first.reference}/").content.decode()
+    assert "Diagnostic du pôle" not in page
 
 
 def test_opening_a_case_from_the_back_office(client_35, demande, coordinator, lutins):

@@ -96,7 +96,7 @@ def test_case_migrate_version_maps_states_and_records_it(simple, worker):
     second = case_open(workflow="essai-simple", data={"title": "B"}, actor=worker)
     transition_apply(case=second, transition="prendre", actor=worker)
     v2 = _v2_with_renamed_state()
-    with pytest.raises(WorkflowError, match="en_cours"):
+    with pytest.raises(WorkflowError, match=r"« En cours » n.existe pas"):
         case_migrate_version(cases=[first, second], to_version=v2, state_mapping={}, actor=worker)
     assert not CaseEvent.objects.filter(kind="migrated").exists()
     events = case_migrate_version(cases=[first, second], to_version=v2, state_mapping={"en_cours": "instruction"},
@@ -106,7 +106,7 @@ def test_case_migrate_version_maps_states_and_records_it(simple, worker):
     assert second.workflow_version == v2
     assert second.state == "instruction"
     event = second.events.get(kind="migrated")
-    assert event.detail == {"from_version": 1, "to_version": 2}
+    assert event.detail == {"from_version": 1, "to_version": 2, "from_label": "En cours", "to_label": "En cours"}
     assert (event.from_state, event.to_state) == ("en_cours", "instruction")
     transition_apply(case=second, transition="fermer", actor=worker)  # runs on the new graph
     assert Case.objects.get(pk=second.pk).state == "ferme"
@@ -116,7 +116,7 @@ def test_case_migrate_version_command(simple, worker, capsys):
     case = case_open(workflow="essai-simple", data={"title": "A"}, actor=worker)
     transition_apply(case=case, transition="prendre", actor=worker)
     _v2_with_renamed_state()
-    with pytest.raises(CommandError, match="en_cours"):
+    with pytest.raises(CommandError, match=r"« En cours » n.existe pas"):
         call_command("case_migrate_version", territory="35", workflow="essai-simple")
     with pytest.raises(CommandError, match="illisible"):
         call_command("case_migrate_version", territory="35", workflow="essai-simple", map=["x"])

@@ -6,11 +6,14 @@ import datetime as dt
 import itertools
 
 import pytest
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from core.models import Structure
 from core.services.users import user_create
 from plugins.remplacement import services
+from plugins.remplacement.demo import SAMPLE_PDF
+from plugins.remplacement.models import SubstituteDocument
 
 _seq = itertools.count(1)
 
@@ -23,6 +26,18 @@ SAINT_BRIEUC = "22278"  # about 93 km from Rennes
 def next_monday(weeks_ahead: int = 2) -> dt.date:
     today = timezone.localdate()
     return today + dt.timedelta(days=(7 - today.weekday()) + 7 * (weeks_ahead - 1))
+
+
+def criminal_record_add(substitute, *, actor):
+    """A verified criminal-record extract of today, without an expiry date (offers need one)."""
+    return services.document_add(
+        substitute=substitute,
+        kind=SubstituteDocument.Kind.CRIMINAL_RECORD,
+        file=ContentFile(SAMPLE_PDF, name="casier-judiciaire.pdf"),
+        issued_on=timezone.localdate(),
+        verified=True,
+        actor=actor,
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -98,6 +113,7 @@ def make_substitute(make_user, coordinator):
         commune: str = RENNES,
         qualifications: tuple[str, ...] = ("auxiliaire_puericulture",),
         rules=WEEKDAYS_8_19,
+        criminal_record: bool = True,
         **extra,
     ):
         user = make_user(first_name)
@@ -108,6 +124,8 @@ def make_substitute(make_user, coordinator):
             actor=coordinator,
             **extra,
         )
+        if criminal_record:  # without one, no offer is made (the pole's `require_criminal_record`)
+            criminal_record_add(sub, actor=coordinator)
         if rules:
             services.availability_weekly_set(substitute=sub, rules=rules, actor=user)
         return sub

@@ -17,7 +17,14 @@ from plugins.remplacement import selectors, services, tasks
 from plugins.remplacement.models import Assignment, Offer, ReplacementRequest, RequestState, StructurePreference
 from tenants.models import TerritoryPole
 from tenants.outbox.models import Effect
-from tests.plugins.remplacement.conftest import BRUZ, RENNES, SAINT_MALO, WEEKDAYS_8_19, next_monday
+from tests.plugins.remplacement.conftest import (
+    BRUZ,
+    RENNES,
+    SAINT_MALO,
+    WEEKDAYS_8_19,
+    criminal_record_add,
+    next_monday,
+)
 
 
 def _two_days(monday):
@@ -366,6 +373,7 @@ def test_fifty_concurrent_acceptances_make_exactly_one_winner(scratch_territory,
                     user=user, home_commune_insee=RENNES, qualifications=["eje"], actor=coordinator
                 )
                 services.availability_weekly_set(substitute=sub, rules=WEEKDAYS_8_19, actor=user)
+                criminal_record_add(sub, actor=coordinator)
             request = services.request_create(
                 structure=structure,
                 qualification="auxiliaire_puericulture",

@@ -159,6 +159,37 @@ def test_an_inactive_substitute_is_excluded(make_request, make_substitute):
     assert reasons(make_request(), anna) == ["Compte de remplaçant·e inactif."]
 
 
+def test_no_offer_without_a_criminal_record_extract_valid_until_the_mission_ends(
+    make_request, make_substitute, coordinator, monday, set_pole_settings
+):
+    from django.core.files.base import ContentFile
+
+    from plugins.remplacement.demo import SAMPLE_PDF
+    from plugins.remplacement.models import SubstituteDocument
+
+    without = make_substitute("Nina", criminal_record=False)
+    lapsing = make_substitute("Léa", criminal_record=False)
+    services.document_add(
+        substitute=lapsing,
+        kind=SubstituteDocument.Kind.CRIMINAL_RECORD,
+        file=ContentFile(SAMPLE_PDF, name="casier.pdf"),
+        expires_on=monday + dt.timedelta(days=1),
+        actor=coordinator,
+    )
+    valid = make_substitute("Inès")
+    one_day = make_request(slots=[{"date": monday, "start": "08:00", "end": "17:00"}])
+    assert set(ranked_ids(one_day)) == {lapsing.pk, valid.pk}  # Léa's extract covers Monday
+    three_days = make_request(
+        slots=[{"date": monday + dt.timedelta(days=d), "start": "08:00", "end": "17:00"} for d in range(3)]
+    )
+    assert ranked_ids(three_days) == [valid.pk]
+    assert reasons(three_days, without) == ["Aucun extrait de casier judiciaire au dossier."]
+    ends = (monday + dt.timedelta(days=1)).day
+    assert reasons(three_days, lapsing)[0].startswith(f"Extrait de casier judiciaire valable jusqu'au {ends} ")
+    set_pole_settings(require_criminal_record=False)
+    assert set(ranked_ids(three_days)) == {without.pk, lapsing.pk, valid.pk}
+
+
 def test_every_failing_rule_is_reported_at_once(make_request, make_substitute):
     worst = make_substitute("Zoé", commune=SAINT_BRIEUC, qualifications=("cap_aepe",), rules=[], max_hours_week=2)
     why = reasons(make_request(), worst)
