@@ -375,8 +375,12 @@ PPE_HEALTH_PERIODIC_MAX_AGE_SECONDS = env_int("PPE_HEALTH_PERIODIC_MAX_AGE_SECON
 PPE_HEALTH_MAX_LAG_SECONDS = env_int("PPE_HEALTH_MAX_LAG_SECONDS", 300)
 # The outbox's sweep hands over again a due effect handed over more than this many seconds ago.
 PPE_OUTBOX_SWEEP_AFTER_SECONDS = env_int("PPE_OUTBOX_SWEEP_AFTER_SECONDS", 120)
-PPE_WEBHOOK_MAX_ATTEMPTS = env_int("PPE_WEBHOOK_MAX_ATTEMPTS", 8)
+# A failing delivery is retried with exponential backoff (30 s, 1 min… at most 6 h apart) for three days from
+# its creation, then abandoned (at most PPE_WEBHOOK_MAX_ATTEMPTS tries).
+PPE_WEBHOOK_MAX_ATTEMPTS = env_int("PPE_WEBHOOK_MAX_ATTEMPTS", 30)
 PPE_WEBHOOK_RETRY_BASE_SECONDS = env_int("PPE_WEBHOOK_RETRY_BASE_SECONDS", 30)
+PPE_WEBHOOK_RETRY_MAX_DELAY_SECONDS = env_int("PPE_WEBHOOK_RETRY_MAX_DELAY_SECONDS", 6 * 3600)
+PPE_WEBHOOK_RETRY_WINDOW_HOURS = env_int("PPE_WEBHOOK_RETRY_WINDOW_HOURS", 72)
 # Uploads: the largest file accepted, and the content types sniffed from the bytes that are allowed.
 PPE_UPLOAD_MAX_BYTES = env_int("PPE_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
 # Request limits (core.limits, core.api.parsers): the largest multipart body (a file and its fields), answered
