@@ -77,7 +77,7 @@ EXPECTED: list[tuple[str, frozenset[str]]] = [
     ("api_webhook_deliveries:delete", NOONE), ("api_webhook_deliveries:*", ADMINS),
     # --- Back office: configuration of the core and the poles (deleting a directory entry: nobody)
     ("catalogue_services:delete", NOONE), ("catalogue_services:index*", COORDINATION),
-    ("catalogue_services:*", ADMINS),
+    ("catalogue_services:*", ADMINS), ("notification_templates:*", ADMINS),
     ("structures:delete", NOONE), ("structures:*", STAFF),
     ("operators:delete", NOONE), ("operators:*", STAFF),
     ("support_rules:*", COORDINATION), ("support_conventions:*", COORDINATION),
