@@ -46,7 +46,6 @@ def test_a_territory_admin_and_a_director_each_see_their_own_back_office(
     page.goto(http_server.url_for(territory, "/admin/support_rules/"))
     assert page.get_by_role("heading", name=re.compile("Règles de proposition")).first.is_visible()
     page.shot("admin-rules")
-    page.goto(http_server.url_for(territory, "/admin/logout/"))
 
     page.context.clear_cookies()
     _sign_in(page, http_server.url_for(territory, "/admin/login/"), director.email)
