@@ -16,6 +16,7 @@ from cms.kit import References, page_create, pages_ensure
 from cms.models import HomePage
 from cms.tasks import request_acknowledgement_send
 from core.models import Case
+from core.services.case_structure import case_contact, case_structure_from_request
 from core.services.cases import case_open
 from tenants.models import Territory
 from workflows.engine import compiled_version
@@ -82,22 +83,22 @@ def home_retitle(*, territory: Territory) -> None:
 
 
 def request_submit(*, workflow: str, data: dict, files: dict | None = None) -> Case:
-    """Open a case of `workflow` from the public request form (anonymous, channel « public »), and e-mail its
-    acknowledgement once the transaction commits. Raises the engine's FormInvalid (French messages)."""
+    """Open a case of `workflow` from the public request form (anonymous, channel « public »), link it to the
+    structure it names (found in the directory by SIRET, else by name and commune, or created awaiting a
+    coordinator's confirmation: `core.services.case_structure`), and e-mail its acknowledgement once the
+    transaction commits. Raises the engine's FormInvalid (French messages)."""
     with transaction.atomic():
         case = case_open(workflow=workflow, data=data, files=files, actor=None, channel="public")
+        if case_structure_from_request(case=case) is not None:
+            case.refresh_from_db()
         request_acknowledgement_send.enqueue_on_commit(case.pk)
     return case
 
 
 def _requester_email(case: Case) -> str | None:
     """The first e-mail field of the case's opening form that holds an address."""
-    compiled = compiled_version(case.workflow_version_id)
-    spec = compiled.forms.get(compiled.open_form) if compiled.open_form else None
-    for field in spec.input_fields() if spec is not None else []:
-        if field.type == "email" and case.data.get(field.code):
-            return str(case.data[field.code])
-    return None
+    contact = case_contact(case)
+    return contact.email if contact is not None else None
 
 
 def request_acknowledge(*, case: Case) -> bool:

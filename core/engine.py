@@ -62,10 +62,11 @@ def _roles() -> list[tuple[str, str]]:
 def _actions() -> list[tuple[str, str]]:
     from core.plugins import results_by_pole
 
-    names: set[str] = set()
+    labels: dict[str, str] = {}
     for actions in results_by_pole("transition_actions").values():
-        names.update(actions or {})
-    return [(name, name) for name in sorted(names)]
+        for name, action in (actions or {}).items():
+            labels[name] = str(getattr(action, "label", "") or name)  # an action may carry its French label
+    return sorted(labels.items(), key=lambda item: item[1].casefold())
 
 
 def _upload_check(file, *, content_types: list[str], max_bytes: int | None) -> str:

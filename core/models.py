@@ -51,6 +51,14 @@ class Structure(models.Model):
         MIXED = 2, _("Mixte (direction salariée, gestion bénévole)")
         PROFESSIONAL = 3, _("Professionnalisée (direction et gestion salariées)")
 
+    class Status(models.TextChoices):
+        """A structure created from a public request waits for a coordinator's confirmation; one found to be a
+        duplicate of another entry is set aside (kept, so the history of its case stays readable)."""
+
+        CONFIRMED = "confirmed", _("Confirmée")
+        PENDING = "pending", _("À confirmer")
+        DISCARDED = "discarded", _("Écartée (doublon)")
+
     name = models.CharField(_("nom"), max_length=200)
     kind = models.CharField(_("type d'accueil"), max_length=20, choices=Kind.choices)
     network = models.ForeignKey(
@@ -77,6 +85,9 @@ class Structure(models.Model):
     email = models.EmailField(_("courriel"), blank=True)
     phone = models.CharField(_("téléphone"), max_length=20, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    status = models.CharField(
+        _("statut dans l'annuaire"), max_length=20, choices=Status.choices, default=Status.CONFIRMED, db_index=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -301,6 +312,9 @@ class Case(ConcurrentTransitionMixin, models.Model):
     structure = models.ForeignKey(
         Structure, verbose_name=_("structure"), null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
     )
+    # Set when a public request was linked to a structure by matching: a coordinator confirms (or corrects)
+    # the link before the person who sent the request is invited as a member (`core.services.case_structure`).
+    structure_to_confirm = models.BooleanField(_("rattachement à confirmer"), default=False)
     operators = models.ManyToManyField(Operator, verbose_name=_("opérateurs"), blank=True, related_name="cases")
     assignees = models.ManyToManyField(
         settings.AUTH_USER_MODEL, verbose_name=_("chargés du dossier"), blank=True, related_name="assigned_cases"
@@ -375,6 +389,7 @@ class CaseEvent(models.Model):
         COMMENT = "comment", _("Commentaire")
         ASSIGNED = "assigned", _("Attribution")
         MIGRATED = "migrated", _("Changement de version du workflow")
+        STRUCTURE = "structure", _("Rattachement à une structure")
         POLE = "pole", _("Travail du pôle")  # detail: {"pole": code, "event": the pole's CaseEventKind code, ...}
 
     case = models.ForeignKey(Case, verbose_name=_("dossier"), on_delete=models.PROTECT, related_name="events")
@@ -612,6 +627,8 @@ class AuditEvent(models.Model):
         SIGN_IN_FAILED = "sign_in_failed", _("Échec de connexion")
         SIGNED_OUT = "signed_out", _("Déconnexion")
         PASSWORD_CHANGED = "password_changed", _("Mot de passe modifié")
+        OTP_ENROLLED = "otp_enrolled", _("Double authentification activée")
+        OTP_RESET = "otp_reset", _("Double authentification réinitialisée")
         CREATED = "created", _("Création")
         UPDATED = "updated", _("Modification")
 
@@ -640,3 +657,35 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.target_label}"
+
+
+class NotificationTemplate(models.Model):
+    """An e-mail a workflow transition sends (its action « Envoyer le courriel … » in the workflow editor,
+    named `notify_<code>`): to whom, its subject and text, with the case's data in template syntax."""
+
+    class Recipient(models.TextChoices):
+        ASSIGNEES = "assignees", _("Les chargés du dossier")
+        STRUCTURE = "structure", _("Les membres de la structure du dossier (à défaut, le courriel de la demande)")
+        OPERATORS = "operators", _("Les opérateurs du dossier")
+
+    code = models.SlugField(_("code"), max_length=80, unique=True)
+    name = models.CharField(_("intitulé"), max_length=200, help_text=_("Tel que le montre l'éditeur de workflows."))
+    recipients = models.JSONField(_("destinataires"), default=list, blank=True)
+    roles = models.JSONField(_("rôles destinataires"), default=list, blank=True)
+    subject = models.CharField(_("objet"), max_length=300)
+    body = models.TextField(_("texte du courriel"))
+    is_active = models.BooleanField(_("utilisé"), default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("modèle de notification")
+        verbose_name_plural = _("modèles de notification")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from core.services.notifications import notification_template_check
+
+        notification_template_check(self)

@@ -70,6 +70,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = dict.fromkeys(Role.values, ("wagt
         *_crud("workflows", *WORKFLOW_MODELS),
         *_crud("core", "catalogueservice", actions=("add", "change", "view")),
         *_DIRECTORY,
+        *_crud("core", "notificationtemplate"),
     ),
     Role.POLE_COORDINATOR: ("wagtailadmin.access_admin", *_DIRECTORY, "core.view_catalogueservice"),
     Role.CASE_WORKER: ("wagtailadmin.access_admin", *_DIRECTORY),

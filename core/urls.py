@@ -7,6 +7,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from core import accounts_views as accounts
+from core import otp_views
 from core.media import media_serve
 from core.site_files import favicon, robots_txt
 
@@ -14,6 +15,8 @@ urlpatterns = [
     path("favicon.ico", favicon, name="favicon"),
     path("robots.txt", robots_txt, name="robots_txt"),
     path("compte/invitation/<str:token>/", accounts.invitation_accept_view, name="invitation_accept"),
+    path("compte/double-authentification/", otp_views.otp_verify_view, name="otp_verify"),
+    path("compte/double-authentification/activer/", otp_views.otp_enrol_view, name="otp_enrol"),
     path("compte/mot-de-passe/", accounts.PasswordResetView.as_view(), name="password_reset"),
     path("compte/mot-de-passe/envoye/", accounts.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path("compte/mot-de-passe/termine/", accounts.PasswordResetCompleteView.as_view(), name="password_reset_complete"),

@@ -4,6 +4,7 @@ back office and API), with the content-aware platform API of the core in front."
 from django.contrib.auth import views as auth_views
 from django.urls import path, re_path
 
+from core import otp_views
 from core import platform_api as api
 from core.site_files import favicon, robots_txt
 from core.views import unknown_path
@@ -32,6 +33,8 @@ password_reset_urlpatterns = [
 
 urlpatterns = [
     *password_reset_urlpatterns,
+    path("compte/double-authentification/", otp_views.otp_verify_view, name="otp_verify"),
+    path("compte/double-authentification/activer/", otp_views.otp_enrol_view, name="otp_enrol"),
     path("favicon.ico", favicon),
     path("robots.txt", robots_txt),
     path("plateforme/api/v1/territoires/", api.PlatformTerritoriesView.as_view(), name="platform_territories"),

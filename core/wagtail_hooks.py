@@ -11,14 +11,15 @@ from django.utils.html import format_html
 from wagtail import hooks
 from wagtail.admin.menu import Menu, SubmenuMenuItem
 from wagtail.admin.ui.components import Component
-from wagtail.admin.ui.tables import Column
+from wagtail.admin.ui.tables import BooleanColumn, Column
 from wagtail.admin.views.generic.models import CreateView, EditView
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from core.admin_views import AccessMenuItem, PoleSettingsView, StructurePartnershipsView
 from core.backoffice import migration as migration_views
 from core.backoffice import views as case_views
-from core.models import CatalogueService, Operator, Structure
+from core.models import CatalogueService, NotificationTemplate, Operator, Structure
+from core.roles import user_roles
 from core.selectors.case_work import INBOXES
 
 
@@ -133,8 +134,10 @@ class StructureViewSet(ModelViewSet):
         "phone",
         "is_active",
     ]
-    list_display = ["name", "commune", "network", PartnershipColumn("partnership", label="Partenariat en cours")]
-    list_filter = ["kind", "network", "professionalisation"]
+    list_display = [
+        "name", "commune", "network", "status", PartnershipColumn("partnership", label="Partenariat en cours")
+    ]  # fmt: skip
+    list_filter = ["status", "kind", "network", "professionalisation"]
     search_fields = ["name", "commune"]
     search_backend_name = None
 
@@ -175,12 +178,31 @@ class OperatorViewSet(ModelViewSet):
     search_backend_name = None
 
 
+class NotificationTemplateViewSet(ModelViewSet):
+    """The e-mails workflow transitions send (action « Envoyer le courriel … » of the workflow editor)."""
+
+    model = NotificationTemplate
+    icon = "mail"
+    menu_label = "Modèles de notification"
+    add_to_admin_menu = True
+    menu_order = 305
+    list_display = ["name", BooleanColumn("is_active", label="Utilisé")]
+    search_fields = ["name", "subject", "code"]
+    search_backend_name = None
+
+    def get_form_class(self, for_update=False):
+        from core.admin_forms import NotificationTemplateForm
+
+        return NotificationTemplateForm
+
+
 @hooks.register("register_admin_viewset")
 def core_viewsets():
     return [
         CatalogueServiceViewSet("catalogue_services"),
         StructureViewSet("structures"),
         OperatorViewSet("operators"),
+        NotificationTemplateViewSet("notification_templates"),
     ]
 
 
@@ -218,7 +240,9 @@ def register_case_urls():
         path("<str:reference>/commentaire/", case_views.case_comment_view, name="comment"),
         path("<str:reference>/pieces-jointes/", case_views.case_attachment_view, name="attach"),
         path("<str:reference>/attribution/", case_views.case_assign_view, name="assign"),
+        path("<str:reference>/structure/", case_views.case_structure_view, name="structure"),
         path("<str:reference>/donnees/", case_views.case_data_view, name="data"),
+        path("<str:reference>/fichiers/<str:key>/", case_views.case_file_download_view, name="form_file"),
     ]
     return [path("dossiers/", include((urls, "cases_admin"), namespace="cases_admin"))]
 
@@ -260,7 +284,6 @@ class HomePanelComponent(Component):
 @hooks.register("construct_homepage_panels")
 def home_panels(request, panels):
     from core.plugins import hooks as pole_hooks
-    from core.roles import user_roles
     from core.selectors.home import home_work
 
     if not user_roles(request.user):

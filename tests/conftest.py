@@ -219,6 +219,10 @@ def _test_database_always_set_up() -> None:
 
 _test_database_always_set_up()
 
+from tests.people import otp_test_logins  # noqa: E402
+
+otp_test_logins()  # administrators signed in by tests give their second factor as the enrolment page would
+
 
 # The test database is reused between runs (fast), but the template territory and the test territories are
 # provisioned once in it: when what provisioning creates changes (migrations, shipped workflows, site pages,

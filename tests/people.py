@@ -59,6 +59,14 @@ def invitation_follow(link: str, *, password: str = PASSWORD, first_name: str = 
         {"first_name": first_name, "last_name": last_name, "new_password1": password, "new_password2": password},
     )
     assert answer.status_code == 302, answer.content.decode()[:2000]
+    from django.contrib.auth import SESSION_KEY, get_user_model
+
+    from core.otp import otp_required
+
+    connection.set_tenant(_territory_of(client))
+    user = get_user_model().objects.get(pk=client.session[SESSION_KEY])
+    if otp_required(user):  # an administrator would now enrol an authenticator application
+        otp_session_verify(client, user)
     return client
 
 
@@ -142,3 +150,62 @@ def person_client(territory, user) -> Client:
     client = Client(HTTP_HOST=territory.primary_domain)
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
     return client
+
+
+# --- Two-factor authentication --------------------------------------------------------------------------------
+# Platform administrators (and whoever enrolled) give a TOTP code after their password (core/otp.py). A test
+# that signs an administrator in with `Client.force_login` / `Client.login` gets what the enrolment page gives:
+# a confirmed device and a verified session (`otp_test_logins`, installed by tests/conftest.py). Tests of the
+# second factor itself sign in through the pages (tests/core/test_otp.py).
+
+
+def otp_device(user):
+    """The person's confirmed TOTP device (created, as the enrolment page confirms one, when missing)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(
+        user=user, name="Application d'authentification", confirmed=True
+    )
+
+
+def otp_token(device) -> str:
+    """The code the person's application shows now."""
+    from django_otp.oath import TOTP
+
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return f"{totp.token():0{device.digits}d}"
+
+
+def otp_session_verify(client: Client, user) -> None:
+    """Mark the client's session as having given its second factor with the person's device."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = otp_device(user).persistent_id
+    session.save()
+
+
+def otp_test_logins() -> None:
+    """Make `Client.force_login` and `Client.login` verify the second factor of people who owe one."""
+    from django.contrib.auth import SESSION_KEY, get_user_model
+
+    from core.otp import otp_required
+
+    if getattr(Client, "_ppe_otp", False):
+        return
+    force_login, login = Client.force_login, Client.login
+
+    def force_login_verified(self, user, backend=None):
+        force_login(self, user, backend)
+        if otp_required(user):
+            otp_session_verify(self, user)
+
+    def login_verified(self, **credentials):
+        signed_in = login(self, **credentials)
+        if signed_in:
+            user = get_user_model().objects.get(pk=self.session[SESSION_KEY])
+            if otp_required(user):
+                otp_session_verify(self, user)
+        return signed_in
+
+    Client.force_login, Client.login, Client._ppe_otp = force_login_verified, login_verified, True

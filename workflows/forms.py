@@ -8,7 +8,11 @@ E.164, SIRET/SIREN compact, files as `{name, path, size, content_type}`.
 from __future__ import annotations
 
 import json
+import logging
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -31,6 +35,8 @@ from workflows.conditions import FieldInfo, condition_rule
 from workflows.exceptions import ExpressionError, FormInvalid
 from workflows.expressions import expression_compile, expression_evaluate
 from workflows.values import cel_data, cel_today
+
+logger = logging.getLogger("ppe.workflows")
 
 DISPLAY_ONLY = frozenset({"section", "help"})
 DATE_INPUTS = ["%Y-%m-%d", "%d/%m/%Y"]
@@ -594,16 +600,44 @@ def references_for(form: FormSpec) -> dict[str, list[tuple[str, str]]]:
     return {code: reference_items(code=code) for code in codes}
 
 
+_STORED: ContextVar[list[str] | None] = ContextVar("ppe_stored_files", default=None)
+
+
 def files_store(values: dict[str, Any], *, folder: str) -> dict[str, Any]:
     """Save the uploaded files among cleaned values in the private storage (served only by permission-checked
-    views: core.downloads.form_file_response); replace each by `{name, path, size, content_type}`."""
+    views: core.downloads.form_file_response); replace each by `{name, path, size, content_type}`. Inside
+    `stored_files_discarded_on_error`, the files are removed again if the block fails."""
     stored = dict(values)
+    written = _STORED.get()
     for code, value in values.items():
         if isinstance(value, UploadedFile):
             name = get_valid_filename(value.name) or "fichier"
             path = private_storage().save(f"{folder}/{uuid.uuid4().hex[:12]}/{name}", value)
+            if written is not None:
+                written.append(path)
             stored[code] = {"name": value.name, "path": path, "size": value.size, "content_type": value.content_type}
     return stored
+
+
+@contextmanager
+def stored_files_discarded_on_error() -> Iterator[list[str]]:
+    """Around a transaction that calls `files_store`: when the block raises (the transaction rolls back: a
+    lost race, a refused form, a hook that fails), the files it stored are deleted, so that no file is left
+    that no case names. (A rollback of a transaction around a successful block is the caller's to handle.)"""
+    written: list[str] = []
+    token = _STORED.set(written)
+    try:
+        yield written
+    except BaseException:
+        storage = private_storage()
+        for path in written:
+            try:
+                storage.delete(path)
+            except OSError:
+                logger.warning("could not delete %s after a rollback", path)
+        raise
+    finally:
+        _STORED.reset(token)
 
 
 class DisplayWidget(forms.Widget):

@@ -29,10 +29,10 @@ from core.api.serializers import (
     TransitionApplySerializer,
     WorkflowSerializer,
 )
-from core.downloads import file_response
+from core.downloads import file_response, form_file_response
 from core.models import Case
 from core.plugins import disabled_poles
-from core.selectors.case_work import case_attachments, case_events_visible
+from core.selectors.case_work import case_attachments, case_events_visible, case_file_get
 from core.selectors.cases import available_transitions, case_get, case_list
 from core.services.case_updates import case_attachment_add, case_comment_add, case_data_update
 from core.services.cases import case_open, transition_apply
@@ -71,6 +71,7 @@ class CaseViewSet(viewsets.GenericViewSet):
         "comments": ANY_ROLE,
         "attachments": ANY_ROLE,
         "attachment_download": ANY_ROLE,
+        "file_download": ANY_ROLE,  # whoever sees the case (case_get) sees its forms' files
     }
     http_method_names = ["get", "post", "patch", "head", "options"]
 
@@ -212,6 +213,21 @@ class CaseViewSet(viewsets.GenericViewSet):
         if found is None:
             raise NotFound("Ce dossier n'a pas de pièce jointe portant cet identifiant.")
         return file_response(found.file, filename=found.name, content_type=found.content_type)
+
+    @extend_schema(
+        summary="Télécharger un fichier d'un formulaire du dossier", operation_id="cases_files_download",
+        parameters=[REFERENCE, OpenApiParameter(
+            "key", OpenApiTypes.STR, OpenApiParameter.PATH,
+            description="Le code du champ fichier, ou « <groupe>.<ligne>.<champ> » dans un groupe répété "
+                        "(lignes numérotées à partir de 0).")],
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+    )  # fmt: skip
+    @action(detail=True, methods=["get"], url_path=r"files/(?P<key>[a-z0-9_.-]{1,200})/download")
+    def file_download(self, request: Request, reference: str, key: str) -> HttpResponse:
+        found = case_file_get(case=self._case(reference), key=key)
+        if found is None:
+            raise NotFound("Ce dossier n'a pas de fichier à cet endroit.")
+        return form_file_response(found.value)
 
 
 def _workflow_data(definition) -> dict | None:

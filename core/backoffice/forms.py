@@ -147,6 +147,29 @@ class StructureChoiceForm(forms.Form):
         label="Structure concernée", queryset=None, required=False, help_text="Facultatif pour l'équipe."
     )
 
+    def __init__(self, *args: Any, queryset, required: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["structure"].queryset = queryset
+        if required:  # people outside the team open cases for their structure only (the case stays theirs)
+            self.fields["structure"].required = True
+            self.fields["structure"].help_text = "Le dossier est rattaché à votre structure : ses membres le suivront."
+            self.fields["structure"].error_messages["required"] = "Choisissez la structure concernée par ce dossier."
+
+
+class StructureCorrectForm(forms.ModelForm):
+    """The details of a structure created from a public request, as the coordinator corrects them before
+    confirming it (the directory's own rules apply: SIRET, postcode, name and commune unique)."""
+
+    class Meta:
+        model = Structure
+        fields = ("name", "kind", "siret", "address", "postcode", "commune", "places", "network", "email", "phone")
+
+
+class StructureLinkForm(forms.Form):
+    """Link the case to another structure of the directory (the one created from the request was a duplicate)."""
+
+    structure = forms.ModelChoiceField(label="Structure de l'annuaire", queryset=None, empty_label="— Choisir —")
+
     def __init__(self, *args: Any, queryset, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["structure"].queryset = queryset

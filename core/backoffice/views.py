@@ -24,11 +24,13 @@ from core.backoffice.forms import (
     CaseFilterForm,
     CommentForm,
     StructureChoiceForm,
+    StructureCorrectForm,
+    StructureLinkForm,
     errors_show,
     form_raw_values,
     transition_form_class,
 )
-from core.downloads import file_response
+from core.downloads import file_response, form_file_response
 from core.models import Case, Comment, Structure
 from core.plugins import hooks as plugin_hooks
 from core.roles import ANY_ROLE, STAFF_ROLES, user_roles
@@ -37,12 +39,15 @@ from core.selectors.case_work import (
     attachment_get,
     case_attachments,
     case_data_display,
+    case_file_get,
+    case_files,
     case_inbox,
     case_inbox_counts,
     case_timeline,
     workflows_openable,
 )
 from core.selectors.cases import available_transitions, case_get, case_list
+from core.services.case_structure import case_contact, case_structure_confirm
 from core.services.case_updates import case_attachment_add, case_comment_add, case_data_update
 from core.services.case_work import (
     assignable_users,
@@ -210,7 +215,11 @@ def case_open_view(request, code: str):
     form_spec = compiled.forms.get(compiled.open_form)
     structures = _openable_structures(request.user)
     form_class = transition_form_class(form_spec, "none")
-    structure_form = StructureChoiceForm(request.POST or None, prefix="s", queryset=structures)
+    staff = is_staff_actor(request.user)
+    structure_form = StructureChoiceForm(
+        request.POST or None, prefix="s", queryset=structures, required=not staff,
+        initial={"structure": structures[0]} if not staff and len(structures) == 1 else None,
+    )  # fmt: skip
     status = 200
     if request.method == "POST":
         form = form_class(request.POST, request.FILES, prefix="o")
@@ -294,6 +303,7 @@ def _case_page(
             queryset=assignable_users(), initial={"users": list(case.assignees.values_list("pk", flat=True))}
         )
     state = compiled.states.get(case.state)
+    structure_panel = _structure_panel(case, bound) if staff else None
     return TemplateResponse(
         request,
         "core/cases/detail.html",
@@ -306,6 +316,7 @@ def _case_page(
             "state": state,
             "overdue": _overdue(case),
             "sections": case_data_display(case=case),
+            "form_files": case_files(case=case),
             "timeline": case_timeline(case=case, user=user),
             "transitions": _transition_forms(case, user, bound.get("transitions", {})),
             "comment_form": comment_form,
@@ -317,9 +328,32 @@ def _case_page(
             "diagram": workflow_diagram(version=case.workflow_version, current=case.state),
             "panels": _case_panels(request, case),
             "refusal": refusal,
+            "structure_panel": structure_panel,
         },
         status=status,
     )
+
+
+def _link_choices():
+    return Structure.objects.filter(is_active=True, status=Structure.Status.CONFIRMED).order_by("name", "commune")
+
+
+def _structure_panel(case: Case, bound: dict[str, Any]) -> dict[str, Any]:
+    """What the team sees of the case's structure: confirm it (correcting a new one) or link another."""
+    structure = case.structure
+    pending = structure is not None and structure.status == Structure.Status.PENDING
+    correct_form = None
+    if pending:
+        correct_form = bound.get("structure_correct") or StructureCorrectForm(instance=structure, prefix="st")
+    return {
+        "structure": structure,
+        "to_confirm": case.structure_to_confirm or pending,
+        "pending": pending,
+        "contact": case_contact(case) if case.channel == Case.Channel.PUBLIC else None,
+        "correct_form": correct_form,
+        "link_form": bound.get("structure_link") or StructureLinkForm(queryset=_link_choices(), prefix="sl"),
+        "open": bool(bound.get("structure_correct") or bound.get("structure_link")),
+    }
 
 
 @access(ANY_ROLE)
@@ -356,6 +390,45 @@ def case_transition_view(request, reference: str, code: str):
     target = compiled.state_label(spec.target)
     messages.success(request, f"« {spec.label} » : le dossier est passé à l'état « {target} ».")
     return redirect("cases_admin:detail", reference)
+
+
+@access(STAFF_ROLES)
+def case_structure_view(request, reference: str):
+    """The team confirms the case's structure (correcting one created from the request) or links another one;
+    the request's contact person is then invited as a member of it."""
+    case = _case_or_404(request, reference)
+    if request.method != "POST":
+        return redirect("cases_admin:detail", reference)
+    if not is_staff_actor(request.user):
+        raise PermissionDenied
+    action = request.POST.get("action")
+    if action == "link":
+        form = StructureLinkForm(request.POST, queryset=_link_choices(), prefix="sl")
+        bound_key = "structure_link"
+        valid = form.is_valid()
+        arguments = {"structure": form.cleaned_data["structure"]} if valid else {}
+    elif action == "confirm" and case.structure is not None and case.structure.status == Structure.Status.PENDING:
+        form = StructureCorrectForm(request.POST, instance=Structure.objects.get(pk=case.structure_id), prefix="st")
+        bound_key = "structure_correct"
+        valid = form.is_valid()
+        arguments = {"corrections": dict(form.cleaned_data)} if valid else {}
+    elif action == "confirm" and case.structure is not None:
+        form, bound_key, valid, arguments = None, "", True, {}
+    else:
+        messages.error(request, "Action inconnue : rechargez la page et recommencez.")
+        return redirect("cases_admin:detail", reference)
+    if valid:
+        try:
+            outcome = case_structure_confirm(case=case, actor=request.user, request=request, **arguments)
+        except ValidationError as exc:
+            if form is None:
+                messages.error(request, " ".join(exc.messages))
+                return redirect("cases_admin:detail", reference)
+            _error_on(form, exc)
+        else:
+            messages.success(request, outcome.message)
+            return redirect("cases_admin:detail", reference)
+    return _case_page(request, _case_or_404(request, reference), bound={bound_key: form}, status=422)
 
 
 @access(ANY_ROLE)
@@ -487,3 +560,12 @@ def attachment_download_view(request, pk: int):
     if attachment is None:
         raise Http404("Pièce jointe introuvable.")
     return file_response(attachment.file, filename=attachment.name, content_type=attachment.content_type)
+
+
+@access(ANY_ROLE)
+def case_file_download_view(request, reference: str, key: str):
+    """A file a form of the case stored, for the people who may see the case (`case_get` decides)."""
+    found = case_file_get(case=_case_or_404(request, reference), key=key)
+    if found is None:
+        raise Http404("Ce dossier n'a pas de fichier à cet endroit.")
+    return form_file_response(found.value)

@@ -29,7 +29,9 @@ def coded_model_section(*, code: str, label: str, model: str, order: int = 70) -
         for row in model_class.objects.order_by("code"):
             values = {name: getattr(row, name) for name in _fields(model_class)}
             items[row.code] = {
-                name: value if isinstance(value, str | int | float | bool | None) else encoder.default(value)
+                name: value
+                if isinstance(value, str | int | float | bool | list | dict | None)
+                else encoder.default(value)
                 for name, value in values.items()
             }
         return items, {}

@@ -10,6 +10,7 @@ from django.db import connection, transaction
 
 from core.hookspecs import KitFiles, KitItems, KitSection
 from core.kit.archive import KitError
+from core.kit.coded import coded_model_section
 
 # Rows of these models are configuration of the framework itself: a clone always keeps them.
 FRAMEWORK_MODELS = ("contenttypes.ContentType", "auth.Permission")
@@ -366,6 +367,9 @@ CORE_SECTIONS = (
             "workflows.FieldDefinition",
         ),
         order=50,
+    ),
+    coded_model_section(
+        code="notification_templates", label="Modèles de notification", model="core.NotificationTemplate", order=45
     ),
 )
 

@@ -146,6 +146,52 @@ def case_data_display(*, case: Case) -> list[DataSection]:
     return sections
 
 
+@dataclass(frozen=True)
+class CaseFile:
+    """A file a case's form stored: `key` names it (`<field>`, or `<group>.<row>.<field>` in a repeatable
+    group, rows from 0), `label` is its field's label (with the row's number in a group)."""
+
+    key: str
+    label: str
+    name: str
+    size: int
+    content_type: str
+    value: dict
+
+
+def _is_stored_file(value: Any) -> bool:
+    return isinstance(value, dict) and bool(value.get("path"))
+
+
+def case_files(*, case: Case) -> list[CaseFile]:
+    """The files the case's forms stored, in the forms' order (the people who may see the case may download
+    them: core.backoffice.views.case_file_download_view, the API's `files/<key>/download`)."""
+    specs = field_specs(compiled_version(case.workflow_version_id))
+    data = case.data or {}
+    found: list[CaseFile] = []
+
+    def add(key: str, label: str, value: dict) -> None:
+        found.append(CaseFile(key=key, label=label, name=str(value.get("name") or "fichier"),
+                              size=int(value.get("size") or 0), content_type=str(value.get("content_type") or ""),
+                              value=value))  # fmt: skip
+
+    for code, spec in specs.items():
+        value = data.get(code)
+        if spec.type == "file" and _is_stored_file(value):
+            add(code, spec.label, value)
+        elif spec.type == "group" and isinstance(value, list):
+            subs = [f for f in spec.fields if f.type == "file"]
+            for row, item in enumerate(value):
+                for sub in subs:
+                    if isinstance(item, dict) and _is_stored_file(item.get(sub.code)):
+                        add(f"{code}.{row}.{sub.code}", f"{spec.label} n° {row + 1} — {sub.label}", item[sub.code])
+    return found
+
+
+def case_file_get(*, case: Case, key: str) -> CaseFile | None:
+    return next((f for f in case_files(case=case) if f.key == key), None)
+
+
 @dataclass
 class TimelineEntry:
     kind: str
@@ -192,6 +238,15 @@ def pole_event_describe(event: CaseEvent) -> tuple[str, str, bool]:
     return kind.label, title, kind.staff_only
 
 
+def _detail_title(event: CaseEvent) -> str:
+    detail = event.detail or {}
+    if event.kind == CaseEvent.Kind.STRUCTURE:
+        from core.services.case_structure import structure_link_label
+
+        return structure_link_label(detail)
+    return _migrated_title(detail)
+
+
 def case_timeline(*, case: Case, user) -> list[TimelineEntry]:
     """The history of a case and its comments on one timeline, oldest first. People outside the platform's
     team (structure members, operators) see neither internal comments and attachments, nor the comments of
@@ -232,8 +287,8 @@ def case_timeline(*, case: Case, user) -> list[TimelineEntry]:
             entry.title = f"Dossier attribué à : {names}"
         elif event.kind == CaseEvent.Kind.POLE:
             entry.kind_label, entry.title, _staff_only = pole_event_describe(event)
-        elif event.kind == CaseEvent.Kind.MIGRATED:
-            entry.title = _migrated_title(event.detail or {})
+        elif event.kind in (CaseEvent.Kind.STRUCTURE, CaseEvent.Kind.MIGRATED):
+            entry.title = _detail_title(event)
         else:
             entry.title = "Données modifiées"
         if staff and event.kind in (CaseEvent.Kind.DATA_UPDATED, CaseEvent.Kind.TRANSITIONED):

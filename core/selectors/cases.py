@@ -57,11 +57,12 @@ def available_transitions(*, case: Case, user) -> list[AvailableTransition]:
 
 def case_visibility_filter(user) -> Q | None:
     """The cases `user` may see: staff roles see all (None), structure members their structures' cases,
-    operators the cases their operators serve; anyone else nothing."""
+    operators the cases their operators serve, and each person the cases they opened; anyone without a role
+    nothing."""
     roles = user_roles(user)
     if roles & STAFF_ROLES:
         return None
-    condition = Q(pk__in=[])
+    condition = Q(opened_by=user) if roles else Q(pk__in=[])  # a case never escapes the person who opened it
     if Role.STRUCTURE_MEMBER in roles:
         condition |= Q(structure__memberships__user=user)
     if Role.OPERATOR in roles:

@@ -16,7 +16,7 @@ from core.services.cases import case_data_changed_notify, case_refresh_from
 from core.uploads import UploadValidator, upload_sniff
 from workflows.engine import compiled_version
 from workflows.exceptions import ConcurrentTransition, FormInvalid, TransitionNotAllowed
-from workflows.forms import files_store, form_validate
+from workflows.forms import files_store, form_validate, stored_files_discarded_on_error
 
 DATA_EDITORS = STAFF_ROLES
 COMMENT_MAX_LENGTH = 10_000
@@ -46,7 +46,7 @@ def case_data_update(
     unknown = sorted(set(data) - known)
     if unknown:
         raise FormInvalid({code: ["Champ inconnu pour ce type de dossier."] for code in unknown})
-    with transaction.atomic():
+    with stored_files_discarded_on_error(), transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case.pk)
         if expected_revision is not None and locked.revision != expected_revision:
             raise ConcurrentTransition(

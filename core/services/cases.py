@@ -37,7 +37,7 @@ from workflows.exceptions import (
     WrongState,
 )
 from workflows.expressions import expression_evaluate
-from workflows.forms import files_store, form_validate
+from workflows.forms import files_store, form_validate, stored_files_discarded_on_error
 from workflows.models import WorkflowVersion
 from workflows.selectors import workflow_published_version
 from workflows.values import cel_data, cel_today
@@ -140,6 +140,27 @@ def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]
     return {key: [before.get(key), after.get(key)] for key in after if before.get(key) != after.get(key)}
 
 
+def _own_structure(actor, structure):
+    """The structure a person outside the platform's team opens a case for: one of theirs, required (their
+    only one when they name none), so that the case never escapes them and their structure."""
+    own = actor.structure_memberships.values_list("structure_id", flat=True)
+    if structure is not None:
+        if structure.pk not in set(own):
+            raise TransitionNotAllowed("Vous ne pouvez ouvrir un dossier que pour votre structure.")
+        return structure
+    mine = list(own[:2])
+    if len(mine) == 1:
+        from core.models import Structure
+
+        return Structure.objects.get(pk=mine[0])
+    if not mine:
+        raise TransitionNotAllowed(
+            "Votre compte n'est rattaché à aucune structure : demandez à l'équipe de la plateforme de vous y "
+            "rattacher avant d'ouvrir un dossier."
+        )
+    raise FormInvalid({"structure": ["Choisissez la structure concernée par ce dossier."]})
+
+
 # --- services ------------------------------------------------------------------------------------------------------
 
 
@@ -168,12 +189,8 @@ def case_open(
     if actor is not None:
         if compiled.open_roles and not roles & compiled.open_roles:
             raise TransitionNotAllowed(f"Vous n'avez pas le droit d'ouvrir un dossier « {compiled.name} ».")
-        if (
-            structure is not None
-            and not roles & STAFF_ROLES
-            and not actor.structure_memberships.filter(structure=structure).exists()
-        ):
-            raise TransitionNotAllowed("Vous ne pouvez ouvrir un dossier que pour votre structure.")
+        if not roles & STAFF_ROLES:
+            structure = _own_structure(actor, structure)
     data = data or {}
     if compiled.open_form:
         cleaned = form_validate(
@@ -188,7 +205,7 @@ def case_open(
         raise FormInvalid({"__all__": ["Ce type de dossier ne prend pas de données à l'ouverture."]})
     else:
         cleaned = {}
-    with transaction.atomic():
+    with stored_files_discarded_on_error(), transaction.atomic():
         reference = _reference_next(compiled.reference_prefix)
         cleaned = files_store(cleaned, folder=f"cases/{reference}")
         now = timezone.now()
@@ -272,7 +289,7 @@ def transition_apply(
                 case_refresh_from(case, row)
                 return event
     try:
-        with transaction.atomic():
+        with stored_files_discarded_on_error(), transaction.atomic():
             locked = Case.objects.select_for_update().get(pk=case.pk)
             if locked.workflow_version_id != case.workflow_version_id:
                 raise ConcurrentTransition()

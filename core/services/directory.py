@@ -18,7 +18,7 @@ logger = logging.getLogger("ppe.directory")
 
 STRUCTURE_FIELDS = (
     "name", "kind", "network", "siret", "address", "postcode", "commune", "commune_insee", "places",
-    "employees", "fte", "professionalisation", "email", "phone", "is_active",
+    "employees", "fte", "professionalisation", "email", "phone", "is_active", "status",
 )  # fmt: skip
 OPERATOR_FIELDS = (
     "name", "legal_form", "siret", "description", "communes_covered", "capacity", "email", "phone", "website",

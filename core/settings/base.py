@@ -34,6 +34,8 @@ SHARED_APPS = [
     "drf_spectacular_sidecar",
     "huey.contrib.djhuey",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
 ]
 
 # Every territory's schema: its own users, pages, workflows, cases and poles.
@@ -46,6 +48,8 @@ TENANT_APPS = [
     "core.api",
     "tenants.outbox",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
@@ -96,7 +100,7 @@ PPE_WEBHOOK_CACHE_CHECK_MS = env_int("PPE_WEBHOOK_CACHE_CHECK_MS", 1000)
 # entry-point group.
 PPE_POLES = ["plugins.support", "plugins.developpement", "plugins.remplacement"]
 # Always-on plugins of the platform itself (not poles: they cannot be switched off).
-PPE_INTERNAL_PLUGINS = ["cms.hooks"]
+PPE_INTERNAL_PLUGINS = ["core.hooks", "cms.hooks"]
 
 MIDDLEWARE = [
     "core.outage.DatabaseOutageMiddleware",  # first: /sante/ on every host; a database outage answers 503
@@ -109,6 +113,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): did the session give its second factor
+    "core.otp.OTPRequiredMiddleware",  # administrators (and whoever enrolled) give it before anything else
     "tenants.access.AccessMiddleware",  # deny by default: a view of ours that declares nothing is refused
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -207,6 +213,11 @@ LOGIN_REDIRECT_URL = "/admin/"
 PPE_SESSION_IDLE_MINUTES = env_int("PPE_SESSION_IDLE_MINUTES", 60)
 SESSION_COOKIE_AGE = PPE_SESSION_IDLE_MINUTES * 60
 SESSION_SAVE_EVERY_REQUEST = True
+# Two-factor authentication (TOTP, django-otp: core/otp.py): platform administrators of a territory and the
+# platform's staff on the public host must enrol an authenticator application. Switch off only for a local
+# demo (PPE_OTP_REQUIRED=0): people who enrolled are still asked for their code.
+PPE_OTP_REQUIRED = env_bool("PPE_OTP_REQUIRED", True)
+OTP_TOTP_THROTTLE_FACTOR = 1  # each wrong code doubles the wait before the next try (django-otp)
 # An invitation link stays valid this many days (a resend issues a new link and invalidates the old one).
 PPE_INVITATION_DAYS = env_int("PPE_INVITATION_DAYS", 7)
 

@@ -76,6 +76,10 @@ def _deliberations_draft(case: Any, event: Any) -> None:
     developpement_deliberations_draft_task.enqueue(case.pk)
 
 
+_sections_plan.label = "Planifier les sections de la réponse"
+_deliberations_draft.label = "Rédiger les projets de délibération"
+
+
 @hookimpl
 def transition_actions() -> dict[str, Any]:
     return {

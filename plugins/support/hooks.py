@@ -108,6 +108,10 @@ def _conventions_generate(case: Any, event: Any) -> None:
     support_conventions_generate_task.enqueue(case.pk)
 
 
+_diagnostic_score.label = "Noter le diagnostic et calculer les propositions"
+_conventions_generate.label = "Établir les conventions"
+
+
 @hookimpl
 def transition_actions() -> dict[str, Any]:
     return {"support_diagnostic_score": _diagnostic_score, "support_conventions_generate": _conventions_generate}

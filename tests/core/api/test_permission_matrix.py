@@ -150,7 +150,8 @@ CASE_MATRIX = [
     ("cases-get", "get", "/api/v1/cases/{case}/", None,
      {"platform_admin": 200, "pole_coordinator": 200, "case_worker": 200, "structure_member": 404, "operator": 404}),
     ("cases-create", "post", "/api/v1/cases/", {"workflow": "essai-simple", "data": {"title": "x"}},
-     {"platform_admin": 403, "pole_coordinator": 403, "case_worker": 201, "structure_member": 201, "operator": 403}),
+     # a structure member attached to no structure may not open a case (it would escape every structure)
+     {"platform_admin": 403, "pole_coordinator": 403, "case_worker": 201, "structure_member": 403, "operator": 403}),
     ("cases-update", "patch", "/api/v1/cases/{case}/", {"data": {"amount": 3}},
      {"platform_admin": 200, "pole_coordinator": 200, "case_worker": 200, "structure_member": 403, "operator": 403}),
     ("cases-transitions", "get", "/api/v1/cases/{case}/transitions/", None,
