@@ -45,6 +45,7 @@ EXPECTED: list[tuple[str, frozenset[str]]] = [
     # Anyone: site files, accounts, the portal's login, the API's 404, private media answer by path.
     ("favicon", PUBLIC), ("robots_txt", PUBLIC), ("media", PUBLIC), ("invitation_accept", PUBLIC),
     ("password_reset*", PUBLIC), ("remplacement:login", PUBLIC), ("", PUBLIC),
+    ("otp_*", PUBLIC - {ANON}),  # two-factor sign-in: for an account signing in (anyone else to the login)
     # --- API: core
     ("v1:territory", CORE), ("v1:token-current", CORE),
     ("v1:webhook*", ADMINS), ("v1:people-*", ADMINS), ("v1:invitations-*", ADMINS),
@@ -80,10 +81,12 @@ EXPECTED: list[tuple[str, frozenset[str]]] = [
     ("operators:delete", NOONE), ("operators:*", STAFF),
     ("support_rules:*", COORDINATION), ("support_conventions:*", COORDINATION),
     ("developpement_deliberations:*", COORDINATION),
+    ("notification_templates:*", ADMINS),
     ("ppe_poles", ADMINS), ("ppe_people", ADMINS), ("ppe_person*", ADMINS), ("ppe_invitation_action", ADMINS),
     ("ppe_drift_report", ADMINS), ("ppe_structure_partnerships", STAFF),
     # --- Back office: case work
     ("cases_admin:assign", STAFF), ("cases_admin:data", STAFF), ("cases_admin:migrate*", ADMINS),
+    ("cases_admin:structure", STAFF),
     ("cases_admin:*", CORE),
     ("support_participation", CORE), ("support_convention_document", CORE), ("support_*", STAFF),
     ("developpement_*", STAFF), ("remplacement_*", COORDINATION),
