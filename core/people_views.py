@@ -204,10 +204,19 @@ class PersonDetailView(PeopleAdminMixin, TemplateView):
             operators=OperatorMembership.objects.filter(user=person).select_related("operator"),
             journal=_described(audit_list(target_type="user", target_id=person.pk)[:50]),
             is_self=person.pk == self.request.user.pk,
+            otp_enrolled=accounts.person_otp_enrolled(person),
         )
         return context
 
-    def post(self, request, *args, **kwargs):
+    @staticmethod
+    def _otp_reset(request, person) -> None:
+        if accounts.person_otp_reset(user=person, actor=request.user, request=request):
+            messages.success(request, "Double authentification réinitialisée : la personne activera une "
+                             "nouvelle application à sa prochaine connexion.")  # fmt: skip
+        else:
+            messages.error(request, "Cette personne n'a pas activé la double authentification.")
+
+    def post(self, request, *args, **kwargs):  # noqa: PLR0912 (one branch per action of the person's page)
         action = request.POST.get("action", "")
         person = self.person
         try:
@@ -249,6 +258,8 @@ class PersonDetailView(PeopleAdminMixin, TemplateView):
             elif action == "reactivate":
                 accounts.person_reactivate(user=person, actor=request.user, request=request)
                 messages.success(request, "Le compte est réactivé.")
+            elif action == "otp_reset":
+                self._otp_reset(request, person)
             else:
                 messages.error(request, "Action inconnue.")
         except ValidationError as error:

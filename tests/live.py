@@ -185,3 +185,29 @@ def page(browser, request):
     if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
         shot("failure")
     context.close()
+
+
+# --- Two-factor authentication in the browser ------------------------------------------------------------------
+OTP_ENROL_PATH = "/compte/double-authentification/activer/"
+
+
+def totp_now(secret_b32: str) -> str:
+    """The code an authenticator application shows now for the key of the enrolment page (base32)."""
+    import base64
+
+    from django_otp.oath import totp
+
+    return f"{totp(base64.b32decode(secret_b32.replace(' ', ''))):06d}"
+
+
+def otp_enrol(page) -> str:
+    """On the enrolment page an administrator reaches after signing in: read the key shown under the QR code,
+    type the application's code, confirm. Returns the key (to give the code at a later sign-in)."""
+    assert OTP_ENROL_PATH in page.url, page.url
+    assert page.locator(".ppe-otp h1").inner_text() == "Activer la double authentification"
+    secret = page.locator("#cle-secrete").inner_text().replace(" ", "")
+    page.fill("#id_token", totp_now(secret))
+    page.get_by_role("button", name="Activer la double authentification").click()
+    page.wait_for_load_state()
+    assert OTP_ENROL_PATH not in page.url, page.locator("body").inner_text()[:500]
+    return secret

@@ -368,6 +368,29 @@ def operator_membership_remove(*, user, operator: Operator, actor, request=None)
                      changes={"person": person_label(user)})  # fmt: skip
 
 
+def person_otp_enrolled(user) -> bool:
+    """Whether the person has a confirmed authenticator application (two-factor authentication)."""
+    from django_otp import user_has_device
+
+    return user_has_device(user, confirmed=True)
+
+
+@transaction.atomic
+def person_otp_reset(*, user, actor, request=None) -> int:
+    """Forget a person's authenticator applications (a lost phone): they enrol again at their next sign-in
+    (administrators must). Their open sessions end. Returns how many devices were removed."""
+    from django_otp import devices_for_user
+
+    removed = 0
+    for device in list(devices_for_user(user, confirmed=None)):
+        device.delete()
+        removed += 1
+    if removed:
+        _audit_person(AuditEvent.Kind.OTP_RESET, user, actor, request)
+        _sessions_end(user)
+    return removed
+
+
 @transaction.atomic
 def person_deactivate(*, user, actor, request=None):
     """Close a person's access (never a deletion: their cases, events and journal stay). Their sessions end

@@ -92,6 +92,8 @@ CHANGE_LABELS = {
     "last_name": "nom",
     "username": "identifiant",
     "reason": "motif",
+    "second_factor": "double authentification",
+    "device": "appareil",
 }
 
 

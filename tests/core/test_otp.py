@@ -15,7 +15,7 @@ from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from core.models import AuditEvent
-from tests.people import PASSWORD, otp_device, otp_token, person_invite
+from tests.people import PASSWORD, otp_device, otp_token, person_client, person_invite
 
 ENROL = "/compte/double-authentification/activer/"
 VERIFY = "/compte/double-authentification/"
@@ -131,3 +131,22 @@ def test_the_platform_staff_on_the_public_host_must_enrol(db, public_client):
 def test_sessions_end_after_the_idle_time_the_settings_name():
     assert settings.SESSION_COOKIE_AGE == settings.PPE_SESSION_IDLE_MINUTES * 60
     assert settings.SESSION_SAVE_EVERY_REQUEST  # each request renews the idle period
+
+
+def test_an_administrator_resets_the_second_factor_of_someone_who_lost_their_phone(tenant):
+    admin = person_invite(tenant, role="platform_admin")
+    coordinator = person_invite(tenant, role="pole_coordinator", first_name="Yann", last_name="Perdu")
+    otp_device(coordinator)
+    client = person_client(tenant, admin)
+    page = client.get(f"/admin/personnes/{coordinator.pk}/")
+    assert "Réinitialiser la double authentification (téléphone perdu)" in _text(page)
+    answer = client.post(f"/admin/personnes/{coordinator.pk}/", {"action": "otp_reset"})
+    assert answer.status_code == 302
+    page = _text(client.get(f"/admin/personnes/{coordinator.pk}/"))
+    assert "Double authentification réinitialisée : la personne activera" in page
+    assert "Non activée." in page
+    connection.set_tenant(tenant)
+    assert not TOTPDevice.objects.filter(user=coordinator).exists()
+    event = AuditEvent.objects.get(kind=AuditEvent.Kind.OTP_RESET, target_id=str(coordinator.pk))
+    assert event.actor == admin
+    assert _sign_in(tenant, coordinator).get("/admin/").status_code == 200  # no code asked any more

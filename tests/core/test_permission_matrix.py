@@ -39,13 +39,14 @@ R_DESK = frozenset({ADMIN, COORD, MEMBER})  # the remplacement pole: its coordin
 R_ALL = R_DESK | {SUBSTITUTE}
 SUBS = frozenset({SUBSTITUTE})
 NOONE = frozenset()
+SIGNED_IN = PUBLIC - {ANON}  # the second factor's screens: any account (they send visitors to the login page)
 
 # URL name (fnmatch pattern; the first that matches wins) → who may open it.
 EXPECTED: list[tuple[str, frozenset[str]]] = [
     # Anyone: site files, accounts, the portal's login, the API's 404, private media answer by path.
     ("favicon", PUBLIC), ("robots_txt", PUBLIC), ("media", PUBLIC), ("invitation_accept", PUBLIC),
     ("password_reset*", PUBLIC), ("remplacement:login", PUBLIC), ("", PUBLIC),
-    ("otp_*", PUBLIC - {ANON}),  # two-factor sign-in: for an account signing in (anyone else to the login)
+    ("otp_enrol", SIGNED_IN), ("otp_verify", SIGNED_IN),
     # --- API: core
     ("v1:territory", CORE), ("v1:token-current", CORE),
     ("v1:webhook*", ADMINS), ("v1:people-*", ADMINS), ("v1:invitations-*", ADMINS),
@@ -76,17 +77,18 @@ EXPECTED: list[tuple[str, frozenset[str]]] = [
     ("api_webhook_deliveries:delete", NOONE), ("api_webhook_deliveries:*", ADMINS),
     # --- Back office: configuration of the core and the poles (deleting a directory entry: nobody)
     ("catalogue_services:delete", NOONE), ("catalogue_services:index*", COORDINATION),
-    ("catalogue_services:*", ADMINS),
+    ("catalogue_services:*", ADMINS), ("notification_templates:*", ADMINS),
     ("structures:delete", NOONE), ("structures:*", STAFF),
     ("operators:delete", NOONE), ("operators:*", STAFF),
     ("support_rules:*", COORDINATION), ("support_conventions:*", COORDINATION),
     ("developpement_deliberations:*", COORDINATION),
     ("notification_templates:*", ADMINS),
     ("ppe_poles", ADMINS), ("ppe_people", ADMINS), ("ppe_person*", ADMINS), ("ppe_invitation_action", ADMINS),
+    ("notification_templates:*", ADMINS),
     ("ppe_drift_report", ADMINS), ("ppe_structure_partnerships", STAFF),
     # --- Back office: case work
-    ("cases_admin:assign", STAFF), ("cases_admin:data", STAFF), ("cases_admin:migrate*", ADMINS),
-    ("cases_admin:structure", STAFF),
+    ("cases_admin:assign", STAFF), ("cases_admin:data", STAFF), ("cases_admin:structure", STAFF),
+    ("cases_admin:migrate*", ADMINS),
     ("cases_admin:*", CORE),
     ("support_participation", CORE), ("support_convention_document", CORE), ("support_*", STAFF),
     ("developpement_*", STAFF), ("remplacement_*", COORDINATION),

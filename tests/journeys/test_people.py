@@ -12,7 +12,7 @@ from django.core import mail
 from django.db import connection
 from django_tenants.utils import tenant_context
 
-from tests.live import ARTIFACTS, sent_mails
+from tests.live import ARTIFACTS, otp_enrol, sent_mails
 
 PASSWORD = "Creche-Soleil-2026!"
 LINK = re.compile(r"https?://\S+/compte/invitation/[^\s/]+/")
@@ -65,6 +65,10 @@ def test_a_territory_admin_invites_a_coordinator_and_a_director_who_set_their_pa
     assert link in mail.outbox[-1].body
     assert link.startswith(http_server.url_for(territory, "/compte/invitation/"))
     _set_password(page, link)
+    # An administrator enrols an authenticator application before anything else (QR code, French page).
+    assert "Activer la double authentification" in page.locator("h1").inner_text()
+    page.shot("1-admin-double-authentification")
+    otp_enrol(page)
     page.shot("1-admin-arrive")
     assert "/admin/" in page.url
 

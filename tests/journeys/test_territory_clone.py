@@ -11,7 +11,10 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db import connection
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tenants.utils import schema_context
+
+from tests.live import otp_enrol
 
 PASSWORD = "motdepasse-plateforme-56"
 USERNAME = "plateforme.morbihan"
@@ -24,6 +27,7 @@ def _user_drop() -> None:
     ids = list(User.objects.filter(username=USERNAME).values_list("pk", flat=True))
     User.user_permissions.through.objects.filter(user_id__in=ids).delete()
     User.groups.through.objects.filter(user_id__in=ids).delete()
+    TOTPDevice.objects.filter(user_id__in=ids).delete()  # the second factor enrolled in the journey
     User.objects.filter(pk__in=ids)._raw_delete(User.objects.db)
 
 
@@ -89,6 +93,7 @@ def test_another_departement_clones_ille_et_vilaine_adapts_publishes_and_pulls_a
     page.fill("#id_password", PASSWORD)
     page.get_by_role("button", name=re.compile("Connexion|S'identifier|Se connecter")).click()
     page.wait_for_load_state()
+    otp_enrol(page)  # the platform's staff enrol an authenticator application first
 
     # 1. Clone Ille-et-Vilaine from the territories' list.
     page.goto(public("/plateforme/admin/tenants/territory/"))

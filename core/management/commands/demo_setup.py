@@ -1,5 +1,6 @@
 """python manage.py demo_setup: the demo territory (Ille-et-Vilaine), idempotently."""
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from core.services.demo import demo_setup
@@ -21,3 +22,8 @@ class Command(BaseCommand):
         self.stdout.write(f"  Territoires      : http://localhost:{port}/")
         self.stdout.write(f"  Identifiant      : {credentials.username}")
         self.stdout.write(f"  Mot de passe     : {credentials.password}  (conservé dans var/demo-admin-password.txt)")
+        if settings.PPE_OTP_REQUIRED:
+            self.stdout.write(
+                "  Double authentification : à la première connexion, scannez le QR code affiché avec une "
+                "application d'authentification (FreeOTP, Aegis…) ; PPE_OTP_REQUIRED=0 make run s'en passe en local."
+            )

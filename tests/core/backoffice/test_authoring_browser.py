@@ -6,6 +6,8 @@ import re
 import pytest
 from django_tenants.utils import schema_context
 
+from tests.live import otp_enrol
+
 PASSWORD = "motdepasse-navigateur-1"
 
 
@@ -37,6 +39,7 @@ def test_an_admin_builds_publishes_and_runs_a_workflow_without_code(
     page.fill("#id_password", PASSWORD)
     page.get_by_role("button", name="S'identifier").click()
     page.wait_for_load_state()
+    otp_enrol(page)  # an administrator enrols an authenticator application first
 
     # 1. The workflow itself.
     page.goto(url("/admin/snippets/workflows/workflowdefinition/add/"))

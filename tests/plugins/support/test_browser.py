@@ -10,6 +10,8 @@ import uuid
 import pytest
 from django_tenants.utils import tenant_context
 
+from tests.live import otp_enrol
+
 from .helpers import DEMANDE
 
 PASSWORD = "motdepasse-navigateur-1"
@@ -78,6 +80,7 @@ def test_a_support_case_from_request_to_evaluation(http_server, page, committed_
     page.fill("input[name=password]", PASSWORD)
     page.get_by_role("button", name="S'identifier").click()
     page.wait_for_load_state()
+    otp_enrol(page)  # a superuser holds the administrator's role: enrols an authenticator application first
 
     page.goto(http_server.url_for(territory, "/admin/support/dossiers/"))
     page.get_by_role("link", name=reference).click()
