@@ -14,6 +14,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.api.errors import Problem
 from core.api.parsers import FormParser, JSONParser, MultiPartParser
 from core.api.permissions import ANY_ROLE, STAFF
 from core.api.serializers import (
@@ -38,6 +39,34 @@ from core.services.case_updates import case_attachment_add, case_comment_add, ca
 from core.services.cases import case_open, transition_apply
 from workflows.engine import compiled_version
 from workflows.selectors import workflow_list
+
+
+def case_etag(case: Case) -> str:
+    return f'"{case.revision}"'
+
+
+def with_etag(response: Response, case: Case) -> Response:
+    response["ETag"] = case_etag(case)
+    return response
+
+
+def if_match_revision(request: Request, case: Case) -> int | None:
+    """The revision an `If-Match` header names (an ETag of `GET`): 412 when the case has moved on since, None
+    without the header (or with `*`). The service checks it again on the locked row (409 on a race)."""
+    header = request.headers.get("If-Match", "").strip()
+    if not header or header == "*":
+        return None
+    tags = [tag.strip().removeprefix("W/") for tag in header.split(",")]
+    if case_etag(case) not in tags:
+        raise Problem(
+            "Le dossier a été modifié depuis votre lecture (If-Match ne correspond plus) : relisez-le puis "
+            "renvoyez vos modifications.",
+            status_code=412,
+            slug="precondition-failed",
+            title="Précondition non remplie",
+        )
+    return case.revision
+
 
 REFERENCE = OpenApiParameter("reference", OpenApiTypes.STR, OpenApiParameter.PATH, description="Référence du dossier.")
 
@@ -107,19 +136,20 @@ class CaseViewSet(viewsets.GenericViewSet):
         return response
 
     def retrieve(self, request: Request, reference: str) -> Response:
-        return Response(CaseSerializer(self._case(reference)).data)
+        return with_etag(Response(CaseSerializer(case := self._case(reference)).data), case)
 
     def partial_update(self, request: Request, reference: str) -> Response:
         body = CaseUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         case = self._case(reference)
+        expected = if_match_revision(request, case)
         case_data_update(
             case=case,
             data=body.validated_data["data"],
             actor=request.user,
-            expected_revision=body.validated_data["revision"],
+            expected_revision=expected if expected is not None else body.validated_data["revision"],
         )
-        return Response(CaseSerializer(case).data)
+        return with_etag(Response(CaseSerializer(case).data), case)
 
     @extend_schema(
         summary="Lister les transitions possibles (et pourquoi les autres ne le sont pas)",

@@ -34,6 +34,7 @@ TITLES = {
     405: "Méthode non autorisée",
     406: "Format de réponse non disponible",
     409: "Conflit",
+    412: "Précondition non remplie",
     413: "Contenu trop volumineux",
     415: "Type de contenu non pris en charge",
     422: "Données invalides",

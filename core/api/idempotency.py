@@ -2,7 +2,9 @@
 
 Records live in the territory's schema and belong to whoever sent the request (a hash of the token, or the
 session's user), so a key never replays someone else's response. The same key with another body gets 422;
-a retry while the first request is still running gets 409. Records expire (`API_IDEMPOTENCY_TTL_HOURS`).
+a retry while the first request is still running gets 409. Records expire (`API_IDEMPOTENCY_TTL_HOURS`); one
+left « in progress » by a process that died is taken over after `API_IDEMPOTENCY_IN_PROGRESS_SECONDS`. Only
+an authenticated request (a live token, or a session whose request passes the CSRF check) is ever replayed.
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, connection, transaction
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import CsrfViewMiddleware
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name
 
 from core.api.errors import problem_response
 from core.api.models import IdempotencyRecord
+from core.api.selectors import api_token_authenticate
 from core.limits import request_body_limit, too_large_response
 
 HEADER = "Idempotency-Key"
@@ -29,13 +33,20 @@ NOT_RECORDED = {401, 403, 409, 429}
 
 
 def _principal(request: HttpRequest) -> str | None:
-    authorization = request.headers.get("Authorization", "")
+    """Who sent the request, once authenticated: a live token of the territory, or the session's user whose
+    request passes the CSRF check. None otherwise (the view answers 401 or 403; nothing is replayed to it)."""
+    authorization = request.headers.get("Authorization", "").split()
     if authorization:
-        return "t:" + hashlib.sha256(authorization.encode()).hexdigest()[:60]
+        if len(authorization) != 2 or authorization[0].lower() not in ("bearer", "token"):
+            return None
+        token = api_token_authenticate(raw=authorization[1])
+        return f"t:{token.pk}" if token is not None else None
     user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated:
-        return f"u:{user.pk}"
-    return None
+    if user is None or not user.is_authenticated:
+        return None
+    if CsrfViewMiddleware(lambda request: None).process_view(request, None, (), {}) is not None:
+        return None  # a forged cross-site POST never sees a replay
+    return f"u:{user.pk}"
 
 
 def _request_hash(request: HttpRequest, body: bytes) -> str:
@@ -95,9 +106,14 @@ class IdempotencyMiddleware:
     def _claim(self, request: HttpRequest, *, principal: str, key: str, request_hash: str):
         """The new in-progress record for this key, or the response to give instead (a replay, a conflict)."""
         now = timezone.now()
+        in_progress_ttl = timedelta(seconds=settings.API_IDEMPOTENCY_IN_PROGRESS_SECONDS)
         for _attempt in range(2):
             existing = IdempotencyRecord.objects.filter(principal=principal, key=key).first()
-            if existing is not None and existing.expires_at <= now:
+            if existing is not None and (
+                existing.expires_at <= now
+                # left « in progress » by a process that died (or a request that outlived any web timeout)
+                or (existing.status_code is None and existing.created_at <= now - in_progress_ttl)
+            ):
                 existing.delete()
                 existing = None
             if existing is not None:

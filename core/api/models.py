@@ -160,6 +160,7 @@ class WebhookAttempt(models.Model):
     attempted_at = models.DateTimeField(_("tentée le"), auto_now_add=True)
     status_code = models.PositiveSmallIntegerField(_("code HTTP"), null=True, blank=True)
     error = models.CharField(_("erreur"), max_length=500, blank=True)
+    response_body = models.TextField(_("réponse reçue"), blank=True, help_text=_("Début du corps de la réponse."))
     duration_ms = models.PositiveIntegerField(_("durée (ms)"), default=0)
 
     class Meta:

@@ -97,7 +97,7 @@ class WebhookSubscriptionCreatedSerializer(WebhookSubscriptionSerializer):
 class WebhookAttemptSerializer(serializers.ModelSerializer):
     class Meta:
         model = WebhookAttempt
-        fields = ["number", "attempted_at", "status_code", "error", "duration_ms"]
+        fields = ["number", "attempted_at", "status_code", "error", "response_body", "duration_ms"]
 
 
 class WebhookDeliverySerializer(serializers.ModelSerializer):

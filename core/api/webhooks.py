@@ -144,6 +144,12 @@ subscribed_events = TableCache(WebhookSubscription, _subscribed_events_load, che
 # --- Emitting and delivering --------------------------------------------------------------------------------------
 
 
+def territory_code() -> str:
+    """How a payload names its territory: the département's code (35, 2A, 974), as a receiver knows it —
+    never the internal schema name."""
+    return getattr(connection.tenant, "code", None) or connection.schema_name
+
+
 def webhook_event_emit(*, event: str, data: dict[str, Any]) -> list[WebhookDelivery]:
     """Record a delivery of `event` for every active subscription to it, sent once the transaction commits.
 
@@ -160,7 +166,7 @@ def webhook_event_emit(*, event: str, data: dict[str, Any]) -> list[WebhookDeliv
         delivery.payload = {
             "id": str(delivery.uuid),
             "event": event,
-            "territory": connection.schema_name,
+            "territory": territory_code(),
             "created_at": delivery.created_at.isoformat(),
             "data": json.loads(json.dumps(data, cls=DjangoJSONEncoder)),
         }
@@ -178,7 +184,7 @@ def webhook_ping(*, subscription: WebhookSubscription) -> WebhookDelivery:
     delivery.payload = {
         "id": str(delivery.uuid),
         "event": WEBHOOK_PING,
-        "territory": connection.schema_name,
+        "territory": territory_code(),
         "created_at": delivery.created_at.isoformat(),
         "data": {"subscription": subscription.pk},
     }
@@ -188,8 +194,18 @@ def webhook_ping(*, subscription: WebhookSubscription) -> WebhookDelivery:
 
 
 def retry_delay(attempt: int) -> int:
-    """Seconds before try number `attempt + 1`: base * 2**(attempt - 1) (30 s, 1 min, 2 min, 4 min…)."""
-    return settings.PPE_WEBHOOK_RETRY_BASE_SECONDS * 2 ** (attempt - 1)
+    """Seconds before try number `attempt + 1`: base * 2**(attempt - 1) (30 s, 1 min, 2 min, 4 min…), at most
+    `PPE_WEBHOOK_RETRY_MAX_DELAY_SECONDS` (6 h), so that the tries spread over the whole retry window."""
+    return min(
+        settings.PPE_WEBHOOK_RETRY_BASE_SECONDS * 2 ** min(attempt - 1, 30),
+        settings.PPE_WEBHOOK_RETRY_MAX_DELAY_SECONDS,
+    )
+
+
+def _retry_window_over(delivery: WebhookDelivery, next_at) -> bool:
+    """True when a try at `next_at` would fall past the retry window (`PPE_WEBHOOK_RETRY_WINDOW_HOURS`, three
+    days from the delivery's creation): the delivery is abandoned instead."""
+    return next_at > delivery.created_at + timedelta(hours=settings.PPE_WEBHOOK_RETRY_WINDOW_HOURS)
 
 
 def webhook_delivery_attempt(*, delivery: WebhookDelivery) -> WebhookAttempt:
@@ -205,6 +221,7 @@ def webhook_delivery_attempt(*, delivery: WebhookDelivery) -> WebhookAttempt:
     number = delivery.attempts + 1
     status_code: int | None = None
     error = ""
+    response_body = ""
     started = time.monotonic()
     if not subscription.is_active:
         error = "Abonnement désactivé."
@@ -226,9 +243,11 @@ def webhook_delivery_attempt(*, delivery: WebhookDelivery) -> WebhookAttempt:
             opener = urllib.request.build_opener(_NoRedirect)
             with opener.open(request, timeout=TIMEOUT_SECONDS) as response:
                 status_code = response.status
+                response_body = _body_excerpt(response)
         except urllib.error.HTTPError as exc:
             status_code = exc.code
             error = f"HTTP {exc.code}"
+            response_body = _body_excerpt(exc)
         except ValidationError as exc:
             error = "; ".join(exc.messages)
         except (urllib.error.URLError, OSError, ValueError) as exc:
@@ -237,7 +256,12 @@ def webhook_delivery_attempt(*, delivery: WebhookDelivery) -> WebhookAttempt:
 
     with transaction.atomic():
         attempt = WebhookAttempt.objects.create(
-            delivery=delivery, number=number, status_code=status_code, error=error[:500], duration_ms=duration_ms
+            delivery=delivery,
+            number=number,
+            status_code=status_code,
+            error=error[:500],
+            response_body=response_body,
+            duration_ms=duration_ms,
         )
         delivery.attempts = number
         delivery.last_status_code = status_code
@@ -245,7 +269,11 @@ def webhook_delivery_attempt(*, delivery: WebhookDelivery) -> WebhookAttempt:
             delivery.status = WebhookDelivery.Status.SUCCEEDED
             delivery.delivered_at = timezone.now()
             delivery.next_attempt_at = None
-        elif number >= settings.PPE_WEBHOOK_MAX_ATTEMPTS or not subscription.is_active:
+        elif (
+            number >= settings.PPE_WEBHOOK_MAX_ATTEMPTS
+            or not subscription.is_active
+            or _retry_window_over(delivery, timezone.now() + timedelta(seconds=retry_delay(number)))
+        ):
             delivery.status = WebhookDelivery.Status.FAILED
             delivery.next_attempt_at = None
         else:
@@ -255,6 +283,19 @@ def webhook_delivery_attempt(*, delivery: WebhookDelivery) -> WebhookAttempt:
     if delivery.status != WebhookDelivery.Status.SUCCEEDED:
         logger.info("webhook %s to %s: attempt %s failed (%s)", delivery.uuid, subscription.url, number, error)
     return attempt
+
+
+RESPONSE_BODY_MAX = 2000
+
+
+def _body_excerpt(response) -> str:
+    """The start of what the receiver answered (kept per attempt, shown in the delivery log)."""
+    try:
+        raw = response.read(RESPONSE_BODY_MAX + 1)
+    except (OSError, ValueError):
+        return ""
+    text = raw.decode("utf-8", errors="replace")
+    return text[:RESPONSE_BODY_MAX] + ("…" if len(raw) > RESPONSE_BODY_MAX else "")
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

@@ -107,6 +107,7 @@ MIDDLEWARE = [
     "tenants.hosts.CachedTenantMiddleware",  # django-tenants', the host → territory lookup cached (tenants.hosts)
     "core.limits.RequestSizeLimitMiddleware",  # a body larger than accepted: 413 before anything reads it
     "django.middleware.security.SecurityMiddleware",
+    "core.api.middleware.NoStoreMiddleware",  # no-store on the APIs and on pages served to a signed-in person
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -167,6 +168,20 @@ else:
             "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
         }
     }
+
+# Rate-limit counters (core.api.throttling) are shared by every web worker and host: Redis when there is one,
+# else a table of the database (`ppe_cache`, public schema, created by a migration of `tenants`).
+CACHES["throttle"] = (
+    {**CACHES["default"]}
+    if REDIS_URL
+    else {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "ppe_cache",
+        "KEY_FUNCTION": "django_tenants.cache.make_key",
+        "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
+        "OPTIONS": {"MAX_ENTRIES": 100_000, "CULL_FREQUENCY": 4},
+    }
+)
 
 # --- Background tasks (huey): PostgreSQL queue in the same database, Redis when REDIS_URL is set ------------
 HUEY = {
@@ -317,6 +332,8 @@ REST_FRAMEWORK.update(
             "token": env_str("API_THROTTLE_TOKEN", "1200/min"),
             "user": env_str("API_THROTTLE_USER", "600/min"),
             "anon": env_str("API_THROTTLE_ANON", "60/min"),
+            # invalid tokens sent from one client address (then every token from it waits: core.api.throttling)
+            "token_failure": env_str("API_THROTTLE_TOKEN_FAILURES", "10/min"),
         },
         "EXCEPTION_HANDLER": "core.api.errors.problem_exception_handler",
         # DRF's parsers with limits: JSON depth, control characters in text values, body size (core.api.parsers).
@@ -347,6 +364,8 @@ SPECTACULAR_SETTINGS.update(
 )
 API_TOKEN_DEFAULT_DAYS = env_int("API_TOKEN_DEFAULT_DAYS", 365)
 API_IDEMPOTENCY_TTL_HOURS = env_int("API_IDEMPOTENCY_TTL_HOURS", 24)
+# A record still « in progress » after this many seconds was left by a dead process: the next retry runs anew.
+API_IDEMPOTENCY_IN_PROGRESS_SECONDS = env_int("API_IDEMPOTENCY_IN_PROGRESS_SECONDS", 120)
 # Webhooks: deliveries to private or loopback addresses are refused unless this is on (dev and tests).
 PPE_WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env_bool("PPE_WEBHOOKS_ALLOW_PRIVATE_NETWORKS", False)
 # A database outage answers 503 with this Retry-After; /sante/ is degraded when the periodic sweep is older, or
@@ -356,8 +375,12 @@ PPE_HEALTH_PERIODIC_MAX_AGE_SECONDS = env_int("PPE_HEALTH_PERIODIC_MAX_AGE_SECON
 PPE_HEALTH_MAX_LAG_SECONDS = env_int("PPE_HEALTH_MAX_LAG_SECONDS", 300)
 # The outbox's sweep hands over again a due effect handed over more than this many seconds ago.
 PPE_OUTBOX_SWEEP_AFTER_SECONDS = env_int("PPE_OUTBOX_SWEEP_AFTER_SECONDS", 120)
-PPE_WEBHOOK_MAX_ATTEMPTS = env_int("PPE_WEBHOOK_MAX_ATTEMPTS", 8)
+# A failing delivery is retried with exponential backoff (30 s, 1 min… at most 6 h apart) for three days from
+# its creation, then abandoned (at most PPE_WEBHOOK_MAX_ATTEMPTS tries).
+PPE_WEBHOOK_MAX_ATTEMPTS = env_int("PPE_WEBHOOK_MAX_ATTEMPTS", 30)
 PPE_WEBHOOK_RETRY_BASE_SECONDS = env_int("PPE_WEBHOOK_RETRY_BASE_SECONDS", 30)
+PPE_WEBHOOK_RETRY_MAX_DELAY_SECONDS = env_int("PPE_WEBHOOK_RETRY_MAX_DELAY_SECONDS", 6 * 3600)
+PPE_WEBHOOK_RETRY_WINDOW_HOURS = env_int("PPE_WEBHOOK_RETRY_WINDOW_HOURS", 72)
 # Uploads: the largest file accepted, and the content types sniffed from the bytes that are allowed.
 PPE_UPLOAD_MAX_BYTES = env_int("PPE_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
 # Request limits (core.limits, core.api.parsers): the largest multipart body (a file and its fields), answered

@@ -15,7 +15,7 @@ def _fresh_cache():
     """Throttling counts live in the (process-wide, locmem) cache: every test starts from zero."""
     from django.core.cache import cache
 
-    cache.clear()
+    cache.clear()  # the `throttle` cache is a table: its rows go with each test's transaction
 
 
 @pytest.fixture

@@ -78,7 +78,7 @@ def test_an_event_is_delivered_signed_once_the_transaction_commits(subscription,
     payload = json.loads(request["body"])
     assert payload["event"] == "case.opened"
     assert payload["data"] == {"reference": "SUP-2026-0001"}
-    assert payload["territory"] == "dep_35"
+    assert payload["territory"] == "35"  # the département's code, never the schema's name
     assert request["headers"][EVENT_HEADER] == "case.opened"
     delivery = WebhookDelivery.objects.get()
     assert request["headers"][DELIVERY_HEADER] == str(delivery.uuid)
@@ -211,3 +211,40 @@ def test_a_subscription_may_be_created_inactive_through_the_api(api_as, receiver
     )
     assert response.status_code == 201, response.content
     assert response.json()["is_active"] is False
+
+
+def test_each_attempt_keeps_the_status_and_the_body_answered(subscription, receiver, run_on_commit):
+    receiver.statuses = [503]
+    with run_on_commit():
+        webhook_event_emit(event=events.CASE_OPENED, data={})
+    attempt = WebhookAttempt.objects.get()
+    assert (attempt.status_code, attempt.response_body) == (503, "ok")
+    HUEY.storage.flush_schedule()
+
+
+def test_retries_spread_over_three_days_then_the_delivery_is_abandoned(subscription, receiver, run_on_commit):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from core.api.webhooks import retry_delay, webhook_delivery_attempt
+
+    assert retry_delay(1) == 30
+    assert retry_delay(20) == 6 * 3600  # capped: the tries spread over the window
+    receiver.statuses = [500, 500]
+    with run_on_commit():
+        webhook_event_emit(event=events.CASE_OPENED, data={})
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == "retrying"
+    # two days and a half later, still retried; past three days, abandoned
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(created_at=timezone.now() - timedelta(hours=60))
+    delivery.refresh_from_db()
+    receiver.statuses = [500]
+    webhook_delivery_attempt(delivery=delivery)
+    assert delivery.status == "retrying"
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(created_at=timezone.now() - timedelta(hours=72, seconds=-30))
+    delivery.refresh_from_db()
+    receiver.statuses = [500]
+    webhook_delivery_attempt(delivery=delivery)
+    assert (delivery.status, delivery.next_attempt_at) == ("failed", None)
+    HUEY.storage.flush_schedule()
