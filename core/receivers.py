@@ -27,6 +27,7 @@ def on_territory_provisioned(sender, territory, source, sample_data, **kwargs):
         from core.services.kit import kit_snapshot_record
 
         territory_configuration_keep(source_schema=source.schema_name)
+        roles_ensure()  # the code's permissions (and the site's, whose rows a clone does not keep)
         kit_snapshot_record(source=source)
         if sample_data:
             from core.services.demo import directory_seed

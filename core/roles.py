@@ -90,6 +90,35 @@ def role_permissions() -> dict[str, tuple[str, ...]]:
     return {code: tuple(sorted(names)) for code, names in merged.items()}
 
 
+# The platform admins edit the territory's public site: every page under the root, every image and document
+# collection (Wagtail's own per-object permissions, GroupPagePermission and GroupCollectionPermission).
+SITE_PAGE_PERMISSIONS = ("add_page", "change_page", "publish_page", "bulk_delete_page", "lock_page", "unlock_page")
+SITE_COLLECTION_PERMISSIONS = tuple(
+    f"{app}.{action}_{model}"
+    for app, model in (("wagtailimages", "image"), ("wagtaildocs", "document"))
+    for action in ("add", "change", "choose", "delete")
+)
+
+
+def _site_permissions_ensure(group) -> None:
+    from django.contrib.auth.models import Permission
+    from wagtail.models import Collection, GroupCollectionPermission, GroupPagePermission, Page
+
+    root_page = Page.get_first_root_node()
+    if root_page is not None:
+        for codename in SITE_PAGE_PERMISSIONS:
+            permission = Permission.objects.get(content_type__app_label="wagtailcore", codename=codename)
+            GroupPagePermission.objects.get_or_create(group=group, page=root_page, permission=permission)
+    root_collection = Collection.get_first_root_node()
+    if root_collection is not None:
+        for name in SITE_COLLECTION_PERMISSIONS:
+            app_label, codename = name.split(".")
+            permission = Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            GroupCollectionPermission.objects.get_or_create(
+                group=group, collection=root_collection, permission=permission
+            )
+
+
 def roles_ensure() -> None:
     """Create the Group of every core role in the current schema and give it its permissions (idempotent:
     run when a territory is provisioned and after each migration)."""
@@ -98,7 +127,10 @@ def roles_ensure() -> None:
     from django.contrib.auth.models import Group, Permission
 
     granted = role_permissions()
-    for label in sorted({name.split(".")[0] for names in granted.values() for name in names}):
+    for label in sorted(
+        {name.split(".")[0] for names in granted.values() for name in names}
+        | {"wagtailcore", "wagtailimages", "wagtaildocs"}
+    ):
         create_permissions(apps.get_app_config(label), verbosity=0)
     for code in (*Role.values, *(c for c in granted if c not in CORE_ROLES)):
         group, _created = Group.objects.get_or_create(name=code)
@@ -108,3 +140,5 @@ def roles_ensure() -> None:
             for app_label, codename in wanted
         ]
         group.permissions.add(*permissions)
+        if code == Role.PLATFORM_ADMIN:
+            _site_permissions_ensure(group)

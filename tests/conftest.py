@@ -239,6 +239,7 @@ _PROVISIONING_INPUTS = (
     "cms/services.py",
     "cms/hooks.py",
     "core/receivers.py",
+    "core/roles.py",
     "core/services/*.py",
     "core/demo/*.py",
     "plugins/*/demo.py",

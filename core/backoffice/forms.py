@@ -144,7 +144,11 @@ class BulkForm(forms.Form):
 
 class StructureChoiceForm(forms.Form):
     structure = forms.ModelChoiceField(
-        label="Structure concernée", queryset=None, required=False, help_text="Facultatif pour l'équipe."
+        label="Structure concernée",
+        queryset=None,
+        required=False,
+        help_text="Facultatif pour l'équipe.",
+        empty_label="— Aucune structure —",
     )
 
     def __init__(self, *args: Any, queryset, required: bool = False, **kwargs: Any) -> None:

@@ -18,6 +18,7 @@ class HomeCase:
     state_label: str
     overdue: bool
     actions: list[str] = field(default_factory=list)  # the transitions the person may take now (labels)
+    theirs: bool = False  # the case's current step is the responsibility of one of the person's roles
 
 
 @dataclass
@@ -36,7 +37,9 @@ def _home_case(case: Case, user, *, with_actions: bool) -> HomeCase:
     compiled = compiled_version(case.workflow_version_id)
     today = timezone.localdate()
     actions = [t.label for t in available_transitions(case=case, user=user) if t.available] if with_actions else []
+    state = compiled.states.get(case.state)
     return HomeCase(
+        theirs=bool(state is not None and state.responsible and state.responsible in user_roles(user)),
         case=case,
         state_label=compiled.state_label(case.state),
         overdue=bool(case.due_at and case.closed_at is None and case.due_at < today),
@@ -47,7 +50,8 @@ def _home_case(case: Case, user, *, with_actions: bool) -> HomeCase:
 def home_work(*, user) -> HomeWork:
     """Staff: their inboxes' counts and the cases assigned to them (overdue and soonest due first). A structure
     member or an operator: the open cases of their structures (or served by their operator), and among them
-    those waiting for an action of theirs (a proposal to accept, a convention to sign, an evaluation to fill)."""
+    those waiting for them: the current step is their role's responsibility (the workflow's `responsible`) and
+    they may act on it now (a proposal to accept, a convention to sign, an evaluation to fill)."""
     from core.selectors.case_work import case_inbox, case_inbox_counts
 
     staff = bool(user_roles(user) & STAFF_ROLES)
@@ -60,5 +64,5 @@ def home_work(*, user) -> HomeWork:
 
     visible = case_list(user=user).filter(closed_at__isnull=True).order_by("-created_at")[: HOME_LIMIT * 3]
     cases = [_home_case(c, user, with_actions=True) for c in visible]
-    waiting = [c for c in cases if c.actions]
+    waiting = [c for c in cases if c.theirs and c.actions]
     return HomeWork(staff=False, counts={}, cases=cases[:HOME_LIMIT], waiting=waiting, structures=structures)

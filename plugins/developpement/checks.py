@@ -63,6 +63,7 @@ def sieg_data_check(*, case: Any, transition: str, data: dict[str, Any]) -> dict
         candidates = [_name(item.get("candidat")) for item in data.get("candidatures") or []]
         if len(set(candidates)) != len(candidates):
             errors["candidatures"] = ["Deux candidatures portent le même nom."]
-        if data.get("laureat") and _name(data["laureat"]) not in candidates:
+        scored = {_name(name) for name in case.developpement_candidates.values_list("name", flat=True)}
+        if data.get("laureat") and _name(data["laureat"]) not in set(candidates) | scored:
             errors["laureat"] = ["Le projet retenu doit être l'une des candidatures évaluées."]
     return errors

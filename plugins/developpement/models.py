@@ -110,3 +110,23 @@ class DeliberationDraft(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class Candidate(models.Model):
+    """A project answering a SIEG's call for projects, scored on each of the case's weighted evaluation
+    criteria (`case.data["criteres_evaluation"]`): `scores` maps a criterion's title to a mark out of 20."""
+
+    case = models.ForeignKey("core.Case", on_delete=models.CASCADE, related_name="developpement_candidates")
+    name = models.CharField(_("candidat"), max_length=200)
+    scores = models.JSONField(_("notes par critère"), default=dict)
+    remarks = models.TextField(_("appréciation"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("candidature")
+        verbose_name_plural = _("candidatures")
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["case", "name"], name="developpement_candidate_unique")]
+
+    def __str__(self) -> str:
+        return self.name

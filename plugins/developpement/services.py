@@ -22,7 +22,7 @@ from core.models import Case
 from core.plugins import pole_settings
 from core.services.case_updates import pole_event_record
 from core.services.shipped import ShippedSyncReport, shipped_rows_sync
-from plugins.developpement.models import DeliberationDraft, DeliberationTemplate, DraftSection, Meeting
+from plugins.developpement.models import Candidate, DeliberationDraft, DeliberationTemplate, DraftSection, Meeting
 
 logger = logging.getLogger("ppe.developpement")
 
@@ -190,3 +190,95 @@ def deadline_reminders_send(*, today: dt.date | None = None) -> int:
             )
             sent += 1
     return sent
+
+
+# --- SIEG: candidates scored per weighted criterion, their ranking and the analysis report --------------------
+
+
+def sieg_criteria(case: Case) -> list[tuple[str, int]]:
+    """The case's evaluation criteria and their weights (%), as the « Arrêter les critères » form set them."""
+    return [
+        (str(item.get("critere") or "").strip(), int(item.get("ponderation") or 0))
+        for item in (case.data or {}).get("criteres_evaluation") or []
+        if str(item.get("critere") or "").strip()
+    ]
+
+
+@transaction.atomic
+def candidate_score(*, case: Case, name: str, scores: dict[str, Any], remarks: str = "", actor: Any) -> Candidate:
+    """Record a candidate of the SIEG's call for projects (or score it again) with a mark out of 20 on every
+    criterion of the case. French errors by field: the name, or the criterion's title."""
+    if case.closed_at is not None:
+        raise ValidationError("Le dossier est clôturé.")
+    criteria = sieg_criteria(case)
+    if not criteria:
+        raise ValidationError("Les critères d'évaluation ne sont pas encore arrêtés : rien à noter.")
+    name = " ".join(str(name or "").split())
+    errors: dict[str, list[str]] = {}
+    if not name:
+        errors["name"] = ["Le nom du candidat est obligatoire."]
+    marks: dict[str, float] = {}
+    for criterion, _weight in criteria:
+        raw = scores.get(criterion)
+        try:
+            mark = float(str(raw).replace(",", "."))
+        except (TypeError, ValueError):
+            errors[criterion] = [f"« {criterion} » : une note sur 20 est attendue."]
+            continue
+        if not 0 <= mark <= 20:
+            errors[criterion] = [f"« {criterion} » : la note doit être comprise entre 0 et 20."]
+            continue
+        marks[criterion] = round(mark, 2)
+    if errors:
+        raise ValidationError(errors)
+    candidate, _created = Candidate.objects.update_or_create(
+        case=case, name=name, defaults={"scores": marks, "remarks": (remarks or "").strip()}
+    )
+    _audit(
+        case, actor=actor, what="candidate_scored", detail={"name": name, "total": candidate_total(candidate, criteria)}
+    )
+    return candidate
+
+
+def candidate_total(candidate: Candidate, criteria: list[tuple[str, int]]) -> float:
+    """The weighted score out of 100: each criterion's mark /20 times its weight (%)."""
+    return round(sum(float(candidate.scores.get(c, 0)) / 20 * weight for c, weight in criteria), 1)
+
+
+def sieg_ranking(case: Case) -> list[dict[str, Any]]:
+    """The candidates ranked by weighted score (best first), each with its mark per criterion."""
+    criteria = sieg_criteria(case)
+    rows = [
+        {"candidate": c, "name": c.name, "total": candidate_total(c, criteria),
+         "marks": [(criterion, weight, c.scores.get(criterion)) for criterion, weight in criteria]}
+        for c in case.developpement_candidates.all()
+    ]  # fmt: skip
+    rows.sort(key=lambda row: (-row["total"], row["name"].casefold()))
+    for rank, row in enumerate(rows, start=1):
+        row["rank"] = rank
+    return rows
+
+
+def sieg_report_pdf(*, case: Case) -> bytes:
+    """The analysis report of the call for projects: criteria and weights, then the candidates ranked."""
+    from django.utils.html import escape
+
+    criteria = sieg_criteria(case)
+    data = case.data or {}
+    html = [f"<p>{escape(data.get('collectivite') or '')} — dossier {escape(case.reference)}.</p>", "<h2>Critères</h2>"]
+    html += [f"<li>{escape(c)} : {w} %</li>" for c, w in criteria]
+    html.append("<h2>Classement des candidatures</h2>")
+    for row in sieg_ranking(case):
+        marks = ", ".join(f"{escape(c)} {m if m is not None else '—'}/20" for c, _w, m in row["marks"])
+        html.append(
+            f"<li>{row['rank']}. {escape(row['name'])} — {str(row['total']).replace('.', ',')} sur 100 ({marks})</li>"
+        )
+    if data.get("laureat"):
+        html.append(f"<p>Projet retenu : {escape(data['laureat'])}.</p>")
+    from django.db import connection
+
+    territory = getattr(connection, "tenant", None)
+    today = date_format(timezone.localdate(), "j F Y")
+    author = f"Établi par {getattr(territory, 'name', 'la plateforme')}"
+    return document_pdf(title="Rapport d'analyse des candidatures", html="".join(html),
+                        signatories=[(author, "", today)])  # fmt: skip

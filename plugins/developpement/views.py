@@ -72,6 +72,8 @@ class DevelopmentCaseView(StaffOnly, WagtailAdminTemplateMixin, TemplateView):
             drafts=self.case.developpement_deliberations.all(),
             meeting_form=MeetingForm(initial={"held_on": timezone.localdate()}),
             is_sieg=self.case.workflow.code == "dev-sieg",
+            criteria=list(enumerate(services.sieg_criteria(self.case))),
+            ranking=services.sieg_ranking(self.case),
         )
         return context
 
@@ -88,6 +90,13 @@ class DevelopmentCaseView(StaffOnly, WagtailAdminTemplateMixin, TemplateView):
                     raise ValidationError(_form_errors(form))
                 services.meeting_record(case=self.case, actor=request.user, **form.cleaned_data)
                 messages.success(request, "Réunion enregistrée.")
+            elif action == "candidate":
+                criteria = services.sieg_criteria(self.case)
+                scores = {c: request.POST.get(f"score-{i}", "") for i, (c, _w) in enumerate(criteria)}
+                candidate = services.candidate_score(case=self.case, name=request.POST.get("name", ""),
+                                                     scores=scores, remarks=request.POST.get("remarks", ""),
+                                                     actor=request.user)  # fmt: skip
+                messages.success(request, f"Candidature notée : {candidate.name}.")
             elif action == "deliberations":
                 drafts = services.deliberations_draft(case=self.case, actor=request.user)
                 messages.success(request, f"{len(drafts)} projet(s) de délibération rédigé(s).")
@@ -119,6 +128,19 @@ class DevelopmentCaseListView(StaffOnly, WagtailAdminTemplateMixin, TemplateView
         )
         context["rows"] = [(case, compiled_version(case.workflow_version_id).state_label(case.state)) for case in cases]
         return context
+
+
+@access(STAFF)
+class SiegReportView(StaffOnly, View):
+    """The SIEG's analysis report (PDF): criteria and weights, candidates ranked by weighted score."""
+
+    def get(self, request, reference: str):
+        from django.http import HttpResponse
+
+        case = get_object_or_404(Case, reference=reference, workflow__code="dev-sieg")
+        response = HttpResponse(services.sieg_report_pdf(case=case), content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="Rapport d\'analyse {case.reference}.pdf"'
+        return response
 
 
 @access(STAFF)

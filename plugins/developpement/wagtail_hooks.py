@@ -12,7 +12,12 @@ from wagtail.admin.viewsets.model import ModelViewSet
 
 from core.admin_views import pole_admin_guard, pole_menu_shown
 from plugins.developpement.models import DeliberationTemplate
-from plugins.developpement.views import DeliberationPdfView, DevelopmentCaseListView, DevelopmentCaseView
+from plugins.developpement.views import (
+    DeliberationPdfView,
+    DevelopmentCaseListView,
+    DevelopmentCaseView,
+    SiegReportView,
+)
 
 POLE = "developpement"
 
@@ -52,6 +57,9 @@ def developpement_admin_urls():
         [
             path("developpement/dossiers/", DevelopmentCaseListView.as_view(), name="developpement_cases"),
             path("developpement/dossiers/<str:reference>/", DevelopmentCaseView.as_view(), name="developpement_case"),
+            path(
+                "developpement/dossiers/<str:reference>/rapport/", SiegReportView.as_view(), name="developpement_report"
+            ),
             path(
                 "developpement/deliberations/<int:pk>/pdf/",
                 DeliberationPdfView.as_view(),

@@ -179,3 +179,18 @@ def test_a_director_does_not_see_the_pool(territory, tenant):
     assert client.get("/api/v1/remplacement/pool/").status_code == 403
     assert client.get("/remplacement/tableau/").status_code == 403
     assert client.get("/admin/remplacement/vivier/").status_code in (302, 403)
+
+
+def test_a_territory_admin_edits_the_public_site(territory, tenant):
+    """The platform admins' group holds Wagtail's page permissions on the whole tree and the collection
+    permissions of images and documents: the « Pages », « Images » and « Documents » screens open."""
+    from wagtail.models import Page
+
+    client = person_client(territory, person_invite(territory, role="platform_admin"))
+    home = Page.objects.filter(depth=2).first()
+    assert client.get("/admin/pages/").status_code == 200
+    assert client.get(f"/admin/pages/{home.pk}/edit/").status_code == 200
+    assert client.get("/admin/images/").status_code == 200
+    assert client.get("/admin/documents/").status_code == 200
+    worker = person_client(territory, person_invite(territory, role="case_worker"))
+    assert worker.get(f"/admin/pages/{home.pk}/edit/").status_code in (302, 403)

@@ -82,6 +82,7 @@ EXPECTED: list[tuple[str, frozenset[str]]] = [
     ("operators:delete", NOONE), ("operators:*", STAFF),
     ("support_rules:*", COORDINATION), ("support_conventions:*", COORDINATION),
     ("developpement_deliberations:*", COORDINATION),
+    ("notification_templates:*", ADMINS),
     ("ppe_poles", ADMINS), ("ppe_people", ADMINS), ("ppe_person*", ADMINS), ("ppe_invitation_action", ADMINS),
     ("notification_templates:*", ADMINS),
     ("ppe_drift_report", ADMINS), ("ppe_structure_partnerships", STAFF),

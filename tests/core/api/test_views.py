@@ -78,7 +78,7 @@ def test_structure_validation_errors_are_per_field_and_in_french(api_as):
 def test_structures_filter_and_search(api_as):
     structure_create(name="Les Lutins", kind="creche", commune="Combourg")
     structure_create(name="Pomme d'Api", kind="halte_garderie", commune="Combourg")
-    client = api_as("operator")
+    client = api_as("case_worker")  # an operator reads only its clients' entries
     haltes = client.get("/api/v1/structures/", {"kind": "halte_garderie"}).json()["results"]
     assert "Pomme d'Api" in [s["name"] for s in haltes]
     assert {s["kind"] for s in haltes} == {"halte_garderie"}

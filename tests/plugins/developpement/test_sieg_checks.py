@@ -85,3 +85,42 @@ def test_the_pole_cases_are_listed_and_linked_from_the_case_page(territory, tena
     member = person_invite(territory, role="structure_member", structure=Structure.objects.first())
     director = person_client(territory, member)
     assert director.get("/admin/developpement/dossiers/").status_code in (302, 403)
+
+
+def test_candidates_are_scored_per_weighted_criterion_and_ranked(territory, tenant):
+    from django.core.exceptions import ValidationError
+
+    from plugins.developpement.services import candidate_score, sieg_ranking
+    from tests.core.test_documents import pdf_text
+
+    coordinator = person_invite(territory, role="pole_coordinator")
+    case = sieg_case(coordinator)
+    _to_criteria(case, coordinator)
+    transition_apply(case=case, transition="arreter_criteres", actor=coordinator, data={
+        "criteres_evaluation": [{"critere": "Projet éducatif", "ponderation": 60},
+                                {"critere": "Prix", "ponderation": 40}]})  # fmt: skip
+    client = person_client(territory, coordinator)
+    url = f"/admin/developpement/dossiers/{case.reference}/"
+    client.post(url, {"action": "candidate", "name": "Association A", "score-0": "12", "score-1": "20"})
+    client.post(url, {"action": "candidate", "name": "Association B", "score-0": "18", "score-1": "10"})
+    refused = client.post(url, {"action": "candidate", "name": "Association C", "score-0": "25", "score-1": "x"},
+                          follow=True).content.decode()  # fmt: skip
+    assert "la note doit être comprise entre 0 et 20" in refused
+    with pytest.raises(ValidationError):
+        candidate_score(case=case, name="Association C", scores={"Prix": "10"}, actor=coordinator)
+    ranking = sieg_ranking(case)
+    assert [(row["name"], row["total"]) for row in ranking] == [("Association B", 74.0), ("Association A", 76.0)][::-1]
+    page = client.get(url).content.decode()
+    assert "Projet éducatif (60 %)" in page
+    assert "<strong>76,0</strong>" in page
+    report = client.get(f"{url}rapport/")
+    assert report.status_code == 200
+    text = pdf_text(report.content)
+    assert "1. Association A" in text
+    assert "Projet éducatif : 60 %" in text
+    transition_apply(case=case, transition="publier_appel", actor=coordinator, data={
+        "date_publication": TODAY.isoformat(),
+        "date_limite_candidatures": (TODAY + dt.timedelta(days=30)).isoformat()})  # fmt: skip
+    with pytest.raises(FormInvalid):
+        transition_apply(case=case, transition="conclure", actor=coordinator, data={
+            "candidatures": [{"candidat": "Association A", "note": "15"}], "laureat": "Z"})  # fmt: skip

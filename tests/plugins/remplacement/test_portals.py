@@ -212,9 +212,9 @@ def test_others_are_kept_out(client_35, make_user, make_request, make_substitute
     request = make_request()
     client_35.force_login(stranger)
     assert client_35.get("/remplacement/").status_code == 403
-    assert client_35.get(f"/remplacement/structure/demandes/{request.pk}/").status_code == 404
+    assert client_35.get(f"/remplacement/structure/demandes/{request.pk}/").status_code == 403
     client_35.force_login(anna.user)
-    assert client_35.get(f"/remplacement/structure/demandes/{request.pk}/").status_code == 404
+    assert client_35.get(f"/remplacement/structure/demandes/{request.pk}/").status_code == 403
     client_35.force_login(structure_user)
     assert client_35.get("/remplacement/tableau/").status_code == 403
     TerritoryPole.objects.create(territory=territory, pole="remplacement", enabled=False)
