@@ -142,6 +142,15 @@ class WebhookDelivery(models.Model):
     last_status_code = models.PositiveSmallIntegerField(_("dernier code HTTP"), null=True, blank=True)
     created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
     delivered_at = models.DateTimeField(_("livrée le"), null=True, blank=True)
+    redelivery_of = models.ForeignKey(
+        "self",
+        verbose_name=_("nouvel envoi de"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="redeliveries",
+        editable=False,
+    )
 
     class Meta:
         verbose_name = _("livraison webhook")

@@ -254,6 +254,18 @@ class WebhookSubscriptionViewSet(viewsets.ModelViewSet):
         return self.get_paginated_response(WebhookDeliverySerializer(page, many=True).data)
 
     @extend_schema(
+        summary="Renvoyer une livraison passée", operation_id="webhooks_redeliver", request=None,
+        responses={202: WebhookDeliverySerializer},
+    )  # fmt: skip
+    @action(detail=True, methods=["post"], url_path=r"deliveries/(?P<delivery>[0-9a-f-]{36})/redeliver")
+    def redeliver(self, request: Request, pk=None, delivery: str = "") -> Response:
+        past = self.get_object().deliveries.filter(uuid=delivery).first()
+        if past is None:
+            raise NotFound("Aucune livraison de cet abonnement ne porte cet identifiant.")
+        again = webhooks.webhook_redeliver(delivery=past, actor=request.user)
+        return Response(WebhookDeliverySerializer(again).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
         summary="Envoyer un événement de test", operation_id="webhooks_ping", request=None,
         responses={202: WebhookDeliverySerializer},
     )  # fmt: skip

@@ -193,6 +193,21 @@ def webhook_ping(*, subscription: WebhookSubscription) -> WebhookDelivery:
     return delivery
 
 
+@transaction.atomic
+def webhook_redeliver(*, delivery: WebhookDelivery, actor=None) -> WebhookDelivery:
+    """Send a past delivery again, whatever became of it: a new delivery (its own tries and log) carrying the
+    same payload — the same event `id`, so a receiver that already processed it can tell — sent once the
+    transaction commits."""
+    from core.api.tasks import webhook_deliver
+
+    again = WebhookDelivery.objects.create(
+        subscription=delivery.subscription, event=delivery.event, payload=delivery.payload, redelivery_of=delivery
+    )
+    webhook_deliver.effect(args=(again.pk,), key=f"webhook:{again.uuid}:1")
+    logger.info("webhook %s redelivered as %s by %s", delivery.uuid, again.uuid, getattr(actor, "pk", None))
+    return again
+
+
 def retry_delay(attempt: int) -> int:
     """Seconds before try number `attempt + 1`: base * 2**(attempt - 1) (30 s, 1 min, 2 min, 4 min…), at most
     `PPE_WEBHOOK_RETRY_MAX_DELAY_SECONDS` (6 h), so that the tries spread over the whole retry window."""

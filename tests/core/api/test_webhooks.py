@@ -248,3 +248,28 @@ def test_retries_spread_over_three_days_then_the_delivery_is_abandoned(subscript
     webhook_delivery_attempt(delivery=delivery)
     assert (delivery.status, delivery.next_attempt_at) == ("failed", None)
     HUEY.storage.flush_schedule()
+
+
+def test_any_delivery_is_redelivered_through_the_api(api_as, subscription, receiver, run_on_commit):
+    client = api_as("platform_admin")
+    receiver.statuses = [500]
+    with run_on_commit():
+        webhook_event_emit(event=events.CASE_OPENED, data={"reference": "SUP-2026-0007"})
+    past = WebhookDelivery.objects.get()
+    url = f"/api/v1/webhooks/{subscription.pk}/deliveries/{past.uuid}/redeliver/"
+    assert api_as("case_worker").post(url).status_code == 403
+    with run_on_commit():
+        response = client.post(url)
+    assert response.status_code == 202, response.content
+    assert response.json()["redelivery_of"] == str(past.uuid)
+    again = WebhookDelivery.objects.get(redelivery_of=past)
+    assert again.status == "succeeded"
+    assert again.payload == past.payload  # the same event id: the receiver can tell it is the same event
+    assert json.loads(receiver.received[-1]["body"])["id"] == str(past.uuid)
+    assert (
+        client.post(
+            f"/api/v1/webhooks/{subscription.pk}/deliveries/{'0' * 8}-0000-0000-0000-{'0' * 12}/redeliver/"
+        ).status_code
+        == 404
+    )
+    HUEY.storage.flush_schedule()
