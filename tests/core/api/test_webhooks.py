@@ -10,10 +10,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import override_settings
+from django.utils import timezone
 from huey.contrib.djhuey import HUEY
 
 from core.api import events
-from core.api.models import WebhookAttempt, WebhookDelivery
+from core.api.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from core.api.tasks import webhook_deliver
 from core.api.webhooks import (
     DELIVERY_HEADER,
@@ -272,4 +273,25 @@ def test_any_delivery_is_redelivered_through_the_api(api_as, subscription, recei
         ).status_code
         == 404
     )
+    HUEY.storage.flush_schedule()
+
+
+def test_a_rotated_secret_overlaps_with_the_previous_one(api_as, subscription, receiver, run_on_commit):
+    old = subscription.secret
+    response = api_as("platform_admin").post(f"/api/v1/webhooks/{subscription.pk}/rotate-secret/")
+    assert response.status_code == 200, response.content
+    new = response.json()["secret"]
+    assert new != old
+    assert api_as("case_worker").post(f"/api/v1/webhooks/{subscription.pk}/rotate-secret/").status_code == 403
+    with run_on_commit():
+        webhook_event_emit(event=events.CASE_OPENED, data={})
+    request = receiver.received[-1]
+    for secret in (new, old):  # both verify during the overlap
+        assert signature_verify(secret=secret, header=request["headers"][SIGNATURE_HEADER], body=request["body"])
+    WebhookSubscription.objects.filter(pk=subscription.pk).update(previous_secret_expires_at=timezone.now())
+    with run_on_commit():
+        webhook_event_emit(event=events.CASE_OPENED, data={})
+    request = receiver.received[-1]
+    assert signature_verify(secret=new, header=request["headers"][SIGNATURE_HEADER], body=request["body"])
+    assert not signature_verify(secret=old, header=request["headers"][SIGNATURE_HEADER], body=request["body"])
     HUEY.storage.flush_schedule()
