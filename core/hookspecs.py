@@ -86,6 +86,19 @@ def transition_actions() -> dict[str, Any]:
 
 
 @hookspec
+def transition_data_check(case: Any, transition: str, data: dict[str, Any]) -> dict[str, list[str]] | None:
+    """Rules across the fields of a transition's form that a form's own field checks cannot express (weights
+    that must total 100 %, dates in order, a winner that must be one of the candidates).
+
+    `data` is the case's data with the form's cleaned values merged on top; `transition` the transition's code.
+    Returns French messages by field code (`{"criteres_evaluation": ["Les pondérations totalisent 60 %…"]}`),
+    or None / {} when the data is fine: any message refuses the transition (nothing is written; the person
+    sees them on the form). Called inside the transition's transaction, before anything is written, in the
+    case's territory schema, for the active poles; it only reads.
+    """
+
+
+@hookspec
 def diagnostic_proposals(case: Any, profile: dict[str, Any]) -> list[dict[str, Any]]:
     """Service proposals for a diagnosed structure.
 

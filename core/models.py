@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
@@ -278,6 +280,16 @@ class CaseConflict(ConcurrentTransition):
     """A case row was saved from a copy older than the row (its `revision` moved on): nothing was written."""
 
 
+class CaseDataDocument(models.Func):
+    """The words of a case's data for PostgreSQL's French full-text search: the JSON's string and number values
+    only (`jsonb_to_tsvector` with a filter), never its keys. A GIN index (`case_data_fts`) holds this very
+    expression; `core.selectors.cases.case_list(search=...)` matches it with `websearch_to_tsquery('french', …)`."""
+
+    function = "jsonb_to_tsvector"
+    template = "%(function)s('french'::regconfig, %(expressions)s, '[\"string\", \"numeric\"]'::jsonb)"
+    output_field = SearchVectorField()
+
+
 class Case(ConcurrentTransitionMixin, models.Model):
     """A case (dossier) of any kind: its type is its workflow; it runs on the version it was opened with.
 
@@ -339,7 +351,10 @@ class Case(ConcurrentTransitionMixin, models.Model):
         verbose_name = _("dossier")
         verbose_name_plural = _("dossiers")
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["workflow", "state"], name="case_workflow_state")]
+        indexes = [
+            models.Index(fields=["workflow", "state"], name="case_workflow_state"),
+            GinIndex(CaseDataDocument("data"), name="case_data_fts"),
+        ]
 
     def __str__(self) -> str:
         return self.reference

@@ -113,6 +113,16 @@ def _substitute_record(email: str, first_name: str, last_name: str):
     )
 
 
+_SURNAMES = {
+    "platform_admin": "Le Gall",
+    "pole_coordinator": "Le Roux",
+    "case_worker": "Hamon",
+    "structure_member": "Guérin",
+    "operator": "Lebreton",
+    "substitute": "Morvan",
+}
+
+
 def person_invite(
     territory_or_client,
     *,
@@ -132,7 +142,8 @@ def person_invite(
     roles = list(roles or [role])
     email = (email or f"{roles[0].replace('_', '.')}.{next(_seq)}.{uuid.uuid4().hex[:6]}@example.org").lower()
     first_name = first_name or "Camille"
-    last_name = last_name or roles[0].replace("_", " ").title()
+    # A French surname per role (what people see on screens and in screenshots), never the role's code.
+    last_name = last_name or _SURNAMES.get(roles[0], "Martin")
     connection.set_tenant(territory)
     if "substitute" in roles:
         _substitute_record(email, first_name, last_name)

@@ -43,7 +43,13 @@ def version_publish(request, pk: int):
             for error in exc.errors:
                 messages.error(request, error)
             return redirect("workflows_admin:publish", pk=pk)
-        messages.success(request, f"Version {version.number} de « {version.definition} » publiée.")
+        published = f"Version {version.number} de « {version.definition} » publiée."
+        if version.number > 1:  # the cases opened before keep running on their version until moved
+            published += (
+                " Les dossiers en cours restent sur leur version : faites-les passer sur celle-ci depuis "
+                "Dossiers → Changer de version."
+            )
+        messages.success(request, published)
         return redirect("workflows_admin:version", pk=pk)
     errors = workflow_version_check(version=version) if version.status == WorkflowVersion.Status.DRAFT else []
     return TemplateResponse(

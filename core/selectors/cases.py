@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.contrib.postgres.search import SearchQuery
+from django.db.models import Func, Q, QuerySet, TextField
 from django.utils import timezone
 
-from core.models import Case
+from core.models import Case, CaseDataDocument
 from core.roles import STAFF_ROLES, Role, user_roles
 from workflows.engine import compiled_version
 from workflows.exceptions import GuardFailed, TransitionNotAllowed
+from workflows.models import WorkflowVersion
 
 
 @dataclass(frozen=True)
@@ -100,13 +103,63 @@ def case_list(
     elif overdue is False:
         qs = qs.exclude(due_at__lt=timezone.localdate(), closed_at__isnull=True)
     if search:
-        qs = qs.filter(
-            Q(reference__icontains=search)
-            | Q(structure__name__icontains=search)
-            | Q(structure__commune__icontains=search)
-            | Q(data__icontains=search)
+        qs = qs.annotate(data_document=CaseDataDocument("data"), data_values=_DataValues("data")).filter(
+            case_search_filter(search)
         )
     return qs.order_by("-created_at", "-pk")
+
+
+class _DataValues(Func):
+    """The string and number values of a case's data (any depth) as one text, without the keys: what a search for
+    part of a word (an e-mail's domain, digits of a SIRET) looks into."""
+
+    function = "jsonb_path_query_array"
+    template = '%(function)s(%(expressions)s, \'strict $.** ? (@.type() == "string" || @.type() == "number")\')::text'
+    output_field = TextField()
+
+
+def _folded(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFD", text.casefold()) if not unicodedata.combining(c))
+
+
+def _choice_matches(search: str) -> Q:
+    """Cases whose choice (or multiple choice) fields hold an option whose label contains every word of
+    `search` (accents and case aside): « multi-accueil » finds `kind = multi_accueil`."""
+    words = [w for w in _folded(search).split() if len(w) >= 2]
+    condition = Q(pk__in=[])
+    if not words:
+        return condition
+    versions = WorkflowVersion.objects.exclude(status=WorkflowVersion.Status.DRAFT).values_list("pk", flat=True)
+    seen: set[tuple[str, str, str]] = set()
+    for version_id in versions:
+        for form in compiled_version(version_id).forms.values():
+            for f in form.input_fields():
+                if f.type not in ("choice", "multichoice"):
+                    continue
+                for choice in f.options.get("choices") or []:
+                    label, value = _folded(str(choice.get("label") or "")), str(choice.get("value"))
+                    if (f.code, value, f.type) in seen or not all(w in label for w in words):
+                        continue
+                    seen.add((f.code, value, f.type))
+                    wanted = [value] if f.type == "multichoice" else value
+                    condition |= Q(data__contains={f.code: wanted})
+    return condition
+
+
+def case_search_filter(search: str) -> Q:
+    """A case matches a search when its reference, its structure's name or commune contains it, when its data's
+    values hold its words (PostgreSQL full-text search, French configuration: « crèches » finds « crèche »)
+    or contain it as text (part of an e-mail, digits), never the data's keys, or when one of its choices is
+    labelled with it. Needs the `data_document` and `data_values` annotations (`case_list`)."""
+    query = SearchQuery(search, config="french", search_type="websearch")
+    return (
+        Q(reference__icontains=search)
+        | Q(structure__name__icontains=search)
+        | Q(structure__commune__icontains=search)
+        | Q(data_document=query)
+        | Q(data_values__icontains=search)
+        | _choice_matches(search)
+    )
 
 
 def case_get(*, user, reference: str) -> Case | None:

@@ -351,7 +351,21 @@ def _transition_check(  # noqa: PLR0917
         raise FormInvalid({"__all__": ["Cette transition ne prend pas de données."]})
     else:
         cleaned = {}
+    if cleaned:
+        _pole_data_check(row, spec, cleaned, before_data)
     return before_data, cleaned
+
+
+def _pole_data_check(row: Case, spec: TransitionSpec, cleaned: dict[str, Any], before: dict[str, Any]) -> None:
+    """The active poles' rules across a transition form's fields (hook `transition_data_check`)."""
+    from core.plugins import hooks
+
+    errors: dict[str, list[str]] = {}
+    for answer in hooks().transition_data_check(case=row, transition=spec.code, data={**before, **cleaned}):
+        for code, messages in (answer or {}).items():
+            errors.setdefault(code, []).extend(messages)
+    if errors:
+        raise FormInvalid(errors)
 
 
 def _transition_write(  # noqa: PLR0917

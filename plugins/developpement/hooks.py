@@ -143,3 +143,10 @@ def case_panels(request: Any, case: Any) -> Any:
     from plugins.developpement.views import case_panel
 
     return case_panel(request, case)
+
+
+@hookimpl
+def transition_data_check(case: Any, transition: str, data: dict[str, Any]) -> dict[str, list[str]]:
+    from plugins.developpement.checks import sieg_data_check
+
+    return sieg_data_check(case=case, transition=transition, data=data)

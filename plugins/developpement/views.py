@@ -62,8 +62,11 @@ class DevelopmentCaseView(StaffOnly, WagtailAdminTemplateMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
+        from workflows.engine import compiled_version
+
         context.update(
             case=self.case,
+            state_label=compiled_version(self.case.workflow_version_id).state_label(self.case.state),
             sections=self.case.developpement_sections.all(),
             meetings=self.case.developpement_meetings.all(),
             drafts=self.case.developpement_deliberations.all(),
@@ -94,6 +97,28 @@ class DevelopmentCaseView(StaffOnly, WagtailAdminTemplateMixin, TemplateView):
             errors = exc.message_dict.values() if hasattr(exc, "error_dict") else [exc.messages]
             messages.error(request, " ".join(m for ms in errors for m in ms))
         return redirect("developpement_case", reference=self.case.reference)
+
+
+@access(STAFF)
+class DevelopmentCaseListView(StaffOnly, WagtailAdminTemplateMixin, TemplateView):
+    """The pole's cases (joint responses and SIEG supports), newest first, each linked to its work screen."""
+
+    template_name = "developpement/admin/case_list.html"
+    breadcrumbs_items = []  # the page title is the header
+    page_title = "Dossiers du pôle développement"
+    header_icon = "pick"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        from workflows.engine import compiled_version
+
+        context = super().get_context_data(**kwargs)
+        cases = (
+            Case.objects.filter(workflow__code__in=WORKFLOWS)
+            .select_related("workflow", "structure")
+            .order_by("-created_at")[:200]
+        )
+        context["rows"] = [(case, compiled_version(case.workflow_version_id).state_label(case.state)) for case in cases]
+        return context
 
 
 @access(STAFF)

@@ -5,13 +5,14 @@ territory that switched the pole off."""
 
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import path, reverse
 from wagtail import hooks
+from wagtail.admin.menu import MenuItem
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from core.admin_views import pole_admin_guard, pole_menu_shown
 from plugins.developpement.models import DeliberationTemplate
-from plugins.developpement.views import DeliberationPdfView, DevelopmentCaseView
+from plugins.developpement.views import DeliberationPdfView, DevelopmentCaseListView, DevelopmentCaseView
 
 POLE = "developpement"
 
@@ -49,6 +50,7 @@ def developpement_admin_urls():
     return pole_admin_guard(
         POLE,
         [
+            path("developpement/dossiers/", DevelopmentCaseListView.as_view(), name="developpement_cases"),
             path("developpement/dossiers/<str:reference>/", DevelopmentCaseView.as_view(), name="developpement_case"),
             path(
                 "developpement/deliberations/<int:pk>/pdf/",
@@ -56,4 +58,19 @@ def developpement_admin_urls():
                 name="developpement_deliberation_pdf",
             ),
         ],
+    )
+
+
+class StaffPoleMenuItem(MenuItem):
+    def is_shown(self, request) -> bool:
+        from core.roles import user_roles
+        from plugins.developpement.views import STAFF
+
+        return pole_menu_shown(POLE) and bool(user_roles(request.user) & STAFF)
+
+
+@hooks.register("register_admin_menu_item")
+def developpement_cases_menu_item():
+    return StaffPoleMenuItem(
+        "Dossiers du pôle développement", reverse("developpement_cases"), icon_name="pick", order=329
     )

@@ -39,14 +39,14 @@ R_DESK = frozenset({ADMIN, COORD, MEMBER})  # the remplacement pole: its coordin
 R_ALL = R_DESK | {SUBSTITUTE}
 SUBS = frozenset({SUBSTITUTE})
 NOONE = frozenset()
+SIGNED_IN = PUBLIC - {ANON}  # the second factor's screens: any account (they send visitors to the login page)
 
 # URL name (fnmatch pattern; the first that matches wins) → who may open it.
 EXPECTED: list[tuple[str, frozenset[str]]] = [
     # Anyone: site files, accounts, the portal's login, the API's 404, private media answer by path.
     ("favicon", PUBLIC), ("robots_txt", PUBLIC), ("media", PUBLIC), ("invitation_accept", PUBLIC),
     ("password_reset*", PUBLIC), ("remplacement:login", PUBLIC), ("", PUBLIC),
-    # The second factor's pages: any signed-in person (an anonymous visitor is sent to the login page).
-    ("otp_*", PUBLIC - {ANON}),
+    ("otp_enrol", SIGNED_IN), ("otp_verify", SIGNED_IN),
     # --- API: core
     ("v1:territory", CORE), ("v1:token-current", CORE),
     ("v1:webhook*", ADMINS), ("v1:people-*", ADMINS), ("v1:invitations-*", ADMINS),
@@ -83,10 +83,11 @@ EXPECTED: list[tuple[str, frozenset[str]]] = [
     ("support_rules:*", COORDINATION), ("support_conventions:*", COORDINATION),
     ("developpement_deliberations:*", COORDINATION),
     ("ppe_poles", ADMINS), ("ppe_people", ADMINS), ("ppe_person*", ADMINS), ("ppe_invitation_action", ADMINS),
+    ("notification_templates:*", ADMINS),
     ("ppe_drift_report", ADMINS), ("ppe_structure_partnerships", STAFF),
     # --- Back office: case work
-    ("cases_admin:assign", STAFF), ("cases_admin:data", STAFF), ("cases_admin:migrate*", ADMINS),
-    ("cases_admin:structure", STAFF),
+    ("cases_admin:assign", STAFF), ("cases_admin:data", STAFF), ("cases_admin:structure", STAFF),
+    ("cases_admin:migrate*", ADMINS),
     ("cases_admin:*", CORE),
     ("support_participation", CORE), ("support_convention_document", CORE), ("support_*", STAFF),
     ("developpement_*", STAFF), ("remplacement_*", COORDINATION),

@@ -106,12 +106,27 @@ def test_a_failed_hand_over_never_fails_the_commit_and_the_sweep_hands_it_over(
     assert (effect.status, calls) == ("done", ["rattrapé"])
 
 
-def test_a_transition_s_hook_and_actions_are_an_effect_of_it(simple, worker, django_capture_on_commit_callbacks):  # noqa: F811
+def test_a_transition_s_hook_and_actions_are_an_effect_of_it(
+    simple,  # noqa: F811
+    worker,  # noqa: F811
+    fake_pole,
+    django_capture_on_commit_callbacks,
+):
     case = case_open(workflow="essai-simple", data={"title": "Objet"}, actor=worker)
     with django_capture_on_commit_callbacks(execute=True):
         event = transition_apply(case=case, transition="prendre", actor=worker)
     effect = Effect.objects.get(key=f"transition:{event.pk}")
     assert (effect.task, effect.args, effect.status) == ("core.tasks.case_transition_effects", [event.pk], "done")
+    assert [kwargs["event"].pk for kwargs, _schema in fake_pole.called("case_transitioned")] == [event.pk]
+
+
+def test_a_transition_no_pole_listens_to_records_no_effect(simple, worker, django_capture_on_commit_callbacks):  # noqa: F811
+    """The poles declare the workflows they react to (support, remplacement): an editor-built workflow's
+    transitions, without actions, cost no effect row (bench/transitions.py)."""
+    case = case_open(workflow="essai-simple", data={"title": "Objet"}, actor=worker)
+    with django_capture_on_commit_callbacks(execute=True):
+        event = transition_apply(case=case, transition="prendre", actor=worker)
+    assert not Effect.objects.filter(key=f"transition:{event.pk}").exists()
 
 
 @override_settings(

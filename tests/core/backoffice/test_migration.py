@@ -109,3 +109,16 @@ def test_only_platform_admins_reach_the_migration_screens(territory, running):
 
 def admin_worker(territory):
     return person_invite(territory, role="case_worker")
+
+
+def test_publishing_a_new_version_says_where_to_move_the_running_cases(territory, simple, running):
+    from workflows.services import workflow_version_draft_create
+
+    admin = person_invite(territory, role="platform_admin")
+    client = person_client(territory, admin)
+    draft = workflow_version_draft_create(definition=simple.definition, actor=admin)
+    done = client.post(f"/admin/workflows/version/{draft.pk}/publier/", follow=True)
+    text = unescape(done.content.decode())
+    assert "Version 2 de « Dossier simple » publiée." in text
+    assert "Les dossiers en cours restent sur leur version" in text
+    assert "Dossiers → Changer de version" in text

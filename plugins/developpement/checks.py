@@ -1,0 +1,68 @@
+"""Rules across the fields of the SIEG workflow's forms (the `transition_data_check` hook): the evaluation
+criteria's weights total 100 %, the dates follow each other, the project retained is one of the candidates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.utils.formats import date_format
+
+SIEG = "dev-sieg"
+
+
+def _date(value: Any) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(value)[:10]) if value else None
+    except ValueError:
+        return None
+
+
+def _day(value: dt.date) -> str:
+    return date_format(value, "j F Y")
+
+
+def _name(value: Any) -> str:
+    return " ".join(str(value or "").split()).casefold()
+
+
+def sieg_data_check(*, case: Any, transition: str, data: dict[str, Any]) -> dict[str, list[str]]:
+    if case.workflow.code != SIEG:
+        return {}
+    errors: dict[str, list[str]] = {}
+    if transition == "deliberations_adoptees":
+        general, mandate = (
+            _date(data.get("date_deliberation_interet_general")),
+            _date(data.get("date_deliberation_mandatement")),
+        )
+        if general and mandate and mandate < general:
+            errors["date_deliberation_mandatement"] = [
+                f"Le mandatement ({_day(mandate)}) ne peut précéder la délibération sur l'intérêt général "
+                f"({_day(general)})."
+            ]
+    if transition == "arreter_criteres":
+        criteria = data.get("criteres_evaluation") or []
+        total = sum(int(item.get("ponderation") or 0) for item in criteria)
+        if total != 100:
+            errors["criteres_evaluation"] = [f"Les pondérations totalisent {total} % : elles doivent totaliser 100 %."]
+        names = [_name(item.get("critere")) for item in criteria]
+        if len(set(names)) != len(names):
+            errors.setdefault("criteres_evaluation", []).append("Deux critères portent le même intitulé.")
+    if transition == "publier_appel":
+        published, deadline = _date(data.get("date_publication")), _date(data.get("date_limite_candidatures"))
+        mandate = _date(data.get("date_deliberation_mandatement"))
+        if published and deadline and deadline <= published:
+            errors["date_limite_candidatures"] = [
+                f"La date limite des candidatures doit suivre la publication ({_day(published)})."
+            ]
+        if published and mandate and published < mandate:
+            errors["date_publication"] = [
+                f"L'appel à projets ne peut être publié avant la délibération de mandatement ({_day(mandate)})."
+            ]
+    if transition == "conclure":
+        candidates = [_name(item.get("candidat")) for item in data.get("candidatures") or []]
+        if len(set(candidates)) != len(candidates):
+            errors["candidatures"] = ["Deux candidatures portent le même nom."]
+        if data.get("laureat") and _name(data["laureat"]) not in candidates:
+            errors["laureat"] = ["Le projet retenu doit être l'une des candidatures évaluées."]
+    return errors
