@@ -18,7 +18,6 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import connection
-from django.http import JsonResponse
 from django.shortcuts import redirect
 from django_otp import user_has_device
 from django_tenants.utils import get_public_schema_name
@@ -86,10 +85,12 @@ class OTPRequiredMiddleware:
             and otp_required(user)
         ):
             if request.path.startswith(API_PREFIXES):
-                return JsonResponse(
-                    {"detail": "Double authentification requise : saisissez d'abord le code de votre application."},
-                    status=403,
-                )
+                from core.api.errors import problem_response
+
+                return problem_response(
+                    request, 403, "Double authentification requise : saisissez d'abord le code de votre application.",
+                    slug="second-factor-required", title="Double authentification requise",
+                )  # fmt: skip
             enrolled = user_has_device(user, confirmed=True)
             target = VERIFY_PATH if enrolled else ENROL_PATH
             next_path = request.get_full_path() if request.method == "GET" else ""

@@ -41,7 +41,10 @@ def test_an_administrator_must_enrol_before_reaching_the_back_office(tenant):
     refused = client.get("/admin/dossiers/")
     assert refused.status_code == 302
     assert refused["Location"].startswith(ENROL)
-    assert client.get("/api/v1/cases/").status_code == 403  # nor through the API with the session
+    api = client.get("/api/v1/cases/")  # nor through the API with the session
+    assert api.status_code == 403
+    assert api["Content-Type"] == "application/problem+json"
+    assert api.json()["detail"].startswith("Double authentification requise")
 
     page = client.get(refused["Location"])
     body = _text(page)
