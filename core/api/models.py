@@ -100,6 +100,9 @@ class WebhookSubscription(models.Model):
     url = models.URLField(_("adresse de réception"), max_length=500)
     events = models.JSONField(_("événements"), default=list, help_text=_("Codes des événements reçus."))
     secret = models.CharField(_("secret de signature"), max_length=100, editable=False)
+    # The secret before the last rotation, still signing deliveries (a second signature) until it expires.
+    previous_secret = models.CharField(max_length=100, blank=True, editable=False)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
     created_by = models.ForeignKey(
@@ -142,6 +145,15 @@ class WebhookDelivery(models.Model):
     last_status_code = models.PositiveSmallIntegerField(_("dernier code HTTP"), null=True, blank=True)
     created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
     delivered_at = models.DateTimeField(_("livrée le"), null=True, blank=True)
+    redelivery_of = models.ForeignKey(
+        "self",
+        verbose_name=_("nouvel envoi de"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="redeliveries",
+        editable=False,
+    )
 
     class Meta:
         verbose_name = _("livraison webhook")

@@ -102,12 +102,15 @@ class WebhookAttemptSerializer(serializers.ModelSerializer):
 
 class WebhookDeliverySerializer(serializers.ModelSerializer):
     attempt_log = WebhookAttemptSerializer(many=True, read_only=True)
+    redelivery_of = serializers.SlugRelatedField(
+        slug_field="uuid", read_only=True, help_text="La livraison dont celle-ci est un nouvel envoi."
+    )
 
     class Meta:
         model = WebhookDelivery
         fields = [
             "uuid", "event", "status", "attempts", "last_status_code", "next_attempt_at", "created_at",
-            "delivered_at", "payload", "attempt_log",
+            "delivered_at", "payload", "attempt_log", "redelivery_of",
         ]  # fmt: skip
 
 

@@ -254,6 +254,28 @@ class WebhookSubscriptionViewSet(viewsets.ModelViewSet):
         return self.get_paginated_response(WebhookDeliverySerializer(page, many=True).data)
 
     @extend_schema(
+        summary="Renouveler le secret de signature (l'ancien signe encore 24 h)", operation_id="webhooks_rotate_secret",
+        request=None, responses={200: WebhookSubscriptionCreatedSerializer},
+    )  # fmt: skip
+    @action(detail=True, methods=["post"], url_path="rotate-secret")
+    def rotate_secret(self, request: Request, pk=None) -> Response:
+        subscription = self.get_object()
+        webhooks.webhook_secret_rotate(subscription=subscription, actor=request.user)
+        return Response(WebhookSubscriptionCreatedSerializer(subscription).data)
+
+    @extend_schema(
+        summary="Renvoyer une livraison passée", operation_id="webhooks_redeliver", request=None,
+        responses={202: WebhookDeliverySerializer},
+    )  # fmt: skip
+    @action(detail=True, methods=["post"], url_path=r"deliveries/(?P<delivery>[0-9a-f-]{36})/redeliver")
+    def redeliver(self, request: Request, pk=None, delivery: str = "") -> Response:
+        past = self.get_object().deliveries.filter(uuid=delivery).first()
+        if past is None:
+            raise NotFound("Aucune livraison de cet abonnement ne porte cet identifiant.")
+        again = webhooks.webhook_redeliver(delivery=past, actor=request.user)
+        return Response(WebhookDeliverySerializer(again).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
         summary="Envoyer un événement de test", operation_id="webhooks_ping", request=None,
         responses={202: WebhookDeliverySerializer},
     )  # fmt: skip

@@ -43,10 +43,13 @@ SIGNATURE_TOLERANCE_SECONDS = 300
 # --- Signing --------------------------------------------------------------------------------------------------
 
 
-def signature_header(*, secret: str, body: bytes, timestamp: int | None = None) -> str:
+def signature_header(*, secret: str, body: bytes, timestamp: int | None = None, previous: str = "") -> str:
+    """`t=<timestamp>,v1=<hmac>`; during a secret rotation's overlap a second `v1=` signed with the previous
+    secret, so that a receiver still holding it keeps verifying."""
     timestamp = int(time.time()) if timestamp is None else timestamp
-    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={mac}"
+    signed = f"{timestamp}.".encode() + body
+    macs = [hmac.new(key.encode(), signed, hashlib.sha256).hexdigest() for key in (secret, previous) if key]
+    return ",".join([f"t={timestamp}", *(f"v1={mac}" for mac in macs)])
 
 
 def signature_verify(
@@ -54,16 +57,16 @@ def signature_verify(
 ) -> bool:
     """What a receiver does: True when `header` signs `body` with `secret` and is recent enough."""
     try:
-        parts = dict(item.split("=", 1) for item in header.split(","))
-        timestamp = int(parts["t"])
-        received = parts["v1"]
-    except (KeyError, ValueError):
+        parts = [item.split("=", 1) for item in header.split(",")]
+        timestamp = int(next(value for key, value in parts if key == "t"))
+        received = [value for key, value in parts if key == "v1"]
+    except (StopIteration, ValueError):
         return False
     now = int(time.time()) if now is None else now
     if abs(now - timestamp) > tolerance:
         return False
     expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, received)
+    return any(hmac.compare_digest(expected, value) for value in received)
 
 
 # --- Subscriptions ----------------------------------------------------------------------------------------------
@@ -127,6 +130,22 @@ def webhook_subscription_update(*, subscription: WebhookSubscription, actor=None
             setattr(subscription, name, fields[name])
     subscription.save()
     return subscription
+
+
+@transaction.atomic
+def webhook_secret_rotate(*, subscription: WebhookSubscription, overlap_hours: int = 24, actor=None) -> str:
+    """A new signing secret, returned once; for `overlap_hours` deliveries are signed with both (two `v1=`),
+    so the receiver can switch without losing one."""
+    subscription.previous_secret = subscription.secret
+    subscription.previous_secret_expires_at = timezone.now() + timedelta(hours=max(overlap_hours, 0))
+    subscription.secret = f"whsec_{secrets.token_urlsafe(32)}"
+    subscription.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at"])
+    return subscription.secret
+
+
+def _previous_secret(subscription: WebhookSubscription) -> str:
+    expires = subscription.previous_secret_expires_at
+    return subscription.previous_secret if expires is not None and expires > timezone.now() else ""
 
 
 def _subscribed_events_load() -> frozenset[str]:
@@ -193,6 +212,21 @@ def webhook_ping(*, subscription: WebhookSubscription) -> WebhookDelivery:
     return delivery
 
 
+@transaction.atomic
+def webhook_redeliver(*, delivery: WebhookDelivery, actor=None) -> WebhookDelivery:
+    """Send a past delivery again, whatever became of it: a new delivery (its own tries and log) carrying the
+    same payload — the same event `id`, so a receiver that already processed it can tell — sent once the
+    transaction commits."""
+    from core.api.tasks import webhook_deliver
+
+    again = WebhookDelivery.objects.create(
+        subscription=delivery.subscription, event=delivery.event, payload=delivery.payload, redelivery_of=delivery
+    )
+    webhook_deliver.effect(args=(again.pk,), key=f"webhook:{again.uuid}:1")
+    logger.info("webhook %s redelivered as %s by %s", delivery.uuid, again.uuid, getattr(actor, "pk", None))
+    return again
+
+
 def retry_delay(attempt: int) -> int:
     """Seconds before try number `attempt + 1`: base * 2**(attempt - 1) (30 s, 1 min, 2 min, 4 min…), at most
     `PPE_WEBHOOK_RETRY_MAX_DELAY_SECONDS` (6 h), so that the tries spread over the whole retry window."""
@@ -235,7 +269,9 @@ def webhook_delivery_attempt(*, delivery: WebhookDelivery) -> WebhookAttempt:
                 headers={
                     "Content-Type": "application/json",
                     "User-Agent": "PlateformePetiteEnfance-Webhooks/1.0",
-                    SIGNATURE_HEADER: signature_header(secret=subscription.secret, body=body),
+                    SIGNATURE_HEADER: signature_header(
+                        secret=subscription.secret, body=body, previous=_previous_secret(subscription)
+                    ),
                     EVENT_HEADER: delivery.event,
                     DELIVERY_HEADER: str(delivery.uuid),
                 },

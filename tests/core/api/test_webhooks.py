@@ -10,10 +10,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import override_settings
+from django.utils import timezone
 from huey.contrib.djhuey import HUEY
 
 from core.api import events
-from core.api.models import WebhookAttempt, WebhookDelivery
+from core.api.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from core.api.tasks import webhook_deliver
 from core.api.webhooks import (
     DELIVERY_HEADER,
@@ -247,4 +248,50 @@ def test_retries_spread_over_three_days_then_the_delivery_is_abandoned(subscript
     receiver.statuses = [500]
     webhook_delivery_attempt(delivery=delivery)
     assert (delivery.status, delivery.next_attempt_at) == ("failed", None)
+    HUEY.storage.flush_schedule()
+
+
+def test_any_delivery_is_redelivered_through_the_api(api_as, subscription, receiver, run_on_commit):
+    client = api_as("platform_admin")
+    receiver.statuses = [500]
+    with run_on_commit():
+        webhook_event_emit(event=events.CASE_OPENED, data={"reference": "SUP-2026-0007"})
+    past = WebhookDelivery.objects.get()
+    url = f"/api/v1/webhooks/{subscription.pk}/deliveries/{past.uuid}/redeliver/"
+    assert api_as("case_worker").post(url).status_code == 403
+    with run_on_commit():
+        response = client.post(url)
+    assert response.status_code == 202, response.content
+    assert response.json()["redelivery_of"] == str(past.uuid)
+    again = WebhookDelivery.objects.get(redelivery_of=past)
+    assert again.status == "succeeded"
+    assert again.payload == past.payload  # the same event id: the receiver can tell it is the same event
+    assert json.loads(receiver.received[-1]["body"])["id"] == str(past.uuid)
+    assert (
+        client.post(
+            f"/api/v1/webhooks/{subscription.pk}/deliveries/{'0' * 8}-0000-0000-0000-{'0' * 12}/redeliver/"
+        ).status_code
+        == 404
+    )
+    HUEY.storage.flush_schedule()
+
+
+def test_a_rotated_secret_overlaps_with_the_previous_one(api_as, subscription, receiver, run_on_commit):
+    old = subscription.secret
+    response = api_as("platform_admin").post(f"/api/v1/webhooks/{subscription.pk}/rotate-secret/")
+    assert response.status_code == 200, response.content
+    new = response.json()["secret"]
+    assert new != old
+    assert api_as("case_worker").post(f"/api/v1/webhooks/{subscription.pk}/rotate-secret/").status_code == 403
+    with run_on_commit():
+        webhook_event_emit(event=events.CASE_OPENED, data={})
+    request = receiver.received[-1]
+    for secret in (new, old):  # both verify during the overlap
+        assert signature_verify(secret=secret, header=request["headers"][SIGNATURE_HEADER], body=request["body"])
+    WebhookSubscription.objects.filter(pk=subscription.pk).update(previous_secret_expires_at=timezone.now())
+    with run_on_commit():
+        webhook_event_emit(event=events.CASE_OPENED, data={})
+    request = receiver.received[-1]
+    assert signature_verify(secret=new, header=request["headers"][SIGNATURE_HEADER], body=request["body"])
+    assert not signature_verify(secret=old, header=request["headers"][SIGNATURE_HEADER], body=request["body"])
     HUEY.storage.flush_schedule()
