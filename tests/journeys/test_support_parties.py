@@ -93,6 +93,7 @@ def test_a_director_and_an_operator_take_part_in_their_support_case(  # noqa: PL
     page.goto(url(f"/admin/dossiers/{reference}/"))
     panel = page.locator("#support")
     assert "Ce qui attend votre action" in panel.inner_text()
+    assert "au moins un accepté" in page.locator("body").inner_text()  # why « Valider » waits
     assert panel.locator("svg[role=img]").count() == 1  # her profile
     _shot(page, "1-directrice-propositions")
     _no_raw_codes(page)

@@ -42,7 +42,7 @@ def test_a_case_is_worked_from_its_workspace_to_its_evaluation(
     pdf = client_35.get(f"/admin/support/conventions/{conventions[0].pk}/pdf/")
     assert pdf["Content-Type"] == "application/pdf"
     page = post(client_35, case, action="transition", transition="mettre_en_place")
-    assert "ne sont pas remplies" in page
+    assert "être signées par la plateforme et par chaque partie" in page  # the guard's own French message
     today = timezone.localdate().isoformat()
     for convention in conventions:
         for party in ("platform", "counterparty"):
