@@ -11,7 +11,7 @@ import re
 import pytest
 from django.db import connection
 
-from tests.people import PASSWORD, person_invite
+from tests.people import PASSWORD, otp_device, otp_token, person_invite
 
 
 def _sign_in(page, url: str, email: str) -> None:
@@ -34,10 +34,15 @@ def test_a_territory_admin_and_a_director_each_see_their_own_back_office(
         connection.set_tenant(territory)
         case = Case.objects.exclude(structure=None).filter(closed_at=None).select_related("structure").first()
         admin = person_invite(territory, role="platform_admin")
+        device = otp_device(admin)  # she enrolled her authentication app
         director = person_invite(territory, role="structure_member", structure=case.structure)
         connection.set_schema_to_public()
 
     _sign_in(page, http_server.url_for(territory, "/admin/login/"), admin.email)
+    assert "double-authentification" in page.url  # a platform admin gives her second factor
+    page.fill("#id_token", otp_token(device))
+    page.get_by_role("button", name="Valider").click()
+    page.wait_for_load_state()
     sidebar = page.locator("#wagtail-sidebar")
     for entry in ("Catalogue de services", "Structures", "Opérateurs ESS", "Personnes", "Pôle support"):
         assert sidebar.get_by_text(entry, exact=True).count() >= 1, entry
