@@ -63,7 +63,7 @@ EXPECTED: list[tuple[str, frozenset[str]]] = [
     ("v1:remplacement-timesheet-*", R_ALL),
     ("v1:remplacement-pool-*", COORDINATION), ("v1:remplacement-export-*", COORDINATION),
     # --- API: développement, support
-    ("v1:developpement-sections-*", STAFF), ("v1:support-proposal-rules-*", STAFF),
+    ("v1:developpement-sections-*", STAFF), ("v1:developpement-cases-*", STAFF), ("v1:support-proposal-rules-*", STAFF),
     ("v1:support-cases-detail", CORE), ("v1:support-cases-proposals", CORE), ("v1:support-cases-conventions", CORE),
     ("v1:support-cases-*", STAFF),
     ("v1:support-proposals-decision", STRUCTURE_SIDE), ("v1:support-proposals-referral", OPERATOR_SIDE),
@@ -103,7 +103,7 @@ EXPECTED: list[tuple[str, frozenset[str]]] = [
 SAMPLE = {
     "token": "jeton-inconnu", "uidb64": "MQ", "path": "original_images/absente.png", "code": "inconnu",
     "action": "resend", "year": 2026, "month": 1, "by": "lines", "fmt": "csv", "exception_id": 1,
-    "object_id": 1, "app_label": "core", "model_name": "structure",
+    "object_id": 1, "app_label": "core", "model_name": "structure", "delivery": "00000000-0000-4000-8000-000000000000",
 }  # fmt: skip
 KWARG = re.compile(r"<(?:\w+:)?(\w+)>|\(\?P<(\w+)>")
 LOGIN_PATHS = ("/admin/login/", "/remplacement/connexion/")
