@@ -201,10 +201,6 @@ def _job_write(job_id: int, **columns: Any) -> None:
         logger.warning("State of provisioning job %s could not be recorded", job_id)
 
 
-def _progress_write(job_id: int, step: int, total: int, label: str) -> None:
-    _job_write(job_id, step=step, total=total, label=label)
-
-
 def territory_clone_job_start(
     *,
     source: Any,
@@ -266,7 +262,7 @@ def territory_clone_job_run(*, job_id: int) -> Any:
             **params,
             source=job.source,
             actor=job.created_by,
-            progress=lambda step, total, label: _progress_write(job.pk, step, job.total, label),
+            progress=lambda step, total, label: _job_write(job.pk, step=step, total=job.total, label=label),
         )
     except ValidationError as exc:
         job.status, job.error = ProvisioningJob.Status.FAILED, " ".join(exc.messages)
@@ -279,8 +275,11 @@ def territory_clone_job_run(*, job_id: int) -> Any:
     else:
         job.territory = territory
         if first_admin:
-            _progress_write(
-                job.pk, job.total, job.total, "Invitation de la première administratrice ou du premier administrateur"
+            _job_write(
+                job.pk,
+                step=job.total,
+                total=job.total,
+                label="Invitation de la première administratrice ou du premier administrateur",
             )
             job.invitation_url, error = first_admin_invite(territory=territory, **first_admin, actor=job.created_by)
             job.error = error

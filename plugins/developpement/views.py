@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
@@ -33,13 +33,6 @@ def _form_errors(form: forms.Form) -> dict[str, list[str]]:
     }
 
 
-class StaffOnly:
-    def dispatch(self, request, *args, **kwargs):
-        if not user_roles(request.user) & STAFF:
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)
-
-
 class MeetingForm(forms.Form):
     held_on = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     place = forms.CharField(label="Lieu", max_length=200, required=False)
@@ -48,7 +41,7 @@ class MeetingForm(forms.Form):
 
 
 @access(STAFF)
-class DevelopmentCaseView(StaffOnly, WagtailAdminTemplateMixin, TemplateView):
+class DevelopmentCaseView(WagtailAdminTemplateMixin, TemplateView):
     template_name = "developpement/admin/case.html"
     breadcrumbs_items = []  # the page title is the header
     header_icon = "pick"
@@ -109,7 +102,7 @@ class DevelopmentCaseView(StaffOnly, WagtailAdminTemplateMixin, TemplateView):
 
 
 @access(STAFF)
-class DevelopmentCaseListView(StaffOnly, WagtailAdminTemplateMixin, TemplateView):
+class DevelopmentCaseListView(WagtailAdminTemplateMixin, TemplateView):
     """The pole's cases (joint responses and SIEG supports), newest first, each linked to its work screen."""
 
     template_name = "developpement/admin/case_list.html"
@@ -131,7 +124,7 @@ class DevelopmentCaseListView(StaffOnly, WagtailAdminTemplateMixin, TemplateView
 
 
 @access(STAFF)
-class SiegReportView(StaffOnly, View):
+class SiegReportView(View):
     """The SIEG's analysis report (PDF): criteria and weights, candidates ranked by weighted score."""
 
     def get(self, request, reference: str):
@@ -144,7 +137,7 @@ class SiegReportView(StaffOnly, View):
 
 
 @access(STAFF)
-class DeliberationPdfView(StaffOnly, View):
+class DeliberationPdfView(View):
     def get(self, request, pk: int):
         draft = get_object_or_404(DeliberationDraft, pk=pk)
         return file_response(draft.pdf, content_type="application/pdf", filename=f"{draft.title}.pdf", inline=True)

@@ -8,7 +8,7 @@ from typing import Any
 
 from django import forms as django_forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
@@ -19,13 +19,6 @@ from core.roles import COORDINATION_ROLES
 from plugins.remplacement import charts, forms, selectors, services
 from plugins.remplacement.models import AgeGroup, Substitute, SubstituteDocument
 from tenants.access import access
-
-
-class CoordinatorsOnly:
-    def dispatch(self, request, *args, **kwargs):
-        if not selectors.is_coordinator(request.user):
-            raise PermissionDenied("Réservé aux coordinateurs du pôle remplacement.")
-        return super().dispatch(request, *args, **kwargs)
 
 
 def _errors(exc: ValidationError) -> list[str]:
@@ -41,7 +34,7 @@ def _worst(statuses) -> str:
 
 
 @access(COORDINATION_ROLES)
-class PoolListView(CoordinatorsOnly, WagtailAdminTemplateMixin, TemplateView):
+class PoolListView(WagtailAdminTemplateMixin, TemplateView):
     template_name = "remplacement/admin/pool_list.html"
     breadcrumbs_items = []  # the page title is the header
     page_title = "Vivier de remplaçant·es"
@@ -86,7 +79,7 @@ class VerifyForm(django_forms.Form):
 
 
 @access(COORDINATION_ROLES)
-class SubstituteAdminView(CoordinatorsOnly, WagtailAdminTemplateMixin, TemplateView):
+class SubstituteAdminView(WagtailAdminTemplateMixin, TemplateView):
     template_name = "remplacement/admin/substitute.html"
     header_icon = "user"
 
@@ -173,7 +166,7 @@ class SubstituteAdminView(CoordinatorsOnly, WagtailAdminTemplateMixin, TemplateV
 
 
 @access(COORDINATION_ROLES)
-class PilotageView(CoordinatorsOnly, WagtailAdminTemplateMixin, TemplateView):
+class PilotageView(WagtailAdminTemplateMixin, TemplateView):
     template_name = "remplacement/admin/pilotage.html"
     breadcrumbs_items = []
     page_title = "Pilotage du pôle remplacement"

@@ -46,15 +46,8 @@ def _form_errors(form: forms.Form) -> dict[str, list[str]]:
     }
 
 
-class StaffOnly:
-    def dispatch(self, request, *args, **kwargs):
-        if not user_roles(request.user) & STAFF:
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)
-
-
 @access(STAFF)
-class SupportCaseListView(StaffOnly, WagtailAdminTemplateMixin, TemplateView):
+class SupportCaseListView(WagtailAdminTemplateMixin, TemplateView):
     template_name = "support/admin/case_list.html"
     breadcrumbs_items = []  # the page title is the header
     page_title = "Dossiers d'accompagnement"
@@ -108,7 +101,7 @@ def _data_rows(compiled: Any, data: dict[str, Any], *, form: str) -> list[tuple[
 
 
 @access(STAFF)
-class SupportCaseView(StaffOnly, WagtailAdminTemplateMixin, TemplateView):
+class SupportCaseView(WagtailAdminTemplateMixin, TemplateView):
     """One support case: its transitions with their forms, its profile, proposals, conventions, follow-up."""
 
     template_name = "support/admin/case.html"
@@ -224,7 +217,7 @@ class SupportCaseView(StaffOnly, WagtailAdminTemplateMixin, TemplateView):
 
 
 @access(STAFF)
-class ConventionPdfView(StaffOnly, View):
+class ConventionPdfView(View):
     def get(self, request, pk: int):
         convention = get_object_or_404(Convention, pk=pk)
         return file_response(convention.pdf, content_type="application/pdf", inline=True,
@@ -232,7 +225,7 @@ class ConventionPdfView(StaffOnly, View):
 
 
 @access(STAFF)
-class EvaluationDashboardView(StaffOnly, WagtailAdminTemplateMixin, TemplateView):
+class EvaluationDashboardView(WagtailAdminTemplateMixin, TemplateView):
     """The territory's evaluation dashboard: satisfaction, objectives, indicators, mean profile."""
 
     template_name = "support/admin/dashboard.html"
