@@ -261,6 +261,9 @@ STORAGES = {
     },
 }
 PPE_PRIVATE_DIR = Path(env_str("PPE_PRIVATE_DIR", str(VAR_DIR / "private")))
+# Case files that no row names (a caller's transaction rolled back after they were written) are deleted by the
+# daily sweep once older than this (core.services.form_files).
+PPE_ORPHAN_FILES_GRACE_MINUTES = env_int("PPE_ORPHAN_FILES_GRACE_MINUTES", 60)
 # How a permission-checked download hands its file over: "django" (the application streams it), or, behind a
 # web server that serves the private folder as an internal location, "x-accel-redirect" (nginx: the response
 # carries X-Accel-Redirect: PPE_FILE_ACCEL_PREFIX + <schema>/<name>) or "x-sendfile" (Apache, lighttpd: the
