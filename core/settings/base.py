@@ -377,6 +377,9 @@ PPE_WEBHOOK_MAX_ATTEMPTS = env_int("PPE_WEBHOOK_MAX_ATTEMPTS", 30)
 PPE_WEBHOOK_RETRY_BASE_SECONDS = env_int("PPE_WEBHOOK_RETRY_BASE_SECONDS", 30)
 PPE_WEBHOOK_RETRY_MAX_DELAY_SECONDS = env_int("PPE_WEBHOOK_RETRY_MAX_DELAY_SECONDS", 6 * 3600)
 PPE_WEBHOOK_RETRY_WINDOW_HOURS = env_int("PPE_WEBHOOK_RETRY_WINDOW_HOURS", 72)
+# An endpoint whose every try failed for this long (no success in between) is switched off and its owner
+# (who created it, else the territory's administrators) e-mailed; the owner re-enables it in the admin.
+PPE_WEBHOOK_DISABLE_AFTER_HOURS = env_int("PPE_WEBHOOK_DISABLE_AFTER_HOURS", 5 * 24)
 # Uploads: the largest file accepted, and the content types sniffed from the bytes that are allowed.
 PPE_UPLOAD_MAX_BYTES = env_int("PPE_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
 # Request limits (core.limits, core.api.parsers): the largest multipart body (a file and its fields), answered
