@@ -74,6 +74,18 @@ def sent_mails() -> list[str]:
     return [path.read_text() for path in sorted(MAIL_DIR.glob("*.log"), key=lambda p: p.stat().st_mtime)]
 
 
+def wait_for(predicate, timeout: float, what: str):
+    """Poll `predicate` until it returns something true (returned), for at most `timeout` seconds: generous
+    waits on a loaded machine, never a fixed sleep."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
