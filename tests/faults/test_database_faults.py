@@ -12,15 +12,10 @@ Real processes, generous polling waits (the machine is loaded); the people are i
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import sys
-import tempfile
 import threading
 import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -28,10 +23,9 @@ from django.db import connection, connections
 from django_tenants.utils import schema_context
 
 from core.management.commands.run_prod import gunicorn_command
-from core.pgbouncer import PgBouncer
 from core.settings.database import database_url
 from tests.faults.owned_postgres import OwnedPostgres
-from tests.live import ROOT, free_port, server_env, wait_for
+from tests.live import ProdTopology, free_port, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.faults]
 
@@ -90,26 +84,22 @@ class Receiver:
 
 
 class Topology:
-    def __init__(self, owned: OwnedPostgres, bouncer: PgBouncer, *, host: str, token: str, schema: str, cases):
-        self.owned, self.bouncer, self.host, self.token, self.schema = owned, bouncer, host, token, schema
-        self.cases = list(cases)
-        self.processes: list[subprocess.Popen] = []
-        self.port = free_port()
-        self.logs = Path(tempfile.mkdtemp(prefix="ppe-faults-"))
+    """The production topology (`tests.live.ProdTopology`) on the owned server, and the API client's requests."""
 
-    def start(self, env: dict[str, str]) -> None:
-        self.processes.append(self._spawn("web", gunicorn_command(self.port, 2, bind="127.0.0.1"), env))
-        self.processes.append(
-            self._spawn("workers", [sys.executable, "manage.py", "run_workers", "--consumers", "2"], env)
+    def __init__(self, owned: OwnedPostgres, *, host: str, token: str, schema: str, cases) -> None:
+        self.owned, self.host, self.token, self.schema = owned, host, token, schema
+        self.cases = list(cases)
+        self.prod = ProdTopology(
+            owned.settings_for(DBNAME), pool_size=4, wait_timeout=5, PPE_OUTBOX_SWEEP_AFTER_SECONDS="15"
         )
+        self.port, self.bouncer = self.prod.port, self.prod.bouncer
+
+    def start(self) -> None:
+        self.prod.start()
         wait_for(lambda: self.get("/sante/")[0] == 200, 120, "the topology's first answer")
 
-    def _spawn(self, name: str, command: list[str], env: dict[str, str]) -> subprocess.Popen:
-        log = (self.logs / f"{name}.log").open("w")
-        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-
     def output(self) -> str:
-        return "\n".join(path.read_text(errors="replace")[-3000:] for path in sorted(self.logs.glob("*.log")))
+        return self.prod.output()
 
     def request(self, method: str, path: str, body: dict | None = None, port: int | None = None):
         """(status, headers, text) of a request as the API client, never raising."""
@@ -138,14 +128,7 @@ class Topology:
             return conn.execute(sql.replace("{schema}", self.schema), params).fetchall()
 
     def stop(self) -> None:
-        for process in self.processes:
-            process.terminate()
-        for process in self.processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        shutil.rmtree(self.logs, ignore_errors=True)
+        self.prod.stop()
 
 
 def _outage_answer_is_french(status: int, headers: dict, text: str) -> bool:
@@ -194,28 +177,12 @@ def topology(test_territories, django_db_blocker, receiver):
         finally:
             connection.set_schema_to_public()
             territory.delete(force_drop=True)
-    folder = Path(tempfile.mkdtemp(prefix="ppe-pgbouncer-"))
-    bouncer = PgBouncer(folder, owned.settings_for(DBNAME), port=free_port(), pool_size=4, wait_timeout=5).start()
-    running = Topology(
-        owned, bouncer, host=host, token=token, schema=schema, cases=cases
-    )
-    env = server_env(
-        DATABASE_URL=bouncer.url(),
-        DB_TRANSACTION_POOLING="true",
-        PPE_DATABASE_DIRECT_URL=database_url(owned.settings_for(DBNAME)),
-        HUEY_IMMEDIATE="false",
-        ALLOWED_HOSTS="*",
-        DB_POOL_MAX_SIZE="2",
-        PPE_OUTBOX_SWEEP_AFTER_SECONDS="15",
-    )
-    running.env = env
+    running = Topology(owned, host=host, token=token, schema=schema, cases=cases)
     try:
-        running.start(env)
+        running.start()
         yield running
     finally:
         running.stop()
-        bouncer.stop()
-        shutil.rmtree(folder, ignore_errors=True)
         owned.close()
 
 
@@ -276,6 +243,10 @@ def test_a_database_restart_during_transitions_keeps_each_and_delivers_it_once(t
     assert len(set(ids)) == len(ids)
     (pending,) = topology.rows("SELECT count(*) FROM {schema}.outbox_effect WHERE status <> 'done'")
     assert pending == (0,)
+    print(  # noqa: T201 (what the run saw, shown with pytest -s, for the record)
+        f"FAULTS restart: {len(moving)} transitions, {outages} answered 503, {len(committed)} committed, "
+        f"{len(references)} webhooks, one each"
+    )
 
 
 def test_the_pooler_out_of_server_connections_answers_503_then_recovers(topology):
@@ -296,10 +267,10 @@ def test_the_pooler_out_of_server_connections_answers_503_then_recovers(topology
 
 def test_postgres_out_of_connections_answers_503_then_recovers(topology):
     """What `make run`'s server (straight on PostgreSQL) meets when `max_connections` is reached."""
-    direct = {**topology.env, "DATABASE_URL": database_url(topology.owned.settings_for(DBNAME))}
-    direct.update(DB_TRANSACTION_POOLING="false", DB_POOL_MAX_SIZE="0", DB_CONN_MAX_AGE="0")
+    direct = topology.prod.env(DB_TRANSACTION_POOLING="false", DB_POOL_MAX_SIZE="0", DB_CONN_MAX_AGE="0")
+    direct["DATABASE_URL"] = database_url(topology.owned.settings_for(DBNAME))
     port = free_port()
-    web = topology._spawn("direct", gunicorn_command(port, 1, bind="127.0.0.1"), direct)
+    web = topology.prod.spawn("direct", gunicorn_command(port, 1, bind="127.0.0.1"), direct)
     holders = []
     try:
         wait_for(lambda: topology.get("/api/v1/cases/?page_size=1", port=port)[0] == 200, 120, "the direct server")
