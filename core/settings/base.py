@@ -352,6 +352,11 @@ REST_FRAMEWORK.update(
 SPECTACULAR_SETTINGS.update(
     {
         "COMPONENT_SPLIT_REQUEST": True,
+        # Two serializers show a structure's `kind` (its entry, the corrections of a case's structure): one enum.
+        "ENUM_NAME_OVERRIDES": {
+            "StructureKindEnum": "core.models.Structure.Kind",
+            "NetworkKindEnum": "core.models.Network.Kind",
+        },
         "TAGS": [
             {"name": "territoire", "description": "Le territoire servi par cette API."},
             {"name": "catalogue", "description": "Le catalogue de services du territoire."},

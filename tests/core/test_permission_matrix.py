@@ -51,7 +51,7 @@ EXPECTED: list[tuple[str, frozenset[str]]] = [
     ("v1:territory", CORE), ("v1:token-current", CORE),
     ("v1:webhook*", ADMINS), ("v1:people-*", ADMINS), ("v1:invitations-*", ADMINS),
     ("v1:catalogue-*", CORE), ("v1:structures-*", CORE), ("v1:operators-*", CORE),
-    ("v1:cases-*", CORE), ("v1:workflows-*", CORE),
+    ("v1:cases-structure", STAFF), ("v1:cases-*", CORE), ("v1:workflows-*", CORE),
     # --- API: remplacement
     ("v1:remplacement-request-list", R_DESK), ("v1:remplacement-request-detail", R_DESK),
     ("v1:remplacement-request-cancel", R_DESK), ("v1:remplacement-request-release", R_DESK),
