@@ -262,6 +262,16 @@ def register_case_menu():
     return SubmenuMenuItem("Dossiers", Menu(items=items), icon_name="folder-open-inverse", name="dossiers", order=150)
 
 
+@hooks.register("construct_main_menu")
+def help_menu_for_site_editors(request, menu_items):
+    """Wagtail's « Aide » menu (its editor guide, what is new in Wagtail) is about editing the public site: shown
+    only to those who edit it (`core.roles.edits_site`)."""
+    from core.roles import edits_site
+
+    if not edits_site(request.user):
+        menu_items[:] = [item for item in menu_items if item.name != "help"]
+
+
 @hooks.register("insert_global_admin_css")
 def backoffice_css():
     return format_html('<link rel="stylesheet" href="{}">', static("ppe/backoffice.css"))
