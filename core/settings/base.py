@@ -117,6 +117,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): did the session give its second factor
     "core.otp.OTPRequiredMiddleware",  # administrators (and whoever enrolled) give it before anything else
     "tenants.access.AccessMiddleware",  # deny by default: a view of ours that declares nothing is refused
+    "core.wagtail_access.WagtailAccessMiddleware",  # deny by default for Wagtail's own screens too
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.middleware.TerritoryRedirectMiddleware",  # Wagtail's redirects, not on the public host
