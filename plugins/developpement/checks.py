@@ -27,7 +27,10 @@ def _name(value: Any) -> str:
 
 
 def sieg_data_check(*, case: Any, transition: str, data: dict[str, Any]) -> dict[str, list[str]]:
-    if case.workflow.code != SIEG:
+    from workflows.engine import compiled_version
+
+    # The compiled version is cached per process: no query per transition (case.workflow would cost one).
+    if compiled_version(case.workflow_version_id).code != SIEG:
         return {}
     errors: dict[str, list[str]] = {}
     if transition == "deliberations_adoptees":
