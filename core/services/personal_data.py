@@ -326,7 +326,7 @@ class PersonData:
 
     @property
     def kept(self) -> list[str]:
-        sentences = [KEPT_HISTORY]
+        sentences = [KEPT_HISTORY if self.user is not None else KEPT_HISTORY_NO_ACCOUNT]
         for part in self.parts:
             sentences += list(part.kept)
         return sentences
@@ -336,6 +336,13 @@ KEPT_HISTORY = (
     "L'historique des dossiers et le journal des comptes gardent chaque événement, sa date et son auteur : le "
     "nom de la personne y est remplacé par un pseudonyme, le compte désactivé reste pour que l'historique reste "
     "lisible (obligation de traçabilité)."
+)
+
+
+KEPT_HISTORY_NO_ACCOUNT = (
+    "L'historique des dossiers garde chaque événement, sa date et son auteur (obligation de traçabilité) : les "
+    "valeurs de la personne y sont remplacées par « donnée anonymisée le … », son nom et son adresse par un "
+    "pseudonyme."
 )
 
 

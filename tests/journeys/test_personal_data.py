@@ -14,6 +14,7 @@ import zipfile
 import pytest
 from django.db import connection
 
+from tests.live import ARTIFACTS
 from tests.people import PASSWORD, otp_device, otp_token, person_invite
 
 
@@ -63,8 +64,9 @@ def test_a_platform_admin_sets_retention_exports_and_erases_a_request_contact(
     page.shot("1-conservation")
 
     # The request's contact, found by her e-mail.
-    page.fill("input[name=email]", email)
-    page.get_by_role("button", name="Rechercher").click()
+    search = page.get_by_role("search", name="Rechercher une personne")
+    search.locator("input[name=email]").fill(email)
+    search.get_by_role("button", name="Rechercher").click()
     page.wait_for_load_state()
     body = page.locator("body").inner_text()
     assert reference in body
@@ -109,6 +111,8 @@ def test_a_platform_admin_sets_retention_exports_and_erases_a_request_contact(
     assert "Claire Riou" not in body
     assert "Les Galopins" in body  # the structure's data stay
     page.shot("6-dossier")
+    page.get_by_text("donnée anonymisée le").first.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "test_personal_data-7-dossier-donnees-anonymisees.png"))
     with django_db_blocker.unblock():
         connection.set_tenant(territory)
         assert Case.objects.get(reference=reference).data["email"].startswith("donnée anonymisée le")

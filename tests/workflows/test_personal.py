@@ -65,3 +65,54 @@ def test_the_format_carries_the_answer_and_refuses_anything_but_a_boolean():
     assert spec_check_shape(good) == []
     bad = {**base, "forms": [{"code": "f", "fields": [{"code": "a", "type": "text", "label": "A", "personal": "oui"}]}]}
     assert any("personal" in error for error in spec_check_shape(bad))
+
+
+def test_the_form_builder_asks_whether_a_field_is_personal(territory, tenant):
+    from tests.people import person_client, person_invite
+    from tests.workflows.helpers import fixture_text
+    from workflows.models import FieldDefinition, FormDefinition
+    from workflows.services import workflow_import, workflow_version_draft_create
+
+    simple = workflow_import(source=fixture_text("simple.yaml"), publish=True)
+    draft = workflow_version_draft_create(definition=simple.definition, actor=None)
+    client = person_client(territory, person_invite(territory, role="platform_admin"))
+    page = client.get(f"/admin/snippets/workflows/formdefinition/add/?version={draft.pk}").content.decode()
+    assert "Donnée personnelle" in page
+    assert "Selon le type (oui : courriel, téléphone, fichier, texte long, nom, adresse)" in page
+    empty = (
+        "help",
+        "required",
+        "min_value",
+        "max_value",
+        "min_length",
+        "max_length",
+        "pattern",
+        "choices",
+        "reference",
+        "visible_if",
+        "max_size_mb",
+        "decimal_places",
+        "min_items",
+        "max_items",
+        "default",
+        "group",
+    )
+    row = dict.fromkeys(empty, "")
+    data = {"version": draft.pk, "code": "contact", "name": "Contact", "fields-TOTAL_FORMS": "2",
+            "fields-INITIAL_FORMS": "0", "fields-MIN_NUM_FORMS": "0", "fields-MAX_NUM_FORMS": "1000"}  # fmt: skip
+    for index, values in enumerate([
+        {"code": "courriel_pro", "type": "email", "label": "Courriel professionnel", "personal": "false"},
+        {"code": "anciennete", "type": "integer", "label": "Ancienneté", "personal": "true"},
+    ]):  # fmt: skip
+        data |= {f"fields-{index}-{k}": v for k, v in {**row, **values, "ORDER": str(index + 1)}.items()}
+        data[f"fields-{index}-position"] = str(index)
+    answer = client.post("/admin/snippets/workflows/formdefinition/add/", data)
+    assert answer.status_code == 302, answer.content.decode()[:2000]
+    form = FormDefinition.objects.get(version=draft, code="contact")
+    saved = dict(FieldDefinition.objects.filter(form=form).values_list("code", "personal"))
+    assert saved == {"courriel_pro": False, "anciennete": True}
+    from workflows.serialization import version_spec
+
+    fields = {f["code"]: f for f in next(f for f in version_spec(draft)["forms"] if f["code"] == "contact")["fields"]}
+    assert fields["courriel_pro"]["personal"] is False
+    assert fields["anciennete"]["personal"] is True
