@@ -49,6 +49,14 @@ def case_transition_effects(event_id: int) -> None:
     case_transition_effects_run(event_id=event_id)
 
 
+@each_territory_periodic_task(crontab(hour="3", minute="40"))
+def form_files_orphans_sweep_task() -> int:
+    """Each night, in each territory: delete the case files nothing names (a rolled-back write)."""
+    from core.services.form_files import form_files_orphans_sweep
+
+    return len(form_files_orphans_sweep())
+
+
 @tenant_task(retries=3, retry_delay=30)
 def invitation_email_send(invitation_id: int) -> str:
     """Send (or send again) an invitation's e-mail with its current link. Returns the schema it ran in."""

@@ -61,7 +61,7 @@ $$ LANGUAGE plpgsql;
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0014_case_data_search'),
+        ('core', '0015_caseevent_notified'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
