@@ -7,7 +7,12 @@ from pathlib import Path
 from django.utils.translation import gettext_lazy as _
 
 from core.env import env_bool, env_int, env_list, env_str, env_url
-from core.settings.database import database_config, huey_connection
+from core.settings.database import (
+    database_config,
+    direct_database_overrides,
+    huey_connection,
+    huey_listen_connection,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env_str("PPE_VAR_DIR", str(BASE_DIR / "var")))
@@ -148,6 +153,8 @@ WSGI_APPLICATION = "core.wsgi.application"
 
 # --- Database -----------------------------------------------------------------------------------------------
 DATABASES = {"default": database_config(BASE_DIR)}
+# The server itself when DATABASES goes through a pooler in transaction mode (huey's LISTEN, pg_dump, psql).
+PPE_DATABASE_DIRECT = direct_database_overrides()
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -179,10 +186,14 @@ if REDIS_URL:
 # --- Background tasks (huey): PostgreSQL queue in the same database, Redis when REDIS_URL is set ------------
 HUEY = {
     "name": "ppe",
-    "huey_class": "huey.RedisHuey" if REDIS_URL else "huey.PostgresHuey",
+    "huey_class": "huey.RedisHuey" if REDIS_URL else "tenants.queue.PostgresHuey",
     "immediate": env_bool("HUEY_IMMEDIATE", False),
     "utc": True,
-    "connection": {"url": REDIS_URL} if REDIS_URL else {"connection": huey_connection},
+    "connection": (
+        {"url": REDIS_URL}
+        if REDIS_URL
+        else {"connection": huey_connection, "listen_connection": huey_listen_connection}
+    ),
     "consumer": {
         "workers": env_int("HUEY_WORKERS", 2),
         "worker_type": "thread",
