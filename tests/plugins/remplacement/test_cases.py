@@ -332,8 +332,17 @@ def test_demo_seed_fills_a_pool_and_a_few_needs_idempotently(tenant, django_capt
     with django_capture_on_commit_callbacks(execute=True):
         impl.function(territory=None)
         impl.function(territory=None)
+    from plugins.remplacement.demo import HISTORY
+
     assert Substitute.objects.count() == 8
-    requests = ReplacementRequest.objects.all()
+    requests = ReplacementRequest.objects.filter(first_slot_start__gt=timezone.now())
     assert requests.count() == 3
     assert all(r.case.state == RequestState.OFFERED and r.waves_sent == 1 for r in requests)
+    past = ReplacementRequest.objects.filter(last_slot_end__lt=timezone.now())
+    assert past.count() == len(HISTORY)  # made once
+    assert {r.case.state for r in past} == {
+        RequestState.BILLED,
+        RequestState.TIMESHEET_VALIDATED,
+        RequestState.UNFILLED,
+    }
     assert SubstituteDocument.objects.filter(kind="casier", expires_on__lt=timezone.localdate()).count() == 1
