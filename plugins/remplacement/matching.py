@@ -201,7 +201,7 @@ class SubstituteRow:
     record_valid_until: dt.date | None = None
     # Last day the vaccinations are up to date (dt.date.min: none that counts); None when not required.
     vaccinations_valid_until: dt.date | None = None
-    # Kinds of required document on file that do not count only because nobody verified them yet (the
+    # Kinds of required document of which one on file does not count because nobody verified it yet (the
     # French reason of an exclusion says so): "record", "vaccinations".
     unverified: frozenset[str] = frozenset()
 
@@ -689,7 +689,8 @@ class PoolIndex:
             until = int(until_of[i])
             if until != dt.date.min.toordinal():
                 day = date_format(dt.date.fromordinal(until), "j F Y")
-                reasons.append(f"{document} {valid} jusqu'au {day} seulement, avant la fin de la mission.")
+                later = " ; un document plus récent attend sa vérification" if key in unverified else ""
+                reasons.append(f"{document} {valid} jusqu'au {day} seulement, avant la fin de la mission{later}.")
             else:
                 reasons.append(waiting if key in unverified else missing)
         return reasons

@@ -239,7 +239,7 @@ def pool_data_load(*, first_day: dt.date, last_day: dt.date, substitute_ids: lis
         valid_until, unverified = _document_valid_until(kind, substitute_ids, verified_only=verified_only)
         for row in rows:
             setattr(row, attribute, valid_until.get(row.id, dt.date.min))
-            if row.id in unverified and row.id not in valid_until:
+            if row.id in unverified:
                 row.unverified = row.unverified | {label}
     rules = AvailabilityRule.objects.all()
     exceptions = AvailabilityException.objects.filter(

@@ -23,6 +23,16 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 
 
+def _download(page, href: str) -> tuple[int, bytes]:
+    """What the browser receives for a link (fetched by the page itself, with its session)."""
+    status, body = page.evaluate(
+        "async (u) => { const r = await fetch(u);"
+        " return [r.status, Array.from(new Uint8Array(await r.arrayBuffer()))]; }",
+        href,
+    )
+    return status, bytes(body)
+
+
 def _pdf(name: str) -> dict:
     return {"name": name, "mimeType": "application/pdf", "buffer": SAMPLE_PDF}
 
@@ -124,9 +134,7 @@ def test_a_professional_applies_from_the_public_site_is_accepted_and_finds_her_r
         files = page.locator(".ppe-form-files a")
         assert files.count() == 3
         for n in range(files.count()):
-            answer = page.request.get(url(files.nth(n).get_attribute("href")))
-            assert answer.status == 200
-            assert answer.body() == SAMPLE_PDF
+            assert _download(page, files.nth(n).get_attribute("href")) == (200, SAMPLE_PDF)  # the bytes she sent
         page.screenshot(path=str(ARTIFACTS / "vivier-coordination-1-candidature.png"), full_page=True)
         page.locator("#transition-verifier_pieces summary").click()
         page.get_by_role("button", name="Confirmer : Diplômes vérifiés").click()
@@ -175,15 +183,15 @@ def test_a_professional_applies_from_the_public_site_is_accepted_and_finds_her_r
         page.goto(url("/remplacement/profil/"))
         profile = page.locator("main").inner_text()
         assert "Gwenaëlle" in profile
-        assert "Bruz" in profile
+        assert "Bruz (35)" in page.locator("main").evaluate(
+            "m => [...m.querySelectorAll('input')].map(i => i.value).join(' ')"
+        )
         assert "Auxiliaire de puériculture" in profile
         assert "Extrait de casier judiciaire" in profile
         assert "Vaccinations" in profile
         page.screenshot(path=str(ARTIFACTS / "vivier-remplacante-2-profil.png"), full_page=True)
         download = page.locator("main a[href*='/remplacement/documents/']").first
-        answer = page.request.get(url(download.get_attribute("href")))
-        assert answer.status == 200
-        assert answer.body() == SAMPLE_PDF
+        assert _download(page, download.get_attribute("href")) == (200, SAMPLE_PDF)
     finally:
         context.close()
 
@@ -238,6 +246,7 @@ def test_the_coordinator_reads_fill_rate_time_to_fill_and_unfilled_by_structure_
     assert page.count('role="img"') == 4  # fill rate, time to fill, unfilled by month and by structure
     assert "Au Bonheur des Bambins" in page
     assert months[0].label in page
+    assert not re.search(r"\d\.\d+ %", page)  # French decimals: « 83,3 % »
     assert "2026-" not in page.split("Par mois")[-1]
 
 
@@ -400,7 +409,7 @@ def test_a_director_posts_a_two_day_request_filled_by_two_people_and_a_timesheet
         phone, mobile = _portal_sign_in(browser, late_url("/remplacement/connexion/"), director.email, PHONE)
         try:
             mobile.goto(late_url(f"/remplacement/structure/demandes/{pk}/"))
-            card = mobile.locator(".rp-card", has_text="Katell")
+            card = mobile.locator("section[aria-labelledby='hours-title'] .rp-card", has_text="Katell")
             assert "8 h 20" in card.inner_text() or "8h20" in card.inner_text().replace(" ", "")
             card.get_by_label("Commentaire (obligatoire pour renvoyer)").fill("La pause a duré une heure.")
             card.get_by_role("button", name="Renvoyer pour correction").click()

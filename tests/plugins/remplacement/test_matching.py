@@ -174,6 +174,7 @@ def test_no_offer_without_a_criminal_record_extract_valid_until_the_mission_ends
         kind=SubstituteDocument.Kind.CRIMINAL_RECORD,
         file=ContentFile(SAMPLE_PDF, name="casier.pdf"),
         expires_on=monday + dt.timedelta(days=1),
+        verified=True,
         actor=coordinator,
     )
     valid = make_substitute("Inès")
@@ -190,18 +191,26 @@ def test_no_offer_without_a_criminal_record_extract_valid_until_the_mission_ends
     assert set(ranked_ids(three_days)) == {without.pk, lapsing.pk, valid.pk}
 
 
-def test_only_an_extract_a_coordinator_verified_counts(make_request, make_substitute, coordinator, set_pole_settings):
+def test_only_an_extract_a_coordinator_verified_counts(
+    make_request, make_substitute, coordinator, set_pole_settings, monday
+):
     from plugins.remplacement.models import SubstituteDocument
     from tests.plugins.remplacement.conftest import criminal_record_add
 
     waiting = make_substitute("Nina", criminal_record=False)
     criminal_record_add(waiting, actor=waiting.user, verified=True)  # a substitute's own upload is never verified
+    renewing = make_substitute("Léa", criminal_record=False)  # hers ends before; the new one awaits the check
+    criminal_record_add(renewing, actor=coordinator, expires_on=monday - dt.timedelta(days=1))
+    criminal_record_add(renewing, actor=renewing.user)
     checked = make_substitute("Inès")
     request = make_request()
     assert ranked_ids(request) == [checked.pk]
     assert reasons(request, waiting) == ["Extrait de casier judiciaire pas encore vérifié par un·e coordinateur·rice."]
+    assert reasons(request, renewing)[0].endswith(
+        "seulement, avant la fin de la mission ; un document plus récent attend sa vérification."
+    )
     set_pole_settings(require_verified_documents=False)
-    assert set(ranked_ids(request)) == {waiting.pk, checked.pk}
+    assert set(ranked_ids(request)) == {waiting.pk, renewing.pk, checked.pk}
     set_pole_settings(require_verified_documents=True)
     extract = SubstituteDocument.objects.get(substitute=waiting, kind=SubstituteDocument.Kind.CRIMINAL_RECORD)
     services.document_verify(document=extract, actor=coordinator)
