@@ -962,6 +962,8 @@ def request_cancel(*, request: ReplacementRequest, actor, reason: str = "") -> R
     case = cases.case_locked(request)
     if case.state not in (*ACTIVE_REQUEST_STATES, RequestState.FILLED):
         raise ValidationError("Cette demande ne peut plus être annulée.")
+    if request.last_slot_end is not None and request.last_slot_end <= timezone.now():
+        raise ValidationError("La mission a eu lieu : elle ne peut plus être annulée (ses heures restent à valider).")
     if not reason.strip():
         raise ValidationError({"reason": "Indiquez le motif de l'annulation."})
     try:

@@ -544,7 +544,9 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:  # noqa: PLR0
         "state": state,
         "state_label": _state_label(replacement),
         "active": state in (RequestState.OPEN, RequestState.OFFERED),
-        "cancellable": state in (RequestState.OPEN, RequestState.OFFERED, RequestState.FILLED),
+        # Nothing left to cancel or free once the last shift has ended (the hours come next).
+        "cancellable": state in (RequestState.OPEN, RequestState.OFFERED, RequestState.FILLED)
+        and replacement.last_slot_end > timezone.now(),
         "slots": slots,
         "staffing": selectors.request_staffing(replacement),
         "volunteers": volunteers,
