@@ -406,6 +406,8 @@ class CaseEvent(models.Model):
         MIGRATED = "migrated", _("Changement de version du workflow")
         STRUCTURE = "structure", _("Rattachement à une structure")
         POLE = "pole", _("Travail du pôle")  # detail: {"pole": code, "event": the pole's CaseEventKind code, ...}
+        # detail: {"template": name, "subject": ..., "recipients": [French labels], "count": n, "addresses": [...]}
+        NOTIFIED = "notified", _("Notification envoyée")
 
     case = models.ForeignKey(Case, verbose_name=_("dossier"), on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(_("type"), max_length=20, choices=Kind.choices)

@@ -104,6 +104,11 @@ class WebhookSubscription(models.Model):
     previous_secret = models.CharField(max_length=100, blank=True, editable=False)
     previous_secret_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     is_active = models.BooleanField(_("active"), default=True)
+    # A run of failed tries with no success since `failing_since`; past PPE_WEBHOOK_DISABLE_AFTER_HOURS the
+    # endpoint is switched off (`disabled_at`, `disabled_reason`) and its owner e-mailed; re-enabling clears them.
+    failing_since = models.DateTimeField(_("en échec depuis"), null=True, blank=True, editable=False)
+    disabled_at = models.DateTimeField(_("désactivée automatiquement le"), null=True, blank=True, editable=False)
+    disabled_reason = models.CharField(_("motif de la désactivation"), max_length=300, blank=True, editable=False)
     created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -122,6 +127,21 @@ class WebhookSubscription(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def state_label(self) -> str:
+        """« Active », « Désactivée », or « Désactivée automatiquement le … » (French, for the admin)."""
+        if self.is_active:
+            return "Active" if self.failing_since is None else f"Active, en échec depuis le {_when(self.failing_since)}"
+        if self.disabled_at is not None:
+            return f"Désactivée automatiquement le {_when(self.disabled_at)}"
+        return "Désactivée"
+
+
+def _when(moment) -> str:
+    from django.utils.formats import date_format
+
+    return date_format(timezone.localtime(moment), "j F Y à H:i")
 
 
 class WebhookDelivery(models.Model):

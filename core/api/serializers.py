@@ -83,8 +83,9 @@ class WebhookSubscriptionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = WebhookSubscription
-        fields = ["id", "name", "url", "events", "is_active", "created_at"]
-        read_only_fields = ["id", "created_at"]
+        fields = ["id", "name", "url", "events", "is_active", "failing_since", "disabled_at", "disabled_reason",
+                  "created_at"]  # fmt: skip
+        read_only_fields = ["id", "failing_since", "disabled_at", "disabled_reason", "created_at"]
 
 
 class WebhookSubscriptionCreatedSerializer(WebhookSubscriptionSerializer):
@@ -226,6 +227,10 @@ class CaseEventSerializer(serializers.Serializer):
             from core.selectors.case_work import pole_event_describe
 
             return pole_event_describe(event)[1]
+        if event.kind == "notified":
+            from core.services.notifications import notification_event_title
+
+            return notification_event_title(event.detail or {})
         return ""
 
 

@@ -3,12 +3,16 @@
 
 from __future__ import annotations
 
+import json
+
 from django import forms
 from django.contrib import messages
-from django.shortcuts import redirect
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
+from django.views import View
 from wagtail import hooks
 from wagtail.admin.ui.tables import Column, TitleColumn
 from wagtail.admin.views import generic
@@ -17,11 +21,17 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permission_policies.base import BasePermissionPolicy
 from wagtail.permissions import register_permission_policy
 
-from core.api.events import event_choices
+from core.api.events import EVENTS, event_choices
 from core.api.models import ApiToken, WebhookDelivery, WebhookSubscription
 from core.api.services import api_token_create, api_token_revoke
-from core.api.webhooks import webhook_subscription_create, webhook_subscription_update
-from core.roles import Role, user_roles
+from core.api.webhooks import (
+    webhook_redeliver,
+    webhook_subscription_create,
+    webhook_subscription_enable,
+    webhook_subscription_update,
+)
+from core.roles import ADMIN_ROLES, Role, user_roles
+from tenants.access import access
 
 
 class TerritoryAdminPolicy(BasePermissionPolicy):
@@ -171,9 +181,40 @@ class SubscriptionCreateView(generic.CreateView):
 
 
 class SubscriptionEditView(generic.EditView):
+    """The form, under the endpoint's state: when it was switched off for failing, why, and « Réactiver »."""
+
+    template_name = "api/admin/subscription_edit.html"
+
     def save_instance(self):
         data = self.form.cleaned_data
         return webhook_subscription_update(subscription=self.object, actor=self.request.user, **data)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["subscription"] = self.object
+        context["enable_url"] = reverse("api_webhooks:enable", args=[self.object.pk])
+        context["deliveries_url"] = reverse("api_webhook_deliveries:index") + f"?subscription={self.object.pk}"
+        return context
+
+
+def _territory_admin(request) -> None:
+    if not TerritoryAdminPolicy(WebhookSubscription).user_has_permission(request.user, "change"):
+        raise PermissionDenied
+
+
+@access(ADMIN_ROLES)
+class SubscriptionEnableView(View):
+    """« Réactiver »: switch an endpoint on again (after its automatic disabling), its failures forgotten."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, pk: int):
+        _territory_admin(request)
+        subscription = get_object_or_404(WebhookSubscription, pk=pk)
+        webhook_subscription_enable(subscription=subscription, actor=request.user)
+        messages.success(request, f"Abonnement « {subscription.name} » réactivé : les prochains événements lui "
+                                  "seront envoyés. Renvoyez les livraisons manquées depuis le journal.")  # fmt: skip
+        return redirect("api_webhooks:edit", subscription.pk)
 
 
 class WebhookSubscriptionViewSet(ModelViewSet):
@@ -185,10 +226,68 @@ class WebhookSubscriptionViewSet(ModelViewSet):
     add_to_reference_index = False
     add_view_class = SubscriptionCreateView
     edit_view_class = SubscriptionEditView
-    list_display = ["name", "url", "is_active", "created_at"]
+    list_display = ["name", "url", Column("state_label", label="État"), "created_at"]
 
     def get_form_class(self, for_update=False):
         return SubscriptionForm
+
+    def get_urlpatterns(self):
+        return [
+            *super().get_urlpatterns(),
+            path("<int:pk>/reactiver/", SubscriptionEnableView.as_view(), name="enable"),
+        ]
+
+
+def _pretty(value) -> str:
+    """A JSON value (or a text that holds one) indented for reading; any other text as it is."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return value
+        if not isinstance(value, dict | list):
+            return json.dumps(value, ensure_ascii=False)
+    return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=False)
+
+
+class DeliveryInspectView(generic.InspectView):
+    """A delivery read as a person reads it: what was sent (formatted), each try with what the endpoint
+    answered, and « Renvoyer »."""
+
+    template_name = "api/admin/delivery_inspect.html"
+
+    def get_page_subtitle(self):
+        return f"{EVENTS.get(self.object.event, self.object.event)} → {self.object.subscription}"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        delivery = self.object
+        context.update(
+            delivery=delivery,
+            event_label=EVENTS.get(delivery.event, delivery.event),
+            payload=_pretty(delivery.payload),
+            attempts=[(attempt, _pretty(attempt.response_body)) for attempt in delivery.attempt_log.all()],
+            redeliveries=list(delivery.redeliveries.order_by("-created_at")),
+            redeliver_url=reverse("api_webhook_deliveries:redeliver", args=[delivery.pk]),
+        )
+        return context
+
+
+@access(ADMIN_ROLES)
+class DeliveryRedeliverView(View):
+    """« Renvoyer »: send a past delivery again (a new delivery, same payload and event id)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, pk: int):
+        _territory_admin(request)
+        delivery = get_object_or_404(WebhookDelivery.objects.select_related("subscription"), pk=pk)
+        again = webhook_redeliver(delivery=delivery, actor=request.user)
+        if delivery.subscription.is_active:
+            messages.success(request, "Livraison renvoyée : voici le nouvel envoi.")
+        else:
+            messages.warning(request, "L'abonnement est désactivé : réactivez-le, sinon ce nouvel envoi échouera.")
+        return redirect("api_webhook_deliveries:inspect", again.pk)
 
 
 class WebhookDeliveryViewSet(ModelViewSet):
@@ -201,13 +300,21 @@ class WebhookDeliveryViewSet(ModelViewSet):
     add_to_reference_index = False
     copy_view_enabled = False
     inspect_view_enabled = True
-    list_display = ["event", "subscription", "status", "attempts", "last_status_code", "created_at"]
-    list_filter = ["status", "event"]
-    inspect_view_fields = [
-        "uuid", "event", "subscription", "status", "attempts", "last_status_code", "next_attempt_at",
-        "created_at", "delivered_at", "payload",
+    inspect_view_class = DeliveryInspectView
+    list_display = [
+        TitleColumn("event", label="Événement", accessor=lambda d: EVENTS.get(d.event, d.event),
+                    get_url=lambda d: reverse("api_webhook_deliveries:inspect", args=[d.pk])),
+        "subscription", Column("status", label="Statut", accessor="get_status_display"), "attempts",
+        "last_status_code", "created_at",
     ]  # fmt: skip
+    list_filter = ["status", "event", "subscription"]
     form_fields = ["status"]
+
+    def get_urlpatterns(self):
+        return [
+            *super().get_urlpatterns(),
+            path("<int:pk>/renvoyer/", DeliveryRedeliverView.as_view(), name="redeliver"),
+        ]
 
 
 class ReadOnlyPolicy(TerritoryAdminPolicy):

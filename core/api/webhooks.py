@@ -125,11 +125,92 @@ def webhook_subscription_update(*, subscription: WebhookSubscription, actor=None
         webhook_url_validate(fields["url"])
     if "events" in fields:
         fields["events"] = _events_validate(fields["events"])
+    if fields.get("is_active") and not subscription.is_active:
+        _failures_forget(subscription)  # switched on again: a new start, whatever switched it off
     for name in ("name", "url", "events", "is_active"):
         if name in fields:
             setattr(subscription, name, fields[name])
     subscription.save()
     return subscription
+
+
+def _failures_forget(subscription: WebhookSubscription) -> None:
+    subscription.failing_since = None
+    subscription.disabled_at = None
+    subscription.disabled_reason = ""
+
+
+@transaction.atomic
+def webhook_subscription_enable(*, subscription: WebhookSubscription, actor=None) -> WebhookSubscription:
+    """Switch an endpoint on again (after an automatic disabling, or by hand): its failure count starts anew.
+    Deliveries abandoned meanwhile are not sent by themselves: redeliver those that matter."""
+    _failures_forget(subscription)
+    subscription.is_active = True
+    subscription.save(update_fields=["is_active", "failing_since", "disabled_at", "disabled_reason"])
+    logger.info("webhook subscription %s enabled again by %s", subscription.pk, getattr(actor, "pk", None))
+    return subscription
+
+
+def webhook_subscription_owners(subscription: WebhookSubscription) -> list[str]:
+    """Who is told about an endpoint: the active account that created it, else the territory's active
+    administrators (addresses)."""
+    from django.contrib.auth import get_user_model
+
+    from core.roles import Role
+
+    owner = subscription.created_by
+    if owner is not None and owner.is_active and owner.email:
+        return [owner.email]
+    admins = get_user_model().objects.filter(groups__name=Role.PLATFORM_ADMIN, is_active=True).exclude(email="")
+    return sorted(set(admins.values_list("email", flat=True)))
+
+
+def _failure_record(subscription: WebhookSubscription, *, succeeded: bool, error: str) -> None:
+    """Track an endpoint's run of failures (inside the attempt's transaction); past
+    `PPE_WEBHOOK_DISABLE_AFTER_HOURS` of failures with no success, switch it off and tell its owner."""
+    rows = WebhookSubscription.objects.filter(pk=subscription.pk)
+    if succeeded:
+        rows.filter(failing_since__isnull=False).update(failing_since=None)
+        subscription.failing_since = None
+        return
+    now = timezone.now()
+    rows.filter(failing_since__isnull=True).update(failing_since=now)
+    locked = rows.select_for_update().get()
+    subscription.failing_since = locked.failing_since
+    limit = timedelta(hours=settings.PPE_WEBHOOK_DISABLE_AFTER_HOURS)
+    if not locked.is_active or now - locked.failing_since < limit:
+        return
+    since = timezone.localtime(locked.failing_since)
+    reason = f"Toutes les livraisons ont échoué depuis le {since:%d/%m/%Y à %H:%M} (dernière erreur : {error})."
+    rows.update(is_active=False, disabled_at=now, disabled_reason=reason[:300])
+    subscription.is_active, subscription.disabled_at, subscription.disabled_reason = False, now, reason[:300]
+    addresses = webhook_subscription_owners(subscription)
+    logger.warning("webhook subscription %s disabled after failing since %s", subscription.pk, since)
+    transaction.on_commit(lambda: _disabled_notice_send(subscription, addresses))
+
+
+def _disabled_notice_send(subscription: WebhookSubscription, addresses: list[str]) -> None:
+    from django.core.mail import send_mail
+    from django.urls import reverse
+
+    from core.links import territory_url
+
+    if not addresses:
+        return
+    link = territory_url(reverse("api_webhooks:edit", args=[subscription.pk]))
+    territory = getattr(connection.tenant, "name", "") or ""
+    send_mail(
+        subject=f"Webhook « {subscription.name} » désactivé : son adresse ne répond plus",
+        message=(
+            f"Bonjour,\n\nL'abonnement webhook « {subscription.name} » ({subscription.url}) de {territory} a été "
+            f"désactivé automatiquement. {subscription.disabled_reason}\n\n"
+            "Plus aucun événement ne lui est envoyé. Une fois l'adresse de réception réparée, réactivez-le "
+            f"(bouton « Réactiver ») puis renvoyez les livraisons manquées depuis le journal des livraisons :\n"
+            f"{link}\n\nL'équipe de la plateforme"
+        ),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=addresses,
+    )
 
 
 @transaction.atomic
@@ -291,6 +372,9 @@ def webhook_delivery_attempt(*, delivery: WebhookDelivery) -> WebhookAttempt:
     duration_ms = int((time.monotonic() - started) * 1000)
 
     with transaction.atomic():
+        succeeded = status_code is not None and 200 <= status_code < 300
+        if subscription.is_active:  # a try was made: the endpoint's run of failures goes on or ends
+            _failure_record(subscription, succeeded=succeeded, error=error or f"HTTP {status_code}")
         attempt = WebhookAttempt.objects.create(
             delivery=delivery,
             number=number,
@@ -301,7 +385,7 @@ def webhook_delivery_attempt(*, delivery: WebhookDelivery) -> WebhookAttempt:
         )
         delivery.attempts = number
         delivery.last_status_code = status_code
-        if status_code is not None and 200 <= status_code < 300:
+        if succeeded:
             delivery.status = WebhookDelivery.Status.SUCCEEDED
             delivery.delivered_at = timezone.now()
             delivery.next_attempt_at = None

@@ -244,6 +244,10 @@ def _detail_title(event: CaseEvent) -> str:
         from core.services.case_structure import structure_link_label
 
         return structure_link_label(detail)
+    if event.kind == CaseEvent.Kind.NOTIFIED:
+        from core.services.notifications import notification_event_title
+
+        return notification_event_title(detail)
     return _migrated_title(detail)
 
 
@@ -287,7 +291,7 @@ def case_timeline(*, case: Case, user) -> list[TimelineEntry]:
             entry.title = f"Dossier attribué à : {names}"
         elif event.kind == CaseEvent.Kind.POLE:
             entry.kind_label, entry.title, _staff_only = pole_event_describe(event)
-        elif event.kind in (CaseEvent.Kind.STRUCTURE, CaseEvent.Kind.MIGRATED):
+        elif event.kind in (CaseEvent.Kind.STRUCTURE, CaseEvent.Kind.MIGRATED, CaseEvent.Kind.NOTIFIED):
             entry.title = _detail_title(event)
         else:
             entry.title = "Données modifiées"

@@ -153,8 +153,25 @@ def notification_recipients(*, template: NotificationTemplate, case: Case) -> li
     return sorted(found)
 
 
+# Whom a template addresses, as the case's history says it.
+RECIPIENT_LABELS = {
+    NotificationTemplate.Recipient.ASSIGNEES: "les chargés du dossier",
+    NotificationTemplate.Recipient.STRUCTURE: "les membres de la structure",
+    NotificationTemplate.Recipient.OPERATORS: "les opérateurs du dossier",
+}
+
+
+def notification_recipient_labels(template: NotificationTemplate) -> list[str]:
+    """Whom a template addresses, in French (« les chargés du dossier », « le rôle « Coordination de pôle » »)."""
+    from core.roles import role_label
+
+    labels = [RECIPIENT_LABELS[code] for code in template.recipients or [] if code in RECIPIENT_LABELS]
+    return labels + [f"le rôle « {role_label(code)} »" for code in template.roles or []]
+
+
 def notification_send(*, template: NotificationTemplate, case: Case, event: CaseEvent | None = None) -> int:
-    """Render a template for a case and e-mail each recipient (one message each). Returns the count."""
+    """Render a template for a case, e-mail each recipient (one message each) and record « Notification
+    envoyée » in the case's history (whom, by label; the addresses for the team). Returns the count."""
     context = Context(_context(case, event), autoescape=False)
     subject = " ".join(PLAIN.from_string(template.subject).render(context).split())[:300]
     body = PLAIN.from_string(template.body).render(context)
@@ -163,7 +180,27 @@ def notification_send(*, template: NotificationTemplate, case: Case, event: Case
         EmailMessage(subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[address]).send()
     if not recipients:
         logger.info("notification %s on %s: nobody to tell", template.code, case.reference)
+    CaseEvent.objects.create(
+        case=case,
+        kind=CaseEvent.Kind.NOTIFIED,
+        transition=getattr(event, "transition", "") or "",
+        detail={
+            "template": template.name,
+            "subject": subject,
+            "recipients": notification_recipient_labels(template),
+            "count": len(recipients),
+            "addresses": recipients,
+        },
+    )
     return len(recipients)
+
+
+def notification_event_title(detail: dict[str, Any]) -> str:
+    """The timeline's line for a « Notification envoyée » event (French, labels only)."""
+    whom = ", ".join(detail.get("recipients") or []) or "personne"
+    count = int(detail.get("count") or 0)
+    sent = f"{count} destinataire{'s' if count > 1 else ''}" if count else "aucun destinataire trouvé"
+    return f"Notification envoyée « {detail.get('subject') or detail.get('template') or ''} » à : {whom} ({sent})"
 
 
 class _NotifyAction:

@@ -7,7 +7,12 @@ from pathlib import Path
 from django.utils.translation import gettext_lazy as _
 
 from core.env import env_bool, env_int, env_list, env_str, env_url
-from core.settings.database import database_config, huey_connection
+from core.settings.database import (
+    database_config,
+    direct_database_overrides,
+    huey_connection,
+    huey_listen_connection,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env_str("PPE_VAR_DIR", str(BASE_DIR / "var")))
@@ -95,6 +100,8 @@ PPE_HOST_CACHE_MAX = env_int("PPE_HOST_CACHE_MAX", 1024)
 PPE_HOST_CACHE_CHECK_MS = env_int("PPE_HOST_CACHE_CHECK_MS", 1000)
 # How stale, at most, another process's view of a territory's webhook subscriptions is (tenants.table_cache).
 PPE_WEBHOOK_CACHE_CHECK_MS = env_int("PPE_WEBHOOK_CACHE_CHECK_MS", 1000)
+# …and of its poles' switches and settings (a pole switched off elsewhere is off here at most that much later).
+PPE_POLE_CACHE_CHECK_MS = env_int("PPE_POLE_CACHE_CHECK_MS", 1000)
 
 # Poles shipped with the platform (Django apps and pluggy plugins); more join through the "ppe.poles"
 # entry-point group.
@@ -146,6 +153,8 @@ WSGI_APPLICATION = "core.wsgi.application"
 
 # --- Database -----------------------------------------------------------------------------------------------
 DATABASES = {"default": database_config(BASE_DIR)}
+# The server itself when DATABASES goes through a pooler in transaction mode (huey's LISTEN, pg_dump, psql).
+PPE_DATABASE_DIRECT = direct_database_overrides()
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -169,27 +178,22 @@ else:
         }
     }
 
-# Rate-limit counters (core.api.throttling) are shared by every web worker and host: Redis when there is one,
-# else a table of the database (`ppe_cache`, public schema, created by a migration of `tenants`).
-CACHES["throttle"] = (
-    {**CACHES["default"]}
-    if REDIS_URL
-    else {
-        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-        "LOCATION": "ppe_cache",
-        "KEY_FUNCTION": "django_tenants.cache.make_key",
-        "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
-        "OPTIONS": {"MAX_ENTRIES": 100_000, "CULL_FREQUENCY": 4},
-    }
-)
+# Rate-limit counters (core.api.throttling) are shared by every web worker and host: Redis when there is one
+# (the `throttle` cache), else the table `ppe_rate_counter` of the public schema (one upsert a request).
+if REDIS_URL:
+    CACHES["throttle"] = {**CACHES["default"]}
 
 # --- Background tasks (huey): PostgreSQL queue in the same database, Redis when REDIS_URL is set ------------
 HUEY = {
     "name": "ppe",
-    "huey_class": "huey.RedisHuey" if REDIS_URL else "huey.PostgresHuey",
+    "huey_class": "huey.RedisHuey" if REDIS_URL else "tenants.queue.PostgresHuey",
     "immediate": env_bool("HUEY_IMMEDIATE", False),
     "utc": True,
-    "connection": {"url": REDIS_URL} if REDIS_URL else {"connection": huey_connection},
+    "connection": (
+        {"url": REDIS_URL}
+        if REDIS_URL
+        else {"connection": huey_connection, "listen_connection": huey_listen_connection}
+    ),
     "consumer": {
         "workers": env_int("HUEY_WORKERS", 2),
         "worker_type": "thread",
@@ -268,6 +272,9 @@ STORAGES = {
     },
 }
 PPE_PRIVATE_DIR = Path(env_str("PPE_PRIVATE_DIR", str(VAR_DIR / "private")))
+# Case files that no row names (a caller's transaction rolled back after they were written) are deleted by the
+# daily sweep once older than this (core.services.form_files).
+PPE_ORPHAN_FILES_GRACE_MINUTES = env_int("PPE_ORPHAN_FILES_GRACE_MINUTES", 60)
 # How a permission-checked download hands its file over: "django" (the application streams it), or, behind a
 # web server that serves the private folder as an internal location, "x-accel-redirect" (nginx: the response
 # carries X-Accel-Redirect: PPE_FILE_ACCEL_PREFIX + <schema>/<name>) or "x-sendfile" (Apache, lighttpd: the
@@ -381,6 +388,9 @@ PPE_WEBHOOK_MAX_ATTEMPTS = env_int("PPE_WEBHOOK_MAX_ATTEMPTS", 30)
 PPE_WEBHOOK_RETRY_BASE_SECONDS = env_int("PPE_WEBHOOK_RETRY_BASE_SECONDS", 30)
 PPE_WEBHOOK_RETRY_MAX_DELAY_SECONDS = env_int("PPE_WEBHOOK_RETRY_MAX_DELAY_SECONDS", 6 * 3600)
 PPE_WEBHOOK_RETRY_WINDOW_HOURS = env_int("PPE_WEBHOOK_RETRY_WINDOW_HOURS", 72)
+# An endpoint whose every try failed for this long (no success in between) is switched off and its owner
+# (who created it, else the territory's administrators) e-mailed; the owner re-enables it in the admin.
+PPE_WEBHOOK_DISABLE_AFTER_HOURS = env_int("PPE_WEBHOOK_DISABLE_AFTER_HOURS", 5 * 24)
 # Uploads: the largest file accepted, and the content types sniffed from the bytes that are allowed.
 PPE_UPLOAD_MAX_BYTES = env_int("PPE_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
 # Request limits (core.limits, core.api.parsers): the largest multipart body (a file and its fields), answered

@@ -26,20 +26,37 @@ def _name(value: Any) -> str:
     return " ".join(str(value or "").split()).casefold()
 
 
+def _adoption_check(data: dict[str, Any]) -> dict[str, list[str]]:
+    """The mandate follows the general-interest deliberation; each was carried (more votes for than against)."""
+    errors: dict[str, list[str]] = {}
+    general, mandate = (
+        _date(data.get("date_deliberation_interet_general")),
+        _date(data.get("date_deliberation_mandatement")),
+    )
+    if general and mandate and mandate < general:
+        errors["date_deliberation_mandatement"] = [
+            f"Le mandatement ({_day(mandate)}) ne peut précéder la délibération sur l'intérêt général "
+            f"({_day(general)})."
+        ]
+    for prefix, what in (("ig", "La délibération sur l'intérêt général"), ("mandat", "Le mandatement")):
+        votes_for, against = data.get(f"vote_{prefix}_pour"), data.get(f"vote_{prefix}_contre")
+        if votes_for is not None and against is not None and int(votes_for) <= int(against):
+            errors[f"vote_{prefix}_pour"] = [
+                f"{what} n'est pas adopté{'e' if prefix == 'ig' else ''} avec {votes_for} voix pour et "
+                f"{against} contre : il faut plus de voix pour que contre."
+            ]
+    return errors
+
+
 def sieg_data_check(*, case: Any, transition: str, data: dict[str, Any]) -> dict[str, list[str]]:
-    if case.workflow.code != SIEG:
+    from workflows.engine import compiled_version
+
+    # The compiled version is cached per process: no query per transition (case.workflow would cost one).
+    if compiled_version(case.workflow_version_id).code != SIEG:
         return {}
     errors: dict[str, list[str]] = {}
     if transition == "deliberations_adoptees":
-        general, mandate = (
-            _date(data.get("date_deliberation_interet_general")),
-            _date(data.get("date_deliberation_mandatement")),
-        )
-        if general and mandate and mandate < general:
-            errors["date_deliberation_mandatement"] = [
-                f"Le mandatement ({_day(mandate)}) ne peut précéder la délibération sur l'intérêt général "
-                f"({_day(general)})."
-            ]
+        errors.update(_adoption_check(data))
     if transition == "arreter_criteres":
         criteria = data.get("criteres_evaluation") or []
         total = sum(int(item.get("ponderation") or 0) for item in criteria)
@@ -60,10 +77,9 @@ def sieg_data_check(*, case: Any, transition: str, data: dict[str, Any]) -> dict
                 f"L'appel à projets ne peut être publié avant la délibération de mandatement ({_day(mandate)})."
             ]
     if transition == "conclure":
-        candidates = [_name(item.get("candidat")) for item in data.get("candidatures") or []]
-        if len(set(candidates)) != len(candidates):
-            errors["candidatures"] = ["Deux candidatures portent le même nom."]
         scored = {_name(name) for name in case.developpement_candidates.values_list("name", flat=True)}
-        if data.get("laureat") and _name(data["laureat"]) not in set(candidates) | scored:
+        if not scored:
+            errors["laureat"] = ["Aucune candidature n'est notée : notez-les sur l'écran de travail du pôle."]
+        elif data.get("laureat") and _name(data["laureat"]) not in scored:
             errors["laureat"] = ["Le projet retenu doit être l'une des candidatures évaluées."]
     return errors

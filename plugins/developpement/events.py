@@ -29,5 +29,6 @@ KINDS = [
     CaseEventKind("candidate_scored", "Candidat noté",
                   lambda d: f"Candidat noté : {d['name']} ({d['total']} sur 100)"),
     CaseEventKind("deliberation_adopted", "Délibération adoptée",
-                  lambda d: f"Délibération adoptée le {_day(d['session_on'])} : {d['title']}"),
+                  lambda d: f"Délibération adoptée en séance du {_day(d['session_on'])} : {d['title']} "
+                            f"({d['pour']} pour, {d['contre']} contre, {d['abstentions']} abstention(s))"),
 ]  # fmt: skip

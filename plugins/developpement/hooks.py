@@ -76,8 +76,15 @@ def _deliberations_draft(case: Any, event: Any) -> None:
     developpement_deliberations_draft_task.enqueue(case.pk)
 
 
+def _deliberations_adopted(case: Any, event: Any) -> None:
+    from plugins.developpement.tasks import developpement_deliberations_adopt_task
+
+    developpement_deliberations_adopt_task.enqueue(case.pk)
+
+
 _sections_plan.label = "Planifier les sections de la réponse"
 _deliberations_draft.label = "Rédiger les projets de délibération"
+_deliberations_adopted.label = "Enregistrer l'adoption des délibérations (séance et vote)"
 
 
 @hookimpl
@@ -85,6 +92,7 @@ def transition_actions() -> dict[str, Any]:
     return {
         "developpement_sections_plan": _sections_plan,
         "developpement_deliberations_draft": _deliberations_draft,
+        "developpement_deliberations_adopted": _deliberations_adopted,
     }
 
 

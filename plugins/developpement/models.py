@@ -25,7 +25,8 @@ class DeliberationTemplate(models.Model):
         help_text=_(
             "Variables : {{ collectivite }}, {{ commune }}, {{ equipements }}, {{ places }}, "
             "{{ besoins_territoire }}, {{ definition_interet_general }}, {{ obligations_service_public }}, "
-            "{{ case.reference }}, {{ today }}."
+            "{{ resultats_concertation }}, {{ concertation }} (les réunions de concertation), {{ case.reference }}, "
+            "{{ today }}."
         ),
     )
     is_active = models.BooleanField(_("utilisé"), default=True)

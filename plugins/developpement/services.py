@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.html import escape
 
 from core.documents import document_pdf, template_render
 from core.models import Case
@@ -125,12 +126,20 @@ def deliberations_draft(*, case: Case, actor: Any = None) -> list[DeliberationDr
         **{key: value for key, value in data.items() if isinstance(value, str | int | float)},
         "case": {"reference": case.reference},
         "today": date_format(timezone.localdate(), "j F Y"),
+        "concertation": consultation_summary(case),
     }
     drafts = []
     for kind, _label in DeliberationTemplate.Kind.choices:
         template = templates[kind]
         html = template_render(template.body, context)
-        pdf = document_pdf(title=template.title, html=html, signatories=[("Le maire", "", "")])
+        adoption = deliberation_adoption(case, kind)
+        if adoption is not None:  # adopted: the session and its vote close the text
+            html += f"<p><b>{escape(adoption['text'])}</b></p>"
+        pdf = document_pdf(
+            title=template.title,
+            html=html,
+            signatories=[("Le maire", "", adoption["day"] if adoption else "")],
+        )
         for old in DeliberationDraft.objects.filter(case=case, kind=kind):
             old.pdf.delete(save=False)
             old.delete()
@@ -139,6 +148,58 @@ def deliberations_draft(*, case: Case, actor: Any = None) -> list[DeliberationDr
         draft.save()
         drafts.append(draft)
     _audit(case, actor=actor, what="deliberations_drafted", detail={"drafts": [d.title for d in drafts]})
+    return drafts
+
+
+def consultation_summary(case: Case) -> str:
+    """The consultation's meetings in one French sentence (the deliberations quote it)."""
+    meetings = list(case.developpement_meetings.all())
+    if not meetings:
+        return "aucune réunion de concertation"
+    days = ", ".join(date_format(m.held_on, "j F Y") for m in meetings)
+    people = sum(len(m.participant_list) for m in meetings)
+    count = len(meetings)
+    return f"{count} réunion{'s' if count > 1 else ''} de concertation ({days}), {people} participations"
+
+
+# The fields of the « Délibérations adoptées » form, by deliberation kind: its session's date and its vote.
+ADOPTION_FIELDS = {
+    DeliberationTemplate.Kind.GENERAL_INTEREST: ("date_deliberation_interet_general", "ig"),
+    DeliberationTemplate.Kind.MANDATE: ("date_deliberation_mandatement", "mandat"),
+}
+
+
+def deliberation_adoption(case: Case, kind: str) -> dict[str, Any] | None:
+    """How a deliberation was adopted, from the case's « Délibérations adoptées » form: the session's date and
+    the vote (for, against, abstentions), with its French sentence; None before it was."""
+    data = case.data or {}
+    date_field, prefix = ADOPTION_FIELDS[kind]
+    try:
+        session = dt.date.fromisoformat(str(data.get(date_field) or "")[:10])
+    except ValueError:
+        return None
+    votes = {name: int(data.get(f"vote_{prefix}_{name}") or 0) for name in ("pour", "contre", "abstentions")}
+    day = date_format(session, "j F Y")
+    abstentions = votes["abstentions"]
+    text = (
+        f"Adoptée par le conseil en séance du {day} : {votes['pour']} voix pour, {votes['contre']} contre, "
+        f"{abstentions} abstention{'s' if abstentions > 1 else ''}."
+    )
+    return {"session_on": session.isoformat(), "day": day, **votes, "text": text}
+
+
+@transaction.atomic
+def deliberations_adopt(*, case: Case, actor: Any = None) -> list[DeliberationDraft]:
+    """Record the deliberations' adoption (the « Délibérations adoptées » transition): each is drafted again
+    with its session and vote at its foot, and the history gets « Délibération adoptée » for each."""
+    drafts = deliberations_draft(case=case, actor=actor)
+    for draft in drafts:
+        adoption = deliberation_adoption(case, draft.kind)
+        if adoption is None:
+            continue
+        _audit(case, actor=actor, what="deliberation_adopted",
+               detail={"title": draft.title, "session_on": adoption["session_on"], "pour": adoption["pour"],
+                       "contre": adoption["contre"], "abstentions": adoption["abstentions"]})  # fmt: skip
     return drafts
 
 
@@ -261,8 +322,6 @@ def sieg_ranking(case: Case) -> list[dict[str, Any]]:
 
 def sieg_report_pdf(*, case: Case) -> bytes:
     """The analysis report of the call for projects: criteria and weights, then the candidates ranked."""
-    from django.utils.html import escape
-
     criteria = sieg_criteria(case)
     data = case.data or {}
     html = [f"<p>{escape(data.get('collectivite') or '')} — dossier {escape(case.reference)}.</p>", "<h2>Critères</h2>"]

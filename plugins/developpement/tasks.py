@@ -27,20 +27,30 @@ def developpement_sections_plan_task(case_id: int) -> int:
         return 0
 
 
-@tenant_task(retries=2, retry_delay=30)
-def developpement_deliberations_draft_task(case_id: int) -> int:
-    """Draft a SIEG case's deliberations (PDF). Returns how many were drafted."""
+def _deliberations_run(case_id: int, service: str) -> int:
     from django.core.exceptions import ValidationError
 
     from core.models import Case
-    from plugins.developpement.services import deliberations_draft
+    from plugins.developpement import services
 
     case = Case.objects.get(pk=case_id)
     try:
-        return len(deliberations_draft(case=case))
+        return len(getattr(services, service)(case=case))
     except ValidationError as exc:
-        logger.warning("deliberations of %s not drafted: %s", case.reference, exc.messages)
+        logger.warning("%s of %s did not run: %s", service, case.reference, exc.messages)
         return 0
+
+
+@tenant_task(retries=2, retry_delay=30)
+def developpement_deliberations_draft_task(case_id: int) -> int:
+    """Draft a SIEG case's deliberations (PDF). Returns how many were drafted."""
+    return _deliberations_run(case_id, "deliberations_draft")
+
+
+@tenant_task(retries=2, retry_delay=30)
+def developpement_deliberations_adopt_task(case_id: int) -> int:
+    """Record a SIEG case's deliberations as adopted (session, vote) and draft them again. Returns how many."""
+    return _deliberations_run(case_id, "deliberations_adopt")
 
 
 @each_territory_periodic_task(crontab(hour="7", minute="15"))

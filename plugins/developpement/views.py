@@ -62,7 +62,10 @@ class DevelopmentCaseView(WagtailAdminTemplateMixin, TemplateView):
             state_label=compiled_version(self.case.workflow_version_id).state_label(self.case.state),
             sections=self.case.developpement_sections.all(),
             meetings=self.case.developpement_meetings.all(),
-            drafts=self.case.developpement_deliberations.all(),
+            drafts=[
+                (draft, services.deliberation_adoption(self.case, draft.kind))
+                for draft in self.case.developpement_deliberations.all()
+            ],
             meeting_form=MeetingForm(initial={"held_on": timezone.localdate()}),
             is_sieg=self.case.workflow.code == "dev-sieg",
             criteria=list(enumerate(services.sieg_criteria(self.case))),

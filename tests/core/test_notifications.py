@@ -64,6 +64,38 @@ def test_a_transition_tells_the_structure_by_email(territory, tenant, lutins, dj
     assert f"/admin/dossiers/{case.reference}/" in message.body
     assert coordinator.email not in message.to
 
+    # The history says it, by label (no role or recipient code), for the team and for the structure.
+    from core.models import CaseEvent
+    from core.selectors.case_work import case_timeline
+
+    line = (f"Notification envoyée « [{case.reference}] Votre dossier passe à l'étape « Accordé » » à : "
+            "les membres de la structure (1 destinataire)")  # fmt: skip
+    for person in (coordinator, director):
+        entries = [e for e in case_timeline(case=case, user=person) if e.kind == CaseEvent.Kind.NOTIFIED]
+        assert [(e.kind_label, e.title) for e in entries] == [("Notification envoyée", line)]
+    page = person_client(territory, director).get(f"/admin/dossiers/{case.reference}/").content.decode()
+    assert "Notification envoyée « [" in page
+    assert "notified" not in page.replace("ppe-event-notified", "")
+    events = person_client(territory, coordinator).get(f"/api/v1/cases/{case.reference}/events/").json()
+    notified = [e for e in events["results"] if e["kind"] == "notified"]
+    assert [(e["label"], e["title"]) for e in notified] == [("Notification envoyée", line)]
+
+
+def test_a_notification_to_a_role_names_the_role(territory, tenant, lutins, django_capture_on_commit_callbacks):
+    from core.models import CaseEvent
+    from core.selectors.case_work import case_timeline
+
+    workflow_import(source=WORKFLOW, publish=True)
+    NotificationTemplate.objects.filter(code="etape-franchie").update(recipients=["assignees"],
+                                                                      roles=["pole_coordinator"])  # fmt: skip
+    coordinator = person_invite(territory, role="pole_coordinator")
+    case = case_open(workflow="essai-notification", data={"objet": "Tapis"}, structure=lutins, actor=coordinator)
+    with django_capture_on_commit_callbacks(execute=True):
+        transition_apply(case=case, transition="accorder", actor=coordinator)
+    [entry] = [e for e in case_timeline(case=case, user=coordinator) if e.kind == CaseEvent.Kind.NOTIFIED]
+    assert "à : les chargés du dossier, le rôle « Coordinateur de pôle »" in entry.title, entry.title
+    assert "pole_coordinator" not in entry.title
+
 
 def test_a_template_with_an_unknown_variable_is_refused(tenant):
     template = NotificationTemplate(code="essai", name="Essai", recipients=["structure"], subject="Dossier",

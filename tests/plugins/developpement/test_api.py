@@ -34,7 +34,7 @@ def test_a_sieg_case_worked_through_the_api(territory, tenant):
     assert made.status_code == 201, made.content
     transition_apply(case=case, transition="definir_interet_general", actor=coordinator, data={
         "besoins_territoire": "40 familles.", "definition_interet_general": "Un accueil pour tous.",
-        "obligations_service_public": "Tarifs PSU."})  # fmt: skip
+        "obligations_service_public": "Tarifs PSU.", "resultats_concertation": "Besoin confirmé."})  # fmt: skip
     drafts = api.post(f"{base}deliberations/", format="json")
     assert drafts.status_code == 201, drafts.content
     assert {d["kind_label"] for d in drafts.json()} == {"Délibération sur l'intérêt général",

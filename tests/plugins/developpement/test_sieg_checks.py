@@ -8,10 +8,11 @@ from django.utils import timezone
 
 from core.services.cases import transition_apply
 from plugins.developpement.models import Meeting
+from plugins.developpement.services import candidate_score
 from tests.people import person_client, person_invite
 from workflows.exceptions import FormInvalid
 
-from .test_workflows import sieg_case
+from .test_workflows import VOTES, sieg_case
 
 TODAY = timezone.localdate()
 
@@ -21,16 +22,19 @@ def _to_criteria(case, coordinator):
     Meeting.objects.create(case=case, held_on=TODAY, participants="Le maire\nLa CAF", minutes="Accord.")
     transition_apply(case=case, transition="definir_interet_general", actor=coordinator, data={
         "besoins_territoire": "40 familles.", "definition_interet_general": "Un accueil pour tous.",
-        "obligations_service_public": "Tarifs PSU."})  # fmt: skip
+        "obligations_service_public": "Tarifs PSU.", "resultats_concertation": "Besoin confirmé."})  # fmt: skip
     with pytest.raises(FormInvalid) as refused:
         transition_apply(case=case, transition="deliberations_adoptees", actor=coordinator, data={
             "date_deliberation_interet_general": TODAY.isoformat(),
             "date_deliberation_mandatement": (TODAY - dt.timedelta(days=3)).isoformat(),
-            "duree_mandat_ans": 5})  # fmt: skip
+            "duree_mandat_ans": 5, **VOTES, "vote_mandat_pour": 3})  # fmt: skip
     assert "ne peut précéder" in refused.value.errors["date_deliberation_mandatement"][0]
+    assert refused.value.errors["vote_mandat_pour"] == [
+        "Le mandatement n'est pas adopté avec 3 voix pour et 3 contre : il faut plus de voix pour que contre."
+    ]
     transition_apply(case=case, transition="deliberations_adoptees", actor=coordinator, data={
         "date_deliberation_interet_general": TODAY.isoformat(), "date_deliberation_mandatement": TODAY.isoformat(),
-        "duree_mandat_ans": 5})  # fmt: skip
+        "duree_mandat_ans": 5, **VOTES})  # fmt: skip
     transition_apply(case=case, transition="arreter_grille", actor=coordinator, data={
         "grille_analyse": [{"resultat": "Familles fragiles", "indicateur": "Part QF < 800",
                             "cible": "30 %"}]})  # fmt: skip
@@ -61,11 +65,15 @@ def test_transition_data_check(territory, tenant):
         "date_publication": TODAY.isoformat(),
         "date_limite_candidatures": (TODAY + dt.timedelta(days=30)).isoformat()})  # fmt: skip
     with pytest.raises(FormInvalid) as refused:
-        transition_apply(case=case, transition="conclure", actor=coordinator, data={
-            "candidatures": [{"candidat": "Association A", "note": "15"}], "laureat": "Association B"})  # fmt: skip
+        transition_apply(case=case, transition="conclure", actor=coordinator, data={"laureat": "Association A"})
+    assert refused.value.errors["laureat"] == [
+        "Aucune candidature n'est notée : notez-les sur l'écran de travail du pôle."
+    ]
+    candidate_score(case=case, name="Association A", scores={"Projet éducatif": 15, "Prix": 12}, actor=coordinator)
+    with pytest.raises(FormInvalid) as refused:
+        transition_apply(case=case, transition="conclure", actor=coordinator, data={"laureat": "Association B"})
     assert refused.value.errors["laureat"] == ["Le projet retenu doit être l'une des candidatures évaluées."]
-    transition_apply(case=case, transition="conclure", actor=coordinator, data={
-        "candidatures": [{"candidat": "Association A", "note": "15"}], "laureat": "association a"})  # fmt: skip
+    transition_apply(case=case, transition="conclure", actor=coordinator, data={"laureat": "association a"})
     assert case.state == "close"
 
 
@@ -122,5 +130,4 @@ def test_candidates_are_scored_per_weighted_criterion_and_ranked(territory, tena
         "date_publication": TODAY.isoformat(),
         "date_limite_candidatures": (TODAY + dt.timedelta(days=30)).isoformat()})  # fmt: skip
     with pytest.raises(FormInvalid):
-        transition_apply(case=case, transition="conclure", actor=coordinator, data={
-            "candidatures": [{"candidat": "Association A", "note": "15"}], "laureat": "Z"})  # fmt: skip
+        transition_apply(case=case, transition="conclure", actor=coordinator, data={"laureat": "Z"})

@@ -16,6 +16,7 @@ from plugins.developpement.hooks import pole_workflows
 from plugins.developpement.models import DeliberationDraft, DeliberationTemplate, DraftSection
 from plugins.developpement.services import (
     DATA,
+    candidate_score,
     deadline_reminders_send,
     deliberations_draft,
     developpement_seed,
@@ -114,6 +115,11 @@ def test_bad_plans_are_refused(tenant, coordinator):
         case_open(workflow="dev-reponse-commune", data={"titre": "X"}, actor=coordinator)
 
 
+# The « Délibérations adoptées » form's votes: both deliberations carried.
+VOTES = {"vote_ig_pour": 15, "vote_ig_contre": 2, "vote_ig_abstentions": 1, "vote_mandat_pour": 14,
+         "vote_mandat_contre": 3, "vote_mandat_abstentions": 0}  # fmt: skip
+
+
 def sieg_case(coordinator):
     return case_open(workflow="dev-sieg", actor=coordinator, data={
         "collectivite": "Commune de Saint-Aubin", "commune": "Saint-Aubin", "contact_name": "M. le maire",
@@ -126,7 +132,8 @@ def test_a_sieg_from_consultation_to_evaluation(tenant, coordinator, django_capt
     transition_apply(case=case, transition="ouvrir_concertation", actor=coordinator)
     general_interest = {"besoins_territoire": "40 familles en attente.",
                         "definition_interet_general": "Un accueil accessible à toutes les familles.",
-                        "obligations_service_public": "Tarifs PSU, horaires élargis."}  # fmt: skip
+                        "obligations_service_public": "Tarifs PSU, horaires élargis.",
+                        "resultats_concertation": "Besoin confirmé par les familles et la CAF."}  # fmt: skip
     with pytest.raises(GuardFailed):  # no meeting yet
         transition_apply(case=case, transition="definir_interet_general", actor=coordinator, data=general_interest)
     meeting_record(case=case, held_on=TODAY, place="Mairie", participants="Le maire\nLa CAF\nLes associations",
@@ -139,9 +146,20 @@ def test_a_sieg_from_consultation_to_evaluation(tenant, coordinator, django_capt
     assert "Tarifs PSU" in drafts["mandatement"].body_html
     assert drafts["mandatement"].pdf.read().startswith(b"%PDF")
 
-    transition_apply(case=case, transition="deliberations_adoptees", actor=coordinator, data={
-        "date_deliberation_interet_general": TODAY.isoformat(), "date_deliberation_mandatement": TODAY.isoformat(),
-        "duree_mandat_ans": 5})  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        transition_apply(case=case, transition="deliberations_adoptees", actor=coordinator, data={
+            "date_deliberation_interet_general": TODAY.isoformat(),
+            "date_deliberation_mandatement": TODAY.isoformat(), "duree_mandat_ans": 5, **VOTES})  # fmt: skip
+    adopted = {d.kind: d for d in DeliberationDraft.objects.filter(case=case)}
+    assert "15 voix pour, 2 contre, 1 abstention." in adopted["interet_general"].body_html
+    assert "1 réunion de concertation" in adopted["interet_general"].body_html
+    assert "Besoin confirmé par les familles" in adopted["interet_general"].body_html
+    assert "14 voix pour, 3 contre, 0 abstention." in adopted["mandatement"].body_html
+    from core.selectors.case_work import case_timeline
+
+    titles = [entry.title for entry in case_timeline(case=case, user=coordinator)]
+    assert any(t.startswith("Délibération adoptée en séance du ") and t.endswith("(15 pour, 2 contre, 1 abstention(s))")
+               for t in titles), titles  # fmt: skip
     transition_apply(
         case=case,
         transition="arreter_grille",
@@ -176,12 +194,8 @@ def test_a_sieg_from_consultation_to_evaluation(tenant, coordinator, django_capt
             "date_limite_candidatures": (TODAY + dt.timedelta(days=45)).isoformat(),
         },
     )
-    transition_apply(
-        case=case,
-        transition="conclure",
-        actor=coordinator,
-        data={"candidatures": [{"candidat": "Association A", "note": "15.5"}], "laureat": "Association A"},
-    )
+    candidate_score(case=case, name="Association A", scores={"Projet éducatif": 15, "Prix": 12}, actor=coordinator)
+    transition_apply(case=case, transition="conclure", actor=coordinator, data={"laureat": "Association A"})
     assert case.state == "close"
 
 
