@@ -2,9 +2,10 @@
 substitute when many accept at once.
 
 A throwaway territory is filled (bulk inserts, seeded at random): 5,000 substitutes around Ille-et-Vilaine's
-communes with their diplomas, weekly availability (some with split shifts) and dated exceptions, 1,000 open
-requests over 30 days (each a case of the engine, with its children and team present, some of several days
-that may be split between people), and missions already booked (for overlaps, rest and hour limits). Then:
+communes with their diplomas, criminal-record extracts and vaccinations, weekly availability (some with split
+shifts) and dated exceptions, 1,000 open requests over 30 days (each a case of the engine, with its children and
+team present, some of several days that may be split between people), and missions already booked (for
+overlaps, rest and hour limits). Then:
 - every open request is ranked (requests, their open shifts and each one's staffing computation loaded, pool
   loaded, index built, ranking shift by shift): `rank_s`;
 - 50 substitutes accept the same mission at the same time, each in its own thread and database connection,
@@ -112,6 +113,29 @@ def _fill(rng: random.Random, n_subs: int, n_requests: int, days: int) -> None:
         ],
         batch_size=5000,
     )
+    # The documents offers need (pole settings `require_criminal_record`, `require_vaccinations`,
+    # `require_verified_documents`): most have both, verified; some an extract that lapses within the
+    # horizon, or none, or vaccinations not verified yet.
+    today, verified = timezone.localdate(), timezone.now()
+    documents = []
+    for s in subs:
+        draw = rng.random()
+        if draw >= 0.04:
+            issued = today - dt.timedelta(days=rng.randrange(80))
+            documents.append(
+                SubstituteDocument(
+                    substitute=s, kind=SubstituteDocument.Kind.CRIMINAL_RECORD, file="banc/casier.pdf",
+                    original_name="casier.pdf", issued_on=issued, expires_on=issued + dt.timedelta(days=90),
+                    verified_at=verified,
+                )
+            )  # fmt: skip
+        documents.append(
+            SubstituteDocument(
+                substitute=s, kind=SubstituteDocument.Kind.VACCINATIONS, file="banc/vaccins.pdf",
+                original_name="vaccins.pdf", verified_at=None if draw < 0.02 else verified,
+            )
+        )  # fmt: skip
+    SubstituteDocument.objects.bulk_create(documents, batch_size=5000)
     AvailabilityRule.objects.bulk_create(
         [
             AvailabilityRule(substitute=s, weekday=d, start_time=a, end_time=b)

@@ -120,12 +120,14 @@ def _wait_until_up(port: int, process: subprocess.Popen, timeout: float = 60) ->
     raise RuntimeError("test server did not start in time")
 
 
-def server_start(port: int, **extra: str) -> subprocess.Popen:
+def server_start(port: int, *, clock: str | None = None, **extra: str) -> subprocess.Popen:
     """`manage.py runserver` on the test database (as `make run` serves; `PPE_TEST_DEBUG="true"` for DEBUG on),
-    once it answers. Stop it with `server_stop`."""
+    once it answers; with `clock` (an ISO 8601 moment) the server's clock starts there (`tests/clock_manage.py`).
+    Stop it with `server_stop`."""
     log = tempfile.TemporaryFile()  # noqa: SIM115 (a file, not a pipe: a chatty server never blocks on it)
+    manage = ["manage.py"] if clock is None else ["tests/clock_manage.py", clock]
     process = subprocess.Popen(
-        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+        [sys.executable, *manage, "runserver", f"127.0.0.1:{port}", "--noreload"],
         cwd=ROOT,
         env=server_env(HUEY_IMMEDIATE="true", ALLOWED_HOSTS="*", PPE_URL_PORT=str(port), **MAIL_TO_FILES, **extra),
         stdout=log,

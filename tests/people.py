@@ -111,6 +111,13 @@ def _substitute_record(email: str, first_name: str, last_name: str):
         verified=True,
         actor=None,
     )
+    document_add(
+        substitute=substitute,
+        kind="vaccins",
+        file=ContentFile(SAMPLE_PDF, name="vaccinations.pdf"),
+        verified=True,
+        actor=None,
+    )
 
 
 _SURNAMES = {

@@ -182,7 +182,8 @@ class PilotageView(WagtailAdminTemplateMixin, TemplateView):
             return f"{row.key[5:]}/{row.key[2:4]}"
 
         fill = [
-            charts.Point(label(r), r.fill_rate, "" if r.fill_rate is None else f"{r.fill_rate:g} %") for r in months
+            charts.Point(label(r), r.fill_rate, "" if r.fill_rate is None else f"{r.fill_rate:g} %".replace(".", ","))
+            for r in months
         ]
         time_points = []
         for row in months:

@@ -32,6 +32,8 @@ class RemplacementConfig(PoleConfig):
         "weights": {"proximity": 0.5, "fairness": 0.35, "preference": 0.15},
         "contact_email": "",  # the pole's address (calendar organiser, replies); the platform's sender if empty
         "require_criminal_record": True,  # no offer without an extract valid on the mission's last day
+        "require_vaccinations": True,  # no offer without vaccinations up to date on the mission's last day
+        "require_verified_documents": True,  # only the documents a coordinator verified count
         **STAFFING_DEFAULTS,
     }
 
@@ -84,6 +86,16 @@ class RemplacementConfig(PoleConfig):
             "label": "Extrait de casier judiciaire exigé",
             "help": "Aucune mission n'est proposée à une personne sans extrait (bulletin n° 3) valable jusqu'au "
             "dernier jour de la mission.",
+        },
+        "require_vaccinations": {
+            "label": "Vaccinations à jour exigées",
+            "help": "Aucune mission n'est proposée à une personne sans justificatif de vaccinations valable "
+            "jusqu'au dernier jour de la mission (sans date de fin, il reste valable).",
+        },
+        "require_verified_documents": {
+            "label": "Seuls les documents vérifiés par un·e coordinateur·rice comptent",
+            "help": "L'extrait de casier judiciaire et le justificatif de vaccinations déposés par la personne "
+            "ne comptent qu'une fois vérifiés par la coordination.",
         },
         "staffing_ratio_not_walking": {
             "label": "Enfants qui ne marchent pas par professionnel·le",

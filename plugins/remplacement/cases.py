@@ -450,7 +450,18 @@ def guard_application_valid(reference: str) -> bool:
         return False
     data = case.data or {}
     known = set(Qualification.objects.values_list("code", flat=True))
-    return commune_get(str(data.get("home_commune_insee", ""))) is not None and str(data.get("qualification")) in known
+    return application_commune(data) is not None and str(data.get("qualification")) in known
+
+
+def application_commune(data: dict[str, Any]):
+    """The commune an applicant typed (its name, as people write it, or its INSEE code), in the territory's
+    département when several bear that name."""
+    from django.db import connection
+
+    from plugins.remplacement.communes import commune_resolve
+
+    departement = str(getattr(getattr(connection, "tenant", None), "code", "") or "")
+    return commune_resolve(str(data.get("home_commune_insee", "")), departement=departement)
 
 
 GUARD_FUNCTIONS = {

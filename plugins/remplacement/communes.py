@@ -14,6 +14,7 @@ import functools
 import io
 import lzma
 import math
+import re
 import struct
 import sys
 import unicodedata
@@ -143,6 +144,35 @@ def _fold(text: str) -> str:
 @functools.cache
 def _folded_names() -> list[tuple[str, str]]:
     return sorted((_fold(c.name), c.code) for c in communes().values())
+
+
+def commune_resolve(text: str, *, departement: str = "") -> Commune | None:
+    """The commune a person means by `text`: its INSEE code, or its name as typed (accents, case and hyphens
+    ignored; a postcode before it or « (35) » after it allowed). Of several communes of that name, the one of
+    the département in parentheses, else of `departement`; None when unknown or still ambiguous."""
+    text = (text or "").strip()
+    found = re.search(r"\s*\(\s*(\w{2,3})\s*\)\s*$", text)
+    if found:
+        departement, text = found.group(1), text[: found.start()]
+    text = re.sub(r"^\d{5}\s+", "", text)
+    commune = commune_get(text)
+    if commune is not None or not text:
+        return commune
+    folded = _fold(text)
+    matches = [communes()[code] for name, code in _folded_names() if name == folded]
+    if len(matches) > 1 and departement:
+        matches = [c for c in matches if c.code.startswith(departement.upper())]
+    return matches[0] if len(matches) == 1 else None
+
+
+def commune_label(code: str) -> str:
+    """How a person reads a commune: « Bruz (35) » (its département), or the code itself when unknown."""
+    commune = commune_get(code)
+    return (
+        f"{commune.name} ({commune.code[:3] if commune.code.startswith('97') else commune.code[:2]})"
+        if commune
+        else code
+    )
 
 
 def commune_search(text: str, *, limit: int = 10) -> list[Commune]:

@@ -1,11 +1,19 @@
 """Sample data of the pole for the demo territory: a small pool around Rennes (with their documents, one
-extract expired, one missing) and a few open needs, each a case of the engine."""
+extract expired, one missing), six months of past requests (filled at once, filled late, unfilled, in several
+structures: what the coordinator's pilotage reads) and a few open needs, each a case of the engine.
+
+The past is made by the pole's own services, each called at the moment a person would have acted (the
+clock travels there with `time-machine`): a director posts, the first wave goes out, someone volunteers
+minutes or a day later and the structure confirms, the substitute declares the hours after the shift and
+the structure validates them, the coordinator bills the month; or nobody can come and the sweep records
+the request unfilled when it starts."""
 
 from __future__ import annotations
 
 import datetime as dt
 import unicodedata
 
+import time_machine
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.utils import timezone
@@ -13,7 +21,8 @@ from django.utils import timezone
 from core.models import Structure
 from core.services.users import user_create
 from plugins.remplacement import services
-from plugins.remplacement.models import ReplacementRequest, Substitute, SubstituteDocument
+from plugins.remplacement.matching import local_zone
+from plugins.remplacement.models import Offer, ReplacementRequest, Substitute, SubstituteDocument, Timesheet
 
 # first name, last name, commune INSEE, qualifications, distance km, weekly pattern, documents
 POOL = [
@@ -71,27 +80,180 @@ def _documents(substitute: Substitute, quals: list[str], kind: str) -> None:
     )
 
 
-def demo_seed() -> None:
-    """Idempotent: people already in the pool and existing requests are left as they are."""
-    User = get_user_model()
-    for first, last, commune, quals, km, pattern, documents in POOL:
-        local = unicodedata.normalize("NFKD", f"{first}.{last}".lower()).encode("ascii", "ignore").decode()
-        email = f"{local.replace(' ', '')}@remplacants.example.org"
-        user = User.objects.filter(username=email).first() or user_create(
-            email=email, first_name=first, last_name=last, send_welcome=False
+# The past six months: (months back, day of the month, structure, qualification, start, end, days posted
+# before the shift, outcome, minutes from posting to the volunteer's answer). « tout de suite »: someone
+# answers within the hour; « en retard »: nobody answers the first day; « personne »: nobody may come (too
+# far, or everyone declines) and the request ends unfilled.
+HISTORY = [
+    (6, 3, "Pirouette", "auxiliaire_puericulture", "08:00", "17:00", 2, "fast", 35),
+    (6, 10, "Les P'tits Loups", "cap_aepe", "07:30", "13:30", 1, "fast", 20),
+    (6, 17, "Au Bonheur des Bambins", "auxiliaire_puericulture", "08:00", "18:00", 3, "nobody", 0),
+    (6, 24, "Graine d'Éveil", "eje", "09:00", "17:30", 4, "late", 1680),
+    (5, 2, "Pirouette", "cap_aepe", "08:00", "16:00", 1, "fast", 15),
+    (5, 9, "Les Galopins", "auxiliaire_puericulture", "08:30", "17:30", 2, "late", 1500),
+    (5, 15, "Les P'tits Loups", "auxiliaire_puericulture", "07:30", "16:30", 3, "late", 2600),
+    (5, 22, "Au Bonheur des Bambins", "cap_aepe", "08:00", "14:00", 2, "nobody", 0),
+    (5, 28, "Les Galopins", "eje", "09:00", "17:00", 2, "declined", 0),
+    (4, 5, "Graine d'Éveil", "auxiliaire_puericulture", "08:00", "17:00", 1, "fast", 25),
+    (4, 12, "Pirouette", "eje", "09:00", "18:00", 3, "late", 2200),
+    (4, 19, "Les Galopins", "cap_aepe", "08:00", "13:00", 1, "fast", 95),
+    (4, 25, "Les P'tits Loups", "cap_aepe", "13:00", "19:00", 2, "fast", 40),
+    (3, 3, "Pirouette", "auxiliaire_puericulture", "07:30", "17:00", 2, "fast", 12),
+    (3, 10, "Au Bonheur des Bambins", "eje", "08:00", "17:00", 5, "nobody", 0),
+    (3, 17, "Graine d'Éveil", "cap_aepe", "08:00", "16:30", 2, "fast", 30),
+    (3, 24, "Les Galopins", "auxiliaire_puericulture", "08:00", "17:00", 3, "late", 1900),
+    (3, 27, "Pirouette", "cap_aepe", "07:30", "12:30", 1, "nobody", 0),
+    (2, 2, "Les P'tits Loups", "auxiliaire_puericulture", "08:00", "17:00", 1, "fast", 18),
+    (2, 9, "Pirouette", "cap_aepe", "08:00", "15:00", 2, "fast", 45),
+    (2, 16, "Les Galopins", "eje", "09:00", "17:00", 2, "declined", 0),
+    (2, 23, "Graine d'Éveil", "auxiliaire_puericulture", "07:30", "16:30", 3, "late", 1450),
+    (1, 4, "Pirouette", "auxiliaire_puericulture", "08:00", "17:00", 2, "fast", 22),
+    (1, 10, "Au Bonheur des Bambins", "auxiliaire_puericulture", "08:00", "17:00", 2, "nobody", 0),
+    (1, 13, "Les P'tits Loups", "cap_aepe", "07:30", "12:30", 1, "fast", 10),
+    (1, 17, "Graine d'Éveil", "eje", "09:00", "18:00", 2, "fast", 55),
+    (1, 20, "Les Galopins", "auxiliaire_puericulture", "08:00", "17:00", 2, "fast", 80),
+    (1, 25, "Pirouette", "eje", "09:00", "17:00", 3, "late", 1300),
+]
+HISTORY_CHILDREN = {"eje": (5, 14), "auxiliaire_puericulture": (4, 12), "cap_aepe": (3, 14)}
+
+
+def _person_of(email_local: str) -> str:
+    local = unicodedata.normalize("NFKD", email_local.lower()).encode("ascii", "ignore").decode()
+    return f"{local.replace(' ', '')}@remplacants.example.org"
+
+
+def _weekday_on_or_after(day: dt.date) -> dt.date:
+    while day.weekday() >= 5:
+        day += dt.timedelta(days=1)
+    return day
+
+
+def _months_back(today: dt.date, months: int) -> dt.date:
+    year, month = today.year, today.month - months
+    while month < 1:
+        year, month = year - 1, month + 12
+    return dt.date(year, month, 1)
+
+
+def _at(day: dt.date, hhmm: str, minutes: int = 0) -> dt.datetime:
+    hour, minute = (int(x) for x in hhmm.split(":"))
+    return dt.datetime.combine(day, dt.time(hour, minute), local_zone()) + dt.timedelta(minutes=minutes)
+
+
+def _fill(request: ReplacementRequest, offer: Offer, answered: dt.datetime) -> bool:
+    """The person says yes at `answered` and the structure confirms a few minutes later; then, after the
+    shift, the hours are declared and validated the next morning."""
+    with time_machine.travel(answered, tick=False):
+        offer = services.offer_accept(offer=offer, actor=offer.substitute.user)
+    if offer.status == Offer.Status.VOLUNTEERED:  # the structure picks (the demo's policy)
+        with time_machine.travel(answered + dt.timedelta(minutes=7), tick=False):
+            services.offer_confirm(offer=offer, actor=None)
+    slot = request.slots.order_by("starts_at").first()
+    if slot is None or not request.assignments.filter(substitute=offer.substitute).exists():
+        return False
+    zone = local_zone()
+    start, end = slot.starts_at.astimezone(zone), slot.ends_at.astimezone(zone)
+    with time_machine.travel(end + dt.timedelta(minutes=40), tick=False):
+        sheet = services.timesheet_submit(
+            request=request,
+            lines=[
+                {
+                    "slot": slot.pk,
+                    "start": f"{start + dt.timedelta(minutes=5):%H:%M}",
+                    "end": f"{end + dt.timedelta(minutes=10):%H:%M}",
+                    "break_minutes": 45 if (end - start) > dt.timedelta(hours=6) else 0,
+                }
+            ],
+            actor=offer.substitute.user,
         )
-        if Substitute.objects.filter(user=user).exists():
+    reviewed = _at(end.date() + dt.timedelta(days=1), "09:20")
+    if reviewed >= timezone.now():  # the structure has not looked yet
+        return True
+    with time_machine.travel(reviewed, tick=False):
+        services.timesheet_review(timesheet=Timesheet.objects.get(pk=sheet.pk), approve=True, actor=None)
+    return True
+
+
+def history_seed(*, today: dt.date | None = None) -> int:
+    """Six months of past requests (`HISTORY`), made through the services at the moments people acted.
+    Returns how many requests."""
+    today = today or timezone.localdate()
+    structures = {s.name: s for s in Structure.objects.filter(name__in={h[2] for h in HISTORY})}
+    count = 0
+    for back, day_of_month, name, qualification, start, end, lead, outcome, answer_minutes in HISTORY:
+        structure = structures.get(name)
+        if structure is None or not structure.commune_insee:
             continue
-        substitute = services.substitute_create(
-            user=user, home_commune_insee=commune, qualifications=quals, max_distance_km=km, actor=None
-        )
-        services.availability_weekly_set(
-            substitute=substitute,
-            rules=[{"weekday": d, "start": a, "end": b} for d, a, b in PATTERNS[pattern]],
-            actor=None,
-        )
+        day = _weekday_on_or_after(_months_back(today, back) + dt.timedelta(days=day_of_month - 1))
+        posted = _at(day - dt.timedelta(days=lead), "07:40", minutes=count * 7 % 50)
+        not_walking, walking = HISTORY_CHILDREN[qualification]
+        with time_machine.travel(posted, tick=False):
+            request = services.request_create(
+                structure=structure,
+                qualification=qualification,
+                slots=[{"date": day, "start": start, "end": end}],
+                children_not_walking=not_walking,
+                children_walking=walking,
+                staff_present=[
+                    {"qualification": "eje", "count": 1},
+                    {"qualification": "auxiliaire_puericulture", "count": 1},
+                ],
+                urgency="urgent" if lead <= 1 else "normal",
+                channel="backoffice",
+                actor=None,
+            )
+            services.offer_wave_send(request_id=request.pk, wave=1)  # nothing new if its task ran already
+        count += 1
+        offers = list(request.offers.select_related("substitute__user").order_by("rank", "pk"))
+        answered = posted + dt.timedelta(minutes=answer_minutes)
+        if outcome in ("fast", "late") and offers and _fill(request, offers[0], answered):
+            continue
+        if outcome == "declined":  # everyone asked says no during the morning
+            for n, offer in enumerate(offers, start=1):
+                with time_machine.travel(posted + dt.timedelta(minutes=20 * n), tick=False):
+                    services.offer_decline(offer=offer, actor=offer.substitute.user)
+        with time_machine.travel(_at(day, start, minutes=5), tick=False):
+            services.requests_expire()
+    return count
+
+
+def history_bill(*, today: dt.date | None = None) -> None:
+    """The coordinator bills each past month a few days into the next one (what is validated and not billed
+    yet: a seed interrupted before this step is completed by the next one)."""
+    today = today or timezone.localdate()
+    for back in range(6, 0, -1):  # the coordinator bills each month a few days into the next one
+        month = _months_back(today, back)
+        billed = _at(_weekday_on_or_after(_months_back(today, back - 1) + dt.timedelta(days=4)), "10:00")
+        if billed < timezone.now():
+            with time_machine.travel(billed, tick=False):
+                services.requests_bill(year=month.year, month=month.month, actor=None)
+
+
+def demo_seed() -> None:
+    """Idempotent: people already in the pool, the history and the open requests are made once."""
+    User = get_user_model()
+    joined = timezone.now() - dt.timedelta(days=400)  # the pool gathered over a year ago, before the history
+    for first, last, commune, quals, km, pattern, documents in POOL:
+        email = _person_of(f"{first}.{last}")
+        user = User.objects.filter(username=email).first()
+        if user is not None and Substitute.objects.filter(user=user).exists():
+            continue
+        with time_machine.travel(joined, tick=False):
+            user = user or user_create(email=email, first_name=first, last_name=last, send_welcome=False)
+            substitute = services.substitute_create(
+                user=user, home_commune_insee=commune, qualifications=quals, max_distance_km=km, actor=None
+            )
+            services.availability_weekly_set(
+                substitute=substitute,
+                rules=[{"weekday": d, "start": a, "end": b} for d, a, b in PATTERNS[pattern]],
+                actor=None,
+            )
         _documents(substitute, quals, documents)
-    if ReplacementRequest.objects.exists():
+    month_start = dt.datetime.combine(timezone.localdate().replace(day=1), dt.time(0), local_zone())
+    if not ReplacementRequest.objects.filter(first_slot_start__lt=month_start).exists():
+        history_seed()
+    history_bill()
+    if ReplacementRequest.objects.filter(first_slot_start__gte=timezone.now()).exists():
         return
     monday = timezone.localdate() + dt.timedelta(days=7 - timezone.localdate().weekday())
     structures = [s for s in Structure.objects.filter(is_active=True).order_by("pk")[:3] if s.commune_insee]

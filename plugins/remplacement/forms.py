@@ -185,7 +185,7 @@ class ProfileForm(forms.Form):
 
     phone = forms.CharField(label="Téléphone", max_length=20, required=False)
     home_commune_insee = forms.CharField(
-        label="Commune de résidence (code INSEE)", max_length=5, help_text="Par exemple 35238 pour Rennes."
+        label="Commune de résidence", max_length=100, help_text="Par exemple « Rennes », ou « Saint-Just (35) »."
     )
     max_distance_km = forms.IntegerField(label="Distance maximale acceptée (km)", min_value=1, max_value=300)
     max_hours_week = forms.IntegerField(label="Heures maximum par semaine", min_value=1, max_value=48)

@@ -197,8 +197,13 @@ class SubstituteRow:
     qualification_ids: list[int]
     preferred_structure_ids: list[int]
     preferred_age_groups: list[str]
-    # Last day the criminal-record extract is valid (dt.date.min: none on record); None when not required.
+    # Last day the criminal-record extract is valid (dt.date.min: none that counts); None when not required.
     record_valid_until: dt.date | None = None
+    # Last day the vaccinations are up to date (dt.date.min: none that counts); None when not required.
+    vaccinations_valid_until: dt.date | None = None
+    # Kinds of required document of which one on file does not count because nobody verified it yet (the
+    # French reason of an exclusion says so): "record", "vaccinations".
+    unverified: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -243,6 +248,7 @@ class _Group:
     max_week: np.ndarray
     max_month: np.ndarray
     record_until: np.ndarray
+    vaccinations_until: np.ndarray
     avail_cum: np.ndarray
     busy_cum: np.ndarray
     week: dict[tuple[int, int], np.ndarray]
@@ -289,6 +295,11 @@ class PoolIndex:
             [unlimited if s.record_valid_until is None else s.record_valid_until.toordinal() for s in subs],
             dtype=np.int64,
         )
+        self.vaccinations_until = np.array(
+            [unlimited if s.vaccinations_valid_until is None else s.vaccinations_valid_until.toordinal() for s in subs],
+            dtype=np.int64,
+        )
+        self.unverified = {s.id: s.unverified for s in subs if s.unverified}
         self.qualification_labels = data.qualification_labels
         # Qualifications: bit b(q) per qualification; a substitute's mask holds every qualification it satisfies.
         all_q = sorted({q for qs in data.satisfies.values() for q in qs} | set(data.satisfies))
@@ -421,6 +432,7 @@ class PoolIndex:
             "qualified": self.has_qualified if spec.qualified_only else np.ones(n, dtype=bool),
             "distance": distance <= self.max_km,
             "record": self.record_until >= self._last_day(spec),
+            "vaccinations": self.vaccinations_until >= self._last_day(spec),
             "declined": not_declined,
             "excluded": not_excluded,
         }
@@ -437,7 +449,7 @@ class PoolIndex:
         return person, per_slot, distance
 
     def _last_day(self, spec: RequestSpec) -> int:
-        """The ordinal of the request's last day (the criminal-record extract must be valid until then)."""
+        """The ordinal of the request's last day (the extract and the vaccinations must be valid until then)."""
         return max((slot.end.astimezone(self.zone).date() for slot in spec.slots), default=self.day0).toordinal()
 
     def _given(self, spec: RequestSpec) -> np.ndarray | None:
@@ -466,6 +478,7 @@ class PoolIndex:
                 max_week=self.max_week[idx] + 1e-9,
                 max_month=self.max_month[idx] + 1e-9,
                 record_until=self.record_until[idx],
+                vaccinations_until=self.vaccinations_until[idx],
                 # np.take keeps rows contiguous; `a[:, idx]` would build a transposed copy, ten times slower.
                 avail_cum=np.take(self.avail_cum, idx, axis=1),
                 busy_cum=np.take(self.busy_cum, idx, axis=1),
@@ -489,7 +502,9 @@ class PoolIndex:
         )
         distance = (2 * EARTH_RADIUS_KM) * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
         ok = distance <= g.max_km[lo:hi]
-        ok &= g.record_until[lo:hi] >= self._last_day(spec)
+        last_day = self._last_day(spec)
+        ok &= g.record_until[lo:hi] >= last_day
+        ok &= g.vaccinations_until[lo:hi] >= last_day
         if spec.declined:
             ok &= ~np.isin(g.ids[lo:hi], np.fromiter(spec.declined, dtype=np.int64))
         if spec.excluded:
@@ -609,14 +624,7 @@ class PoolIndex:
             )
         if not person["distance"][i]:
             reasons.append(f"Trop loin : {distance[i]:.0f} km, au-delà des {self.max_km[i]:.0f} km acceptés.")
-        if not person["record"][i]:
-            until = int(self.record_until[i])
-            reasons.append(
-                "Aucun extrait de casier judiciaire au dossier."
-                if until == dt.date.min.toordinal()
-                else "Extrait de casier judiciaire valable jusqu'au "
-                f"{date_format(dt.date.fromordinal(until), 'j F Y')} seulement, avant la fin de la mission."
-            )
+        reasons += self._document_reasons(i, sub_id, person)
         rest = dt.timedelta(hours=self.params.min_rest_hours)
         for slot, masks in zip(spec.slots, per_slot, strict=True):
             if not masks["availability"][i]:
@@ -652,6 +660,40 @@ class PoolIndex:
         if not reasons:  # split request: no shift possible although no single rule fails everywhere
             reasons.append("Ne peut prendre aucun des créneaux restants.")
         return list(dict.fromkeys(reasons))
+
+    def _document_reasons(self, i: int, sub_id: int, person: dict[str, np.ndarray]) -> list[str]:
+        """Why the extract or the vaccinations keep the person out: none that counts, one not verified yet, or
+        one that ends before the mission does."""
+        reasons = []
+        unverified = self.unverified.get(sub_id, frozenset())
+        for key, until_of, document, valid, missing, waiting in (
+            (
+                "record",
+                self.record_until,
+                "Extrait de casier judiciaire",
+                "valable",
+                "Aucun extrait de casier judiciaire au dossier.",
+                "Extrait de casier judiciaire pas encore vérifié par un·e coordinateur·rice.",
+            ),
+            (
+                "vaccinations",
+                self.vaccinations_until,
+                "Vaccinations",
+                "à jour",
+                "Aucun justificatif de vaccinations à jour au dossier.",
+                "Justificatif de vaccinations pas encore vérifié par un·e coordinateur·rice.",
+            ),
+        ):
+            if person[key][i]:
+                continue
+            until = int(until_of[i])
+            if until != dt.date.min.toordinal():
+                day = date_format(dt.date.fromordinal(until), "j F Y")
+                later = " ; un document plus récent attend sa vérification" if key in unverified else ""
+                reasons.append(f"{document} {valid} jusqu'au {day} seulement, avant la fin de la mission{later}.")
+            else:
+                reasons.append(waiting if key in unverified else missing)
+        return reasons
 
     def _limit_reason(self, which: str, i: int, key: tuple[int, int], hours: float) -> str:
         if which == "week":

@@ -14,6 +14,7 @@ from django.apps import apps
 from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from core.models import Structure, StructureMembership
 from core.roles import COORDINATION_ROLES, user_roles
@@ -227,10 +228,19 @@ def pool_data_load(*, first_day: dt.date, last_day: dt.date, substitute_ids: lis
             "preferred_age_groups",
         )
     ]
-    if pole_settings().get("require_criminal_record", True):
-        valid_until = _record_valid_until(substitute_ids)
+    settings = pole_settings()
+    verified_only = bool(settings.get("require_verified_documents", True))
+    for required, kind, attribute, label in (
+        ("require_criminal_record", SubstituteDocument.Kind.CRIMINAL_RECORD, "record_valid_until", "record"),
+        ("require_vaccinations", SubstituteDocument.Kind.VACCINATIONS, "vaccinations_valid_until", "vaccinations"),
+    ):
+        if not settings.get(required, True):
+            continue
+        valid_until, unverified = _document_valid_until(kind, substitute_ids, verified_only=verified_only)
         for row in rows:
-            row.record_valid_until = valid_until.get(row.id, dt.date.min)
+            setattr(row, attribute, valid_until.get(row.id, dt.date.min))
+            if row.id in unverified:
+                row.unverified = row.unverified | {label}
     rules = AvailabilityRule.objects.all()
     exceptions = AvailabilityException.objects.filter(
         date__gte=first_day - dt.timedelta(days=1), date__lte=last_day + dt.timedelta(days=1)
@@ -260,17 +270,25 @@ def pool_data_load(*, first_day: dt.date, last_day: dt.date, substitute_ids: lis
     )
 
 
-def _record_valid_until(substitute_ids: list[int] | None) -> dict[int, dt.date]:
-    """The last day each substitute's criminal-record extract is valid (the latest extract; one without an
-    expiry date has none), by substitute id; substitutes without an extract are absent."""
-    documents = SubstituteDocument.objects.filter(kind=SubstituteDocument.Kind.CRIMINAL_RECORD)
+def _document_valid_until(
+    kind: str, substitute_ids: list[int] | None, *, verified_only: bool
+) -> tuple[dict[int, dt.date], set[int]]:
+    """The last day each substitute's document of `kind` (criminal-record extract, vaccinations) is valid —
+    the one valid longest; one without an expiry date never ends — by substitute id, counting only the
+    documents a coordinator verified when `verified_only`; substitutes without one that counts are absent.
+    Also the substitutes who hold such a document that does not count only because it is not verified."""
+    documents = SubstituteDocument.objects.filter(kind=kind)
     if substitute_ids is not None:
         documents = documents.filter(substitute_id__in=substitute_ids)
     valid: dict[int, dt.date] = {}
-    for substitute_id, expires_on in documents.values_list("substitute_id", "expires_on"):
+    unverified: set[int] = set()
+    for substitute_id, expires_on, verified_at in documents.values_list("substitute_id", "expires_on", "verified_at"):
+        if verified_only and verified_at is None:
+            unverified.add(substitute_id)
+            continue
         until = expires_on or dt.date.max
         valid[substitute_id] = max(valid.get(substitute_id, dt.date.min), until)
-    return valid
+    return valid, unverified
 
 
 def structure_coordinates(structure: Structure) -> tuple[float, float] | None:
@@ -838,7 +856,7 @@ def pilotage(*, months: int = 12, today: dt.date | None = None) -> dict[str, lis
     cursor = first
     while cursor <= today.replace(day=1):
         key = f"{cursor:%Y-%m}"
-        by_month[key] = PilotageRow(key=key, label=key)
+        by_month[key] = PilotageRow(key=key, label=date_format(cursor, "F Y"))
         cursor = (cursor + dt.timedelta(days=32)).replace(day=1)
     zone = local_zone()
     for first_start, created, filled_at, state, structure in rows:

@@ -18,12 +18,12 @@ from typing import Any
 
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from core.models import Case, Structure, StructureMembership
 from plugins.remplacement import cases, selectors
-from plugins.remplacement.communes import commune_get
+from plugins.remplacement.communes import commune_resolve
 from plugins.remplacement.matching import local_zone
 from plugins.remplacement.models import (
     ACTIVE_REQUEST_STATES,
@@ -115,9 +115,15 @@ def structure_member_add(*, structure: Structure, user, actor=None) -> Structure
 
 # --- The pool -----------------------------------------------------------------------------------------------
 def _commune_or_error(code: str) -> tuple[str, str, float, float]:
-    commune = commune_get(code)
+    """The commune a person names (its name as written, or its INSEE code), in the territory's département when
+    several bear that name."""
+    departement = str(getattr(getattr(connection, "tenant", None), "code", "") or "")
+    commune = commune_resolve(code, departement=departement)
     if commune is None:
-        raise ValidationError({"home_commune_insee": f"Commune inconnue : « {code} » (code INSEE attendu)."})
+        raise ValidationError(
+            {"home_commune_insee": f"Commune inconnue : « {code} ». Indiquez son nom, suivi du département entre "
+             "parenthèses s'il y a plusieurs communes de ce nom, par exemple « Saint-Just (35) »."}
+        )  # fmt: skip
     return commune.code, commune.name, commune.latitude, commune.longitude
 
 
@@ -956,6 +962,8 @@ def request_cancel(*, request: ReplacementRequest, actor, reason: str = "") -> R
     case = cases.case_locked(request)
     if case.state not in (*ACTIVE_REQUEST_STATES, RequestState.FILLED):
         raise ValidationError("Cette demande ne peut plus être annulée.")
+    if request.last_slot_end is not None and request.last_slot_end <= timezone.now():
+        raise ValidationError("La mission a eu lieu : elle ne peut plus être annulée (ses heures restent à valider).")
     if not reason.strip():
         raise ValidationError({"reason": "Indiquez le motif de l'annulation."})
     try:
@@ -1319,7 +1327,9 @@ def substitute_from_application(*, case: Case, actor) -> Substitute:
     else:
         substitute = substitute_create(
             user=user,
-            home_commune_insee=str(data.get("home_commune_insee", "")),
+            home_commune_insee=getattr(
+                cases.application_commune(data), "code", str(data.get("home_commune_insee", ""))
+            ),
             qualifications=codes,
             max_distance_km=int(data.get("max_distance_km") or 25),
             max_hours_week=int(data.get("max_hours_week") or 35),

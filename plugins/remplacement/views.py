@@ -33,6 +33,7 @@ from django.views.decorators.http import require_POST
 from core.plugins import disabled_poles
 from core.roles import COORDINATION_ROLES, STRUCTURE_ROLES, SUBSTITUTE_ROLES
 from plugins.remplacement import exports, forms, selectors, services
+from plugins.remplacement.communes import commune_label
 from plugins.remplacement.models import (
     PENDING_OFFER_STATUSES,
     Offer,
@@ -241,7 +242,7 @@ def profile(request: HttpRequest) -> HttpResponse:
     substitute = _substitute_or_403(request)
     initial = {
         "phone": substitute.phone,
-        "home_commune_insee": substitute.home_commune_insee,
+        "home_commune_insee": commune_label(substitute.home_commune_insee),
         "max_distance_km": substitute.max_distance_km,
         "max_hours_week": substitute.max_hours_week,
         "max_hours_month": substitute.max_hours_month,
@@ -543,7 +544,9 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:  # noqa: PLR0
         "state": state,
         "state_label": _state_label(replacement),
         "active": state in (RequestState.OPEN, RequestState.OFFERED),
-        "cancellable": state in (RequestState.OPEN, RequestState.OFFERED, RequestState.FILLED),
+        # Nothing left to cancel or free once the last shift has ended (the hours come next).
+        "cancellable": state in (RequestState.OPEN, RequestState.OFFERED, RequestState.FILLED)
+        and replacement.last_slot_end > timezone.now(),
         "slots": slots,
         "staffing": selectors.request_staffing(replacement),
         "volunteers": volunteers,

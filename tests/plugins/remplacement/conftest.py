@@ -28,16 +28,35 @@ def next_monday(weeks_ahead: int = 2) -> dt.date:
     return today + dt.timedelta(days=(7 - today.weekday()) + 7 * (weeks_ahead - 1))
 
 
-def criminal_record_add(substitute, *, actor):
-    """A verified criminal-record extract of today, without an expiry date (offers need one)."""
+def criminal_record_add(substitute, *, actor, verified: bool = True, expires_on: dt.date | None = None):
+    """A criminal-record extract of today, verified and without an expiry date unless told (offers need one)."""
     return services.document_add(
         substitute=substitute,
         kind=SubstituteDocument.Kind.CRIMINAL_RECORD,
         file=ContentFile(SAMPLE_PDF, name="casier-judiciaire.pdf"),
         issued_on=timezone.localdate(),
-        verified=True,
+        expires_on=expires_on,
+        verified=verified,
         actor=actor,
     )
+
+
+def vaccinations_add(substitute, *, actor, verified: bool = True, expires_on: dt.date | None = None):
+    """A vaccinations certificate, verified and without an expiry date unless told (offers need one)."""
+    return services.document_add(
+        substitute=substitute,
+        kind=SubstituteDocument.Kind.VACCINATIONS,
+        file=ContentFile(SAMPLE_PDF, name="vaccinations.pdf"),
+        expires_on=expires_on,
+        verified=verified,
+        actor=actor,
+    )
+
+
+def required_documents_add(substitute, *, actor):
+    """The documents without which no offer is made: a verified extract and verified vaccinations."""
+    criminal_record_add(substitute, actor=actor)
+    vaccinations_add(substitute, actor=actor)
 
 
 @pytest.fixture(autouse=True)
@@ -113,7 +132,9 @@ def make_substitute(make_user, coordinator):
         commune: str = RENNES,
         qualifications: tuple[str, ...] = ("auxiliaire_puericulture",),
         rules=WEEKDAYS_8_19,
+        *,
         criminal_record: bool = True,
+        vaccinations: bool = True,
         **extra,
     ):
         user = make_user(first_name)
@@ -126,6 +147,8 @@ def make_substitute(make_user, coordinator):
         )
         if criminal_record:  # without one, no offer is made (the pole's `require_criminal_record`)
             criminal_record_add(sub, actor=coordinator)
+        if vaccinations:  # nor without them (`require_vaccinations`)
+            vaccinations_add(sub, actor=coordinator)
         if rules:
             services.availability_weekly_set(substitute=sub, rules=rules, actor=user)
         return sub

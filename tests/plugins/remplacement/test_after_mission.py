@@ -194,3 +194,17 @@ def test_exports_for_coordinators_only(client_35, coordinator, structure_user, m
     detail = client_35.get(f"/remplacement/export/{month.year}-{month.month}/lines.csv")
     assert detail.status_code == 200
     assert detail.content.decode("utf-8-sig").count("Les Petits Loups") >= 3  # two shifts and the total
+
+
+def test_a_mission_that_took_place_can_no_longer_be_cancelled_nor_its_people_freed(
+    mission, anna, structure_user, client_35, after
+):
+    after(mission.last_slot_end + dt.timedelta(hours=1))
+    with pytest.raises(ValidationError, match="La mission a eu lieu"):
+        services.request_cancel(request=mission, actor=structure_user, reason="Erreur")
+    client_35.force_login(structure_user)
+    page = client_35.get(f"/remplacement/structure/demandes/{mission.pk}/").content.decode()
+    assert "Annuler la demande" not in page
+    assert "Libérer" not in page
+    mission.refresh_from_db()
+    assert mission.state == RequestState.FILLED

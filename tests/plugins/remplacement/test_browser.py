@@ -9,7 +9,7 @@ from plugins.remplacement import selectors, services
 from plugins.remplacement.models import ReplacementRequest, RequestState
 from tenants.models import TerritoryPole
 from tests.live import ARTIFACTS
-from tests.plugins.remplacement.conftest import RENNES, WEEKDAYS_8_19, criminal_record_add, next_monday
+from tests.plugins.remplacement.conftest import RENNES, WEEKDAYS_8_19, next_monday, required_documents_add
 
 
 @pytest.mark.browser
@@ -36,7 +36,7 @@ def test_a_substitute_logs_in_and_accepts_an_offer_on_a_phone(
                 user=user, home_commune_insee=RENNES, qualifications=["auxiliaire_puericulture"], actor=coordinator
             )
             services.availability_weekly_set(substitute=substitute, rules=WEEKDAYS_8_19, actor=user)
-            criminal_record_add(substitute, actor=coordinator)
+            required_documents_add(substitute, actor=coordinator)
             request = services.request_create(
                 structure=structure,
                 qualification="auxiliaire_puericulture",

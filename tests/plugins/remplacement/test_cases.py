@@ -312,6 +312,28 @@ def test_an_accepted_application_creates_the_substitute_with_the_files_copied(
     assert documents["casier"].expires_on == timezone.localdate() + dt.timedelta(days=90)
 
 
+def test_an_applicant_types_her_commune_s_name_and_the_record_gets_its_code(
+    coordinator, tenant, django_capture_on_commit_callbacks
+):
+    """A person writes « Bruz », not 35047; of several « Moulins », the one of the territory's département."""
+    from plugins.remplacement.cases import application_commune
+
+    assert application_commune({"home_commune_insee": "35047"}).name == "Bruz"
+    assert application_commune({"home_commune_insee": "35170 Bruz"}).code == "35047"
+    assert application_commune({"home_commune_insee": "moulins"}).code == "35198"  # the territory is the 35
+    assert application_commune({"home_commune_insee": "Moulins (03)"}).code == "03190"  # or the one she names
+    assert application_commune({"home_commune_insee": "Brouzouf"}) is None
+    data = {"first_name": "Lou", "last_name": "Hervé", "email": "lou@example.org", "phone": "06 12 34 56 78",
+            "home_commune_insee": "bruz", "qualification": "eje", "max_distance_km": 20}  # fmt: skip
+    files = {"diploma_file": SimpleUploadedFile("d.pdf", PDF, content_type="application/pdf")}
+    case = case_open(workflow="remplacement-candidature", data=data, files=files, actor=None, channel="public")
+    transition_apply(case=case, transition="verifier_pieces", actor=coordinator)
+    with django_capture_on_commit_callbacks(execute=True):
+        transition_apply(case=case, transition="accepter", actor=coordinator)
+    substitute = Substitute.objects.get(user__email="lou@example.org")
+    assert (substitute.home_commune_insee, substitute.home_commune_name) == ("35047", "Bruz")
+
+
 def test_an_application_with_an_unknown_commune_cannot_be_accepted(coordinator):
     data = {"first_name": "A", "last_name": "B", "email": "ab@example.org", "phone": "06 12 34 56 78",
             "home_commune_insee": "35238", "qualification": "eje", "max_distance_km": 20}  # fmt: skip
@@ -332,8 +354,17 @@ def test_demo_seed_fills_a_pool_and_a_few_needs_idempotently(tenant, django_capt
     with django_capture_on_commit_callbacks(execute=True):
         impl.function(territory=None)
         impl.function(territory=None)
+    from plugins.remplacement.demo import HISTORY
+
     assert Substitute.objects.count() == 8
-    requests = ReplacementRequest.objects.all()
+    requests = ReplacementRequest.objects.filter(first_slot_start__gt=timezone.now())
     assert requests.count() == 3
     assert all(r.case.state == RequestState.OFFERED and r.waves_sent == 1 for r in requests)
+    past = ReplacementRequest.objects.filter(last_slot_end__lt=timezone.now())
+    assert past.count() == len(HISTORY)  # made once
+    assert {r.case.state for r in past} == {
+        RequestState.BILLED,
+        RequestState.TIMESHEET_VALIDATED,
+        RequestState.UNFILLED,
+    }
     assert SubstituteDocument.objects.filter(kind="casier", expires_on__lt=timezone.localdate()).count() == 1

@@ -22,8 +22,8 @@ from tests.plugins.remplacement.conftest import (
     RENNES,
     SAINT_MALO,
     WEEKDAYS_8_19,
-    criminal_record_add,
     next_monday,
+    required_documents_add,
 )
 
 
@@ -373,7 +373,7 @@ def test_fifty_concurrent_acceptances_make_exactly_one_winner(scratch_territory,
                     user=user, home_commune_insee=RENNES, qualifications=["eje"], actor=coordinator
                 )
                 services.availability_weekly_set(substitute=sub, rules=WEEKDAYS_8_19, actor=user)
-                criminal_record_add(sub, actor=coordinator)
+                required_documents_add(sub, actor=coordinator)
             request = services.request_create(
                 structure=structure,
                 qualification="auxiliaire_puericulture",

@@ -174,6 +174,7 @@ def test_no_offer_without_a_criminal_record_extract_valid_until_the_mission_ends
         kind=SubstituteDocument.Kind.CRIMINAL_RECORD,
         file=ContentFile(SAMPLE_PDF, name="casier.pdf"),
         expires_on=monday + dt.timedelta(days=1),
+        verified=True,
         actor=coordinator,
     )
     valid = make_substitute("Inès")
@@ -188,6 +189,72 @@ def test_no_offer_without_a_criminal_record_extract_valid_until_the_mission_ends
     assert reasons(three_days, lapsing)[0].startswith(f"Extrait de casier judiciaire valable jusqu'au {ends} ")
     set_pole_settings(require_criminal_record=False)
     assert set(ranked_ids(three_days)) == {without.pk, lapsing.pk, valid.pk}
+
+
+def test_only_an_extract_a_coordinator_verified_counts(
+    make_request, make_substitute, coordinator, set_pole_settings, monday
+):
+    from plugins.remplacement.models import SubstituteDocument
+    from tests.plugins.remplacement.conftest import criminal_record_add
+
+    waiting = make_substitute("Nina", criminal_record=False)
+    criminal_record_add(waiting, actor=waiting.user, verified=True)  # a substitute's own upload is never verified
+    renewing = make_substitute("Léa", criminal_record=False)  # hers ends before; the new one awaits the check
+    criminal_record_add(renewing, actor=coordinator, expires_on=monday - dt.timedelta(days=1))
+    criminal_record_add(renewing, actor=renewing.user)
+    checked = make_substitute("Inès")
+    request = make_request()
+    assert ranked_ids(request) == [checked.pk]
+    assert reasons(request, waiting) == ["Extrait de casier judiciaire pas encore vérifié par un·e coordinateur·rice."]
+    assert reasons(request, renewing)[0].endswith(
+        "seulement, avant la fin de la mission ; un document plus récent attend sa vérification."
+    )
+    set_pole_settings(require_verified_documents=False)
+    assert set(ranked_ids(request)) == {waiting.pk, renewing.pk, checked.pk}
+    set_pole_settings(require_verified_documents=True)
+    extract = SubstituteDocument.objects.get(substitute=waiting, kind=SubstituteDocument.Kind.CRIMINAL_RECORD)
+    services.document_verify(document=extract, actor=coordinator)
+    assert set(ranked_ids(request)) == {waiting.pk, checked.pk}
+
+
+def test_no_offer_without_vaccinations_up_to_date_and_verified(
+    make_request, make_substitute, coordinator, monday, set_pole_settings
+):
+    from tests.plugins.remplacement.conftest import vaccinations_add
+
+    without = make_substitute("Nina", vaccinations=False)
+    lapsing = make_substitute("Léa", vaccinations=False)
+    vaccinations_add(lapsing, actor=coordinator, expires_on=monday + dt.timedelta(days=1))
+    unchecked = make_substitute("Yann", vaccinations=False)
+    vaccinations_add(unchecked, actor=unchecked.user)
+    valid = make_substitute("Inès")
+    one_day = make_request(slots=[{"date": monday, "start": "08:00", "end": "17:00"}])
+    assert set(ranked_ids(one_day)) == {lapsing.pk, valid.pk}
+    three_days = make_request(
+        slots=[{"date": monday + dt.timedelta(days=d), "start": "08:00", "end": "17:00"} for d in range(3)]
+    )
+    assert ranked_ids(three_days) == [valid.pk]
+    assert reasons(three_days, without) == ["Aucun justificatif de vaccinations à jour au dossier."]
+    assert reasons(three_days, unchecked) == [
+        "Justificatif de vaccinations pas encore vérifié par un·e coordinateur·rice."
+    ]
+    ends = (monday + dt.timedelta(days=1)).day
+    assert reasons(three_days, lapsing)[0].startswith(f"Vaccinations à jour jusqu'au {ends} ")
+    assert reasons(three_days, lapsing)[0].endswith("seulement, avant la fin de la mission.")
+    set_pole_settings(require_vaccinations=False)
+    assert set(ranked_ids(three_days)) == {without.pk, lapsing.pk, unchecked.pk, valid.pk}
+
+
+def test_the_coordinator_reads_the_document_reason_on_the_request_page(make_request, make_substitute, tenant):
+    """Exclusion reasons are for coordinators (privacy): the request's page says, in French, that the
+    vaccinations are missing."""
+    from tests.people import person_client, person_invite
+
+    make_substitute("Nina", vaccinations=False)
+    request = make_request()
+    coordinator = person_invite(tenant, role="pole_coordinator")
+    page = person_client(tenant, coordinator).get(f"/remplacement/structure/demandes/{request.pk}/").content.decode()
+    assert "Aucun justificatif de vaccinations à jour au dossier." in page
 
 
 def test_every_failing_rule_is_reported_at_once(make_request, make_substitute):

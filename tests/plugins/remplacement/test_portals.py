@@ -104,7 +104,7 @@ def test_split_shifts_several_ranges_a_day_are_kept(client_35, make_substitute):
 
 
 def test_a_substitute_keeps_a_profile_with_documents_and_may_pause(client_35, make_substitute):
-    anna = make_substitute("Anna", criminal_record=False)
+    anna = make_substitute("Anna", criminal_record=False, vaccinations=False)
     client_35.force_login(anna.user)
     page = client_35.get("/remplacement/profil/").content.decode()
     assert "Extrait de casier judiciaire (bulletin n° 3)" in page

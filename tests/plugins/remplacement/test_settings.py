@@ -47,6 +47,11 @@ def test_the_admin_screen_shows_french_labels_and_refuses_a_negative_wave(tenant
     client = person_client(tenant, admin)
     page = client.get("/admin/poles/").content.decode()
     assert "Propositions de la première vague" in page
+    assert "Vaccinations à jour exigées" in page
+    assert "Seuls les documents vérifiés par un·e coordinateur·rice comptent" in page
+    import re
+
+    assert "require_vaccinations" not in re.sub(r"<[^>]+>", "", page)  # a label, never the setting's code
     assert "Wave size" not in page
     assert "Dispatch policy" not in page
     assert "La première personne qui accepte est retenue" in page  # the policy is a list of choices
