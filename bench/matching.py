@@ -144,25 +144,6 @@ def _fill(rng: random.Random, n_subs: int, n_requests: int, days: int) -> None:
         ],
         batch_size=5000,
     )
-    # The papers a childcare worker must show, verified by a coordinator: a criminal-record extract (valid
-    # three months) and up-to-date vaccinations; one in twenty lacks the extract, so the rule excludes someone.
-    today, verified = timezone.localdate(), timezone.now()
-    SubstituteDocument.objects.bulk_create(
-        [
-            SubstituteDocument(
-                substitute=s,
-                kind=kind,
-                file=f"remplacement/documents/banc-{kind}.pdf",
-                original_name=f"{kind}.pdf",
-                issued_on=today,
-                expires_on=today + dt.timedelta(days=90) if kind == "casier" else None,
-                verified_at=verified,
-            )
-            for s in subs
-            for kind in (("vaccins",) if rng.random() < 0.05 else ("casier", "vaccins"))
-        ],
-        batch_size=5000,
-    )
     start_day = timezone.localdate() + dt.timedelta(days=1)
     AvailabilityException.objects.bulk_create(
         [
