@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
@@ -153,7 +154,7 @@ def _builder_setup(form: forms.Form, builder: str, expression: str, infos: dict[
     parsed = condition_rows(source, infos) if source else None
     if parsed is not None:
         rows, join = parsed
-        form.initial[builder] = {"join": join, "rows": rows}
+        form.initial[builder] = {"join": join, "rows": [_row_as_typed(row, infos) for row in rows]}
         form.fields[expression].help_text = (
             f"Écrite par les conditions ci-dessus : {condition_text(source, infos)}. Videz les conditions pour "
             "écrire une expression CEL vous-même."
@@ -164,6 +165,19 @@ def _builder_setup(form: forms.Form, builder: str, expression: str, infos: dict[
         ].help_text = (
             "Condition avancée écrite en CEL : les conditions ci-dessus restent vides tant qu'elle est utilisée."
         )
+
+
+def _row_as_typed(row: dict[str, Any], infos: dict[str, FieldInfo]) -> dict[str, Any]:
+    """A row read back from the CEL as the person typed it: a choice by its label, a date as JJ/MM/AAAA."""
+    info, value = infos.get(row.get("field", "")), row.get("value") or ""
+    if info is None or not value:
+        return row
+    if info.choices and value in dict(info.choices):
+        return {**row, "value": dict(info.choices)[value]}
+    if info.type in ("date", "datetime") and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        year, month, day = value.split("-")
+        return {**row, "value": f"{day}/{month}/{year}"}
+    return row
 
 
 def _builder_clean(form: forms.Form, builder: str, expression: str) -> None:

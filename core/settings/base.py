@@ -124,6 +124,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): did the session give its second factor
     "core.otp.OTPRequiredMiddleware",  # administrators (and whoever enrolled) give it before anything else
     "tenants.access.AccessMiddleware",  # deny by default: a view of ours that declares nothing is refused
+    "core.wagtail_access.WagtailAccessMiddleware",  # deny by default for Wagtail's own screens too
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.middleware.TerritoryRedirectMiddleware",  # Wagtail's redirects, not on the public host
@@ -359,6 +360,11 @@ REST_FRAMEWORK.update(
 SPECTACULAR_SETTINGS.update(
     {
         "COMPONENT_SPLIT_REQUEST": True,
+        # Two serializers show a structure's `kind` (its entry, the corrections of a case's structure): one enum.
+        "ENUM_NAME_OVERRIDES": {
+            "StructureKindEnum": "core.models.Structure.Kind",
+            "NetworkKindEnum": "core.models.Network.Kind",
+        },
         "TAGS": [
             {"name": "territoire", "description": "Le territoire servi par cette API."},
             {"name": "catalogue", "description": "Le catalogue de services du territoire."},
