@@ -177,8 +177,9 @@ def test_case_personal_data_anonymise(coordinator, tenant, django_capture_on_com
                      text="Appel à Anne Martin, présidente.")  # fmt: skip
         transition_apply(case=case, transition="refuser", actor=coordinator, comment="Hors du champ du pôle.")
     case.refresh_from_db()
-    action = personal_data.case_anonymise(case_id=case.pk, now=_years_later(case, 5))
+    later = _years_later(case, 5)
+    action = personal_data.case_anonymise(case_id=case.pk, now=later)
     entry = FollowUpEntry.objects.get(case=case)
-    assert entry.text == f"donnée anonymisée le {timezone.localdate():%d/%m/%Y}"
+    assert entry.text == f"donnée anonymisée le {timezone.localdate(later):%d/%m/%Y}"  # the day it was done
     assert entry.kind == "call"  # what happened, and when, stays
     assert action.summary["entrées du suivi"] == 1
