@@ -368,3 +368,15 @@ def person_personal_data(user: Any | None, email: str) -> list[PersonalDataPart]
     of the territory's admin, for every installed pole, switched off or not (its data stay when it is turned
     off), in the territory's schema; answering reads only, the part's `erase` writes when the admin confirms.
     """
+
+
+@hookspec
+def case_personal_data_anonymise(case: Any, marker: str) -> dict[str, int] | None:
+    """Anonymise what this pole keeps of a closed case past its retention period (free-text notes, partners'
+    addresses...): replace personal values by `marker` (« donnée anonymisée le … »), delete files through their
+    storage; keep what the law requires (signed conventions, adopted deliberations).
+
+    Called by `core.services.personal_data.case_anonymise` inside its transaction, once per case, for every
+    installed pole (switched off or not), in the case's territory schema. Returns French counts (label →
+    number) for the journal, or None.
+    """

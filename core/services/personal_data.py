@@ -238,6 +238,7 @@ def case_anonymise(*, case_id: int, actor=None, now: dt.datetime | None = None) 
     « donnée anonymisée le … » in its data and in its history, its files and attachments deleted from storage,
     its comments' text replaced; the history keeps every event, state and date. Idempotent: a case already
     anonymised, or reopened, is left as it is (None)."""
+    from core.plugins import plugin_manager
     from workflows.personal import personal_files, personal_values_redact
 
     now = now or timezone.now()
@@ -283,6 +284,10 @@ def case_anonymise(*, case_id: int, actor=None, now: dt.datetime | None = None) 
         deleted_files = _files_delete(unique_files.values())
         Case.objects.filter(pk=case.pk).update(data=redacted, anonymised_at=now, revision=case.revision + 1)
         _history_rewrite_close()
+        poles: dict[str, int] = {}
+        for answer in plugin_manager().hook.case_personal_data_anonymise(case=case, marker=text):
+            for label, number in (answer or {}).items():
+                poles[label] = poles.get(label, 0) + number
         action.summary = {
             "valeurs": len(personal),
             "fichiers": deleted_files,
@@ -290,6 +295,7 @@ def case_anonymise(*, case_id: int, actor=None, now: dt.datetime | None = None) 
             "commentaires": comments,
             "événements": events,
             "événements réécrits": rewritten,
+            **poles,
         }
         action.save(update_fields=["summary"])
     logger.info("case %s anonymised (%s)", case.reference, action.summary)

@@ -161,3 +161,10 @@ def transition_data_check(case: Any, transition: str, data: dict[str, Any]) -> d
     from plugins.developpement.checks import sieg_data_check
 
     return sieg_data_check(case=case, transition=transition, data=data)
+
+
+@hookimpl
+def case_personal_data_anonymise(case, marker) -> dict:
+    from plugins.developpement.personal_data import case_partners_anonymise
+
+    return case_partners_anonymise(case, marker)

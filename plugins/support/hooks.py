@@ -195,3 +195,10 @@ def person_personal_data(user, email) -> list:
     from plugins.support.personal_data import signatory_personal_data
 
     return signatory_personal_data(user)
+
+
+@hookimpl
+def case_personal_data_anonymise(case, marker) -> dict:
+    from plugins.support.personal_data import case_followups_anonymise
+
+    return case_followups_anonymise(case, marker)

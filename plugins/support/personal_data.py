@@ -33,3 +33,11 @@ def signatory_personal_data(user) -> list[PersonalDataPart]:
         for convention in conventions
     ]
     return [PersonalDataPart(title="Conventions signées (pôle support)", records=records, kept=[KEPT_CONVENTIONS])]
+
+
+def case_followups_anonymise(case, marker: str) -> dict[str, int]:
+    """The case's follow-up log: its reports may name people; dates and kinds stay."""
+    from plugins.support.models import FollowUpEntry
+
+    count = FollowUpEntry.objects.filter(case=case).exclude(text=marker).update(text=marker)
+    return {"entrées du suivi": count} if count else {}

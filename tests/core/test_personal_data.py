@@ -163,3 +163,23 @@ def test_the_history_trigger_refuses_everything_but_an_anonymisation_or_erasure(
     assert refused(update)  # a refused attempt left no door open behind it
     assert not refused(update, action=erasure)
     assert CaseEventRedaction.objects.get(event=event, action=erasure).columns == ["comment"]
+
+
+def test_case_personal_data_anonymise(coordinator, tenant, django_capture_on_commit_callbacks):
+    """The hook: each pole anonymises what it keeps of the case (the support pole's follow-up log)."""
+    from plugins.support.models import FollowUpEntry
+    from plugins.support.services import followup_add
+    from tests.plugins.support.helpers import DEMANDE
+
+    with django_capture_on_commit_callbacks(execute=True):
+        case = case_open(workflow="support-accompagnement", data=dict(DEMANDE), actor=None, channel="public")
+        followup_add(case=case, kind="call", happened_on=timezone.localdate(), actor=coordinator,
+                     text="Appel à Anne Martin, présidente.")  # fmt: skip
+        transition_apply(case=case, transition="refuser", actor=coordinator, comment="Hors du champ du pôle.")
+    case.refresh_from_db()
+    later = _years_later(case, 5)
+    action = personal_data.case_anonymise(case_id=case.pk, now=later)
+    entry = FollowUpEntry.objects.get(case=case)
+    assert entry.text == f"donnée anonymisée le {timezone.localdate(later):%d/%m/%Y}"  # the day it was done
+    assert entry.kind == "call"  # what happened, and when, stays
+    assert action.summary["entrées du suivi"] == 1
