@@ -23,6 +23,7 @@ FRENCH_VERBS = {
     "Libérer", "Affecter", "Relancer", "Clore", "Déclarer", "Valider", "Renvoyer", "Désactiver", "Réactiver",
     "Établir", "Recalculer", "Confier", "Enregistrer", "Marquer", "Réattribuer", "Rédiger", "Noter",  # poles' work
     "Inviter", "Renouveler", "Rattacher",
+    "Exporter", "Effacer",  # personal data: right of access, right to erasure
 }  # fmt: skip
 
 
