@@ -11,6 +11,7 @@ from django.db import connection
 from django.shortcuts import get_object_or_404, redirect
 from django.views.generic import TemplateView
 from wagtail.admin.menu import MenuItem
+from wagtail.admin.ui.tables import BooleanColumn
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from core.models import MunicipalityPartnership, Structure
@@ -45,6 +46,13 @@ def _setting_field(key: str, default: Any, spec: dict[str, Any] | None = None) -
     return forms.CharField(required=False, **common)
 
 
+def _parts(default: Any, spec: dict[str, Any] | None) -> dict[str, str]:
+    """The named numbers of a setting whose spec names them (`parts`: key → French label), else nothing."""
+    if not isinstance(default, dict) or not spec or not spec.get("parts"):
+        return {}
+    return dict(spec["parts"])
+
+
 class PoleForm(forms.Form):
     enabled = forms.BooleanField(label="Activé sur ce territoire", required=False)
 
@@ -56,11 +64,22 @@ class PoleForm(forms.Form):
         self.config = config
         for key, default in config.default_settings.items():
             spec = (getattr(config, "settings_spec", {}) or {}).get(key)
+            if _parts(default, spec):  # a set of named numbers: one number field each, never JSON to type
+                for part, label in _parts(default, spec).items():
+                    self.fields[f"setting_{key}__{part}"] = forms.FloatField(
+                        label=f"{spec['label']} : {label}", min_value=spec.get("min"), max_value=spec.get("max")
+                    )
+                    self.initial[f"setting_{key}__{part}"] = (current.get(key) or {}).get(part, default.get(part))
+                continue
             self.fields[f"setting_{key}"] = _setting_field(key, default, spec)
 
     def pole_settings(self) -> dict[str, Any]:
         values = {}
         for key, default in self.config.default_settings.items():
+            spec = (getattr(self.config, "settings_spec", {}) or {}).get(key)
+            if _parts(default, spec):
+                values[key] = {part: self.cleaned_data.get(f"setting_{key}__{part}") for part in _parts(default, spec)}
+                continue
             value = self.cleaned_data.get(f"setting_{key}")
             if isinstance(default, list):
                 value = [line.strip() for line in (value or "").splitlines() if line.strip()]
@@ -225,6 +244,12 @@ def pole_menu_shown(pole: str) -> bool:
     from core.plugins import pole_enabled
 
     return pole_enabled(pole)
+
+
+class YesNoColumn(BooleanColumn):
+    """Wagtail's tick/cross column, whose icon reads « Oui » / « Non » (Wagtail's reads « True » / « False »)."""
+
+    cell_template_name = "core/admin/yes_no_cell.html"
 
 
 class AccessMenuItem(MenuItem):

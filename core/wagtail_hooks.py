@@ -11,11 +11,11 @@ from django.utils.html import format_html
 from wagtail import hooks
 from wagtail.admin.menu import Menu, SubmenuMenuItem
 from wagtail.admin.ui.components import Component
-from wagtail.admin.ui.tables import BooleanColumn, Column
+from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.generic.models import CreateView, EditView
 from wagtail.admin.viewsets.model import ModelViewSet
 
-from core.admin_views import AccessMenuItem, PoleSettingsView, StructurePartnershipsView
+from core.admin_views import AccessMenuItem, PoleSettingsView, StructurePartnershipsView, YesNoColumn
 from core.backoffice import migration as migration_views
 from core.backoffice import views as case_views
 from core.models import CatalogueService, NotificationTemplate, Operator, Structure
@@ -86,6 +86,17 @@ def poles_menu_item():
     return AccessMenuItem("Pôles du territoire", reverse("ppe_poles"), icon_name="cogs", order=50)
 
 
+class PoleColumn(Column):
+    """A pole's French name (its code otherwise, for a pole no longer installed)."""
+
+    def get_value(self, instance):
+        from core.plugins import poles
+
+        code = getattr(instance, self.accessor)
+        config = poles().get(code)
+        return str(config.pole_label) if config is not None and config.pole_label else code
+
+
 class CatalogueServiceViewSet(ModelViewSet):
     """The catalogue services the poles registered; admins edit their texts (a later pole upgrade keeps
     the edits: see `core.services.catalogue.catalogue_sync`)."""
@@ -96,7 +107,7 @@ class CatalogueServiceViewSet(ModelViewSet):
     add_to_admin_menu = True
     menu_order = 300
     form_fields = ["title", "summary", "description", "audience", "is_active"]
-    list_display = ["title", "pole", "audience", "is_active"]
+    list_display = ["title", PoleColumn("pole", label="Pôle"), "audience", YesNoColumn("is_active", label="Actif")]
     list_filter = ["pole", "audience", "is_active"]
     search_fields = ["title", "summary", "code"]
     search_backend_name = None
@@ -197,7 +208,7 @@ class OperatorViewSet(ModelViewSet):
         "name", "legal_form", "siret", "description", "services", "communes_covered", "capacity", "email",
         "phone", "website", "is_active",
     ]  # fmt: skip
-    list_display = ["name", "legal_form", "capacity", "is_active"]
+    list_display = ["name", "legal_form", "capacity", YesNoColumn("is_active", label="Actif")]
     list_filter = ["is_active"]
     search_fields = ["name", "description"]
     search_backend_name = None
@@ -211,7 +222,7 @@ class NotificationTemplateViewSet(ModelViewSet):
     menu_label = "Modèles de notification"
     add_to_admin_menu = True
     menu_order = 305
-    list_display = ["name", BooleanColumn("is_active", label="Utilisé")]
+    list_display = ["name", YesNoColumn("is_active", label="Utilisé")]
     search_fields = ["name", "subject", "code"]
     search_backend_name = None
 
@@ -326,11 +337,12 @@ def backoffice_css():
 class HomePanelComponent(Component):
     """A panel of the dashboard: the core's « Mon travail », or a pole's (`home_panels` hook)."""
 
-    def __init__(self, *, name: str, title: str, template: str, context: dict, order: int) -> None:
+    def __init__(self, *, name: str, title: str, template: str, context: dict, order: int, request=None) -> None:
         self.name, self.title, self.template, self.context, self.order = name, title, template, context, order
+        self.request = request  # panels may hold forms (the person acts from the home screen): CSRF token
 
     def render_html(self, parent_context=None) -> str:
-        body = render_to_string(self.template, self.context)
+        body = render_to_string(self.template, self.context, request=self.request)
         return render_to_string("core/home/panel.html", {"panel": self, "body": body})
 
 
@@ -368,5 +380,6 @@ def home_panels(request, panels):
                     template=panel.template,
                     context=panel.context,
                     order=panel.order,
+                    request=request,
                 )
             )

@@ -28,6 +28,7 @@ class HomeWork:
     cases: list[HomeCase]  # staff: assigned to them, most urgent first; others: their structures' cases
     waiting: list[HomeCase]  # others: the cases where an action is theirs now
     structures: list[str]  # the structures the person acts for
+    operators: list[str] = field(default_factory=list)  # the operators the person acts for
 
 
 def _home_case(case: Case, user, *, with_actions: bool) -> HomeCase:
@@ -65,4 +66,6 @@ def home_work(*, user) -> HomeWork:
     visible = case_list(user=user).filter(closed_at__isnull=True).order_by("-created_at")[: HOME_LIMIT * 3]
     cases = [_home_case(c, user, with_actions=True) for c in visible]
     waiting = [c for c in cases if c.theirs and c.actions]
-    return HomeWork(staff=False, counts={}, cases=cases[:HOME_LIMIT], waiting=waiting, structures=structures)
+    operators = [m.operator.name for m in user.operator_memberships.select_related("operator")]
+    return HomeWork(staff=False, counts={}, cases=cases[:HOME_LIMIT], waiting=waiting, structures=structures,
+                    operators=operators)  # fmt: skip

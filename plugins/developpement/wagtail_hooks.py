@@ -10,7 +10,7 @@ from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.viewsets.model import ModelViewSet
 
-from core.admin_views import pole_admin_guard, pole_menu_shown
+from core.admin_views import YesNoColumn, pole_admin_guard, pole_menu_shown
 from plugins.developpement.models import DeliberationTemplate
 from plugins.developpement.views import (
     DeliberationPdfView,
@@ -29,7 +29,7 @@ class DeliberationTemplateViewSet(ModelViewSet):
     add_to_admin_menu = True
     menu_order = 330
     form_fields = ["title", "kind", "body", "is_active"]
-    list_display = ["title", "kind", "is_active"]
+    list_display = ["title", "kind", YesNoColumn("is_active", label="Actif")]
     search_backend_name = None
 
     @property

@@ -71,9 +71,13 @@ class RemplacementConfig(PoleConfig):
         },
         "weights": {
             "label": "Poids du classement",
-            "help": "Proximité, équité (heures déjà données ce mois-ci), préférences : "
-            '{"proximity": 0.5, "fairness": 0.35, "preference": 0.15}, chacun entre 0 et 1.',
+            "help": "Proximité, équité (heures déjà données ce mois-ci), préférences : chacun entre 0 et 1.",
             "keys": ["proximity", "fairness", "preference"],
+            "parts": {  # one number field each on the pole settings screen
+                "proximity": "proximité",
+                "fairness": "équité (heures déjà données ce mois-ci)",
+                "preference": "préférences",
+            },
             "min": 0,
             "max": 1,
         },

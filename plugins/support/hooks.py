@@ -177,7 +177,7 @@ def home_panels(request: Any) -> list:
     from plugins.support.selectors import home_items
 
     items = home_items(user=request.user)
-    if not any(items.get(key) for key in ("tasks", "to_decide", "to_answer", "carried_out", "to_sign")):
+    if not any(items.get(key) for key in ("tasks", "to_decide", "to_answer", "carried_out", "to_sign", "conventions")):
         return []
     title = "Mes tâches de coordination" if "tasks" in items else "Pôle support : ce qui vous attend"
     return [HomePanel(title=title, template="support/home/panel.html", context=items, order=110)]

@@ -178,7 +178,9 @@ def conventions_visible(*, user) -> QuerySet:
 def home_items(*, user) -> dict[str, Any]:
     """Staff: their coordination tasks not done, overdue or due within a week. A structure member: the proposals
     of their structures awaiting their decision and the structure conventions left to sign. An operator: the
-    referrals to answer, the services it carries out, its conventions left to sign. Empty lists when nothing."""
+    referrals to answer, the services it carries out, its conventions left to sign. Both: all their conventions
+    in force (`conventions`: to sign and signed, closed cases included, newest first). Empty lists when
+    nothing."""
     import datetime as dt
 
     from django.utils import timezone
@@ -208,4 +210,7 @@ def home_items(*, user) -> dict[str, Any]:
             ).distinct()[:10]
         ),
         "to_sign": list(unsigned[:10]),
+        "conventions": list(
+            conventions_visible(user=user).filter(superseded_at__isnull=True).order_by("-generated_at", "-pk")[:20]
+        ),
     }

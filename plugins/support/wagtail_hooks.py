@@ -11,7 +11,7 @@ from wagtail.admin.menu import SubmenuMenuItem
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 
-from core.admin_views import AccessMenuItem, pole_admin_guard, pole_menu_shown
+from core.admin_views import AccessMenuItem, YesNoColumn, pole_admin_guard, pole_menu_shown
 from plugins.support.models import ConventionTemplate, ProposalRule
 from plugins.support.views import (
     ConventionDocumentView,
@@ -35,7 +35,7 @@ class ProposalRuleViewSet(PoleGuardedViewSet):
     icon = "tasks"
     menu_label = "Règles de proposition"
     form_fields = ["name", "condition", "service_code", "priority", "reason", "is_active"]
-    list_display = ["name", "service_code", "priority", "is_active"]
+    list_display = ["name", "service_code", "priority", YesNoColumn("is_active", label="Actif")]
     search_fields = ["name", "condition", "service_code"]
     search_backend_name = None
 
@@ -45,7 +45,7 @@ class ConventionTemplateViewSet(PoleGuardedViewSet):
     icon = "doc-full"
     menu_label = "Modèles de convention"
     form_fields = ["title", "party", "body", "is_active"]
-    list_display = ["title", "party", "is_active"]
+    list_display = ["title", "party", YesNoColumn("is_active", label="Actif")]
     search_backend_name = None
 
 

@@ -114,3 +114,32 @@ def test_a_switched_off_pole_vanishes_from_the_catalogue_api(client_35, territor
     poles = {item["pole"] for item in client_35.get("/api/v1/catalogue/?page_size=200").json()["results"]}
     assert "developpement" not in poles
     assert "support" in poles
+
+
+def test_the_ranking_weights_are_three_french_number_fields_never_json(client_35, territory_admin, territory):
+    import html
+
+    client_35.force_login(territory_admin)
+    page = client_35.get("/admin/poles/")
+    text = html.unescape(page.content.decode())
+    assert "Poids du classement : proximité" in text
+    assert 'name="remplacement-setting_weights"' not in text
+    assert '{"proximity"' not in text
+    form = next(f for f in page.context["pole_forms"] if f.prefix == "remplacement")
+    data = {"support-enabled": "on", "developpement-enabled": "on", "remplacement-enabled": "on"}
+    for pole_form in page.context["pole_forms"]:
+        for name in pole_form.fields:
+            value = pole_form.initial.get(name)
+            if value not in (None, False, ""):
+                data[f"{pole_form.prefix}-{name}"] = "on" if value is True else value
+    assert form.initial["setting_weights__fairness"] == 0.35
+    data["remplacement-setting_weights__fairness"] = "0.4"
+    answer = client_35.post("/admin/poles/", data)
+    assert answer.status_code == 302, html.unescape(answer.content.decode())[-3000:]
+    assert pole_settings("remplacement", fresh(territory))["weights"] == {
+        "proximity": 0.5, "fairness": 0.4, "preference": 0.15
+    }  # fmt: skip
+    data["remplacement-setting_weights__fairness"] = "2"
+    refused = client_35.post("/admin/poles/", data)
+    assert refused.status_code == 200
+    assert "inférieure ou égale à 1" in html.unescape(refused.content.decode())
