@@ -10,6 +10,7 @@ from core import accounts_views as accounts
 from core import otp_views
 from core.media import media_serve
 from core.site_files import favicon, robots_txt
+from core.views import wagtail_error_test_closed
 
 urlpatterns = [
     path("favicon.ico", favicon, name="favicon"),
@@ -26,6 +27,8 @@ urlpatterns = [
         name="password_reset_confirm",
     ),
     path("api/", include("core.api.urls")),
+    # Wagtail's error test page answers 500 on purpose: closed before Wagtail's own route.
+    path("admin/failwhale/", wagtail_error_test_closed, name="ppe_wagtail_error_test_closed"),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
 ]
