@@ -51,6 +51,31 @@ def people_admin_urls():
     ]
 
 
+@hooks.register("register_admin_urls")
+def personal_data_admin_urls():
+    from core import personal_data_views as views
+
+    return [
+        path("donnees-personnelles/", views.PersonalDataHomeView.as_view(), name="ppe_personal_data"),
+        path("donnees-personnelles/personne/", views.PersonalDataPersonView.as_view(), name="ppe_personal_data_person"),
+        path(
+            "donnees-personnelles/personne/exporter/",
+            views.PersonalDataExportView.as_view(),
+            name="ppe_personal_data_export",
+        ),
+        path(
+            "donnees-personnelles/personne/effacer/",
+            views.PersonalDataEraseView.as_view(),
+            name="ppe_personal_data_erase",
+        ),
+    ]
+
+
+@hooks.register("register_admin_menu_item")
+def personal_data_menu_item():
+    return AccessMenuItem("Données personnelles", reverse("ppe_personal_data"), icon_name="lock", order=325)
+
+
 @hooks.register("register_admin_menu_item")
 def people_menu_item():
     return AccessMenuItem("Personnes", reverse("ppe_people"), icon_name="group", order=320)

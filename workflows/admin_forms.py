@@ -306,6 +306,14 @@ def _default_text(value: Any) -> str:
     return str(value)
 
 
+class _PersonalSelect(forms.NullBooleanSelect):
+    """Django's yes/no/unknown select with the builder's own words for each answer."""
+
+    def __init__(self, choices, attrs=None) -> None:
+        super().__init__(attrs)
+        self.choices = list(choices)
+
+
 class FieldDefinitionForm(WagtailAdminModelForm):
     """A form field's editor: choices as lines, file types and reference lists as pickers, the default value as
     text read by the field's type, the group among the groups of the same form, the visibility condition built
@@ -353,6 +361,19 @@ class FieldDefinitionForm(WagtailAdminModelForm):
             "virgules.",
         )
         self.initial["default"] = _default_text(self.instance.default)
+        self.fields["personal"] = forms.NullBooleanField(
+            label="Donnée personnelle",
+            required=False,
+            widget=_PersonalSelect(
+                choices=[
+                    ("unknown", "Selon le type (oui : courriel, téléphone, fichier, texte long, nom, adresse)"),
+                    ("true", "Oui : anonymisée à la fin de la conservation, effacée à la demande de la personne"),
+                    ("false", "Non"),
+                ]
+            ),
+            help_text="Les données personnelles d'un dossier sont anonymisées quand sa durée de conservation après "
+            "clôture est passée (« Données personnelles »).",
+        )
         groups = FieldDefinition.objects.filter(type="group")
         self.fields["group"].queryset = (
             groups.filter(form_id=self.instance.form_id) if self.instance.form_id else groups.none()

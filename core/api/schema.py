@@ -33,7 +33,7 @@ class ProblemSerializer(serializers.Serializer):
 
 
 ERROR_DESCRIPTIONS = {
-    "400": "Requête mal formée (JSON illisible, en-tête invalide).",
+    "400": "Requête mal formée (JSON illisible, en-tête invalide, caractère nul dans l'adresse).",
     "401": "Authentification requise ou jeton invalide, expiré ou révoqué.",
     "403": "Rôle ou portée du jeton insuffisants.",
     "404": "Ressource (ou page de liste) introuvable dans ce territoire.",
@@ -61,10 +61,11 @@ class ApiAutoSchema(AutoSchema):
     """Adds the problem-details responses each operation can give, and the Idempotency-Key header of POSTs."""
 
     def _error_codes(self) -> list[str]:
-        # 404 on lists too (a page out of range), 422 on GET too (an invalid filter value).
-        codes = ["401", "403", "404", "406", "422", "429", "500"]
+        # 404 on lists too (a page out of range), 422 on GET too (an invalid filter value), 400 on every method
+        # (a NUL character in the address, core.limits).
+        codes = ["400", "401", "403", "404", "406", "422", "429", "500"]
         if self.method in ("POST", "PUT", "PATCH"):
-            codes += ["400", "409", "413", "415"]
+            codes += ["409", "413", "415"]
         elif self.method == "DELETE":
             codes.append("409")
         return sorted(codes)

@@ -388,6 +388,9 @@ PPE_HEALTH_PERIODIC_MAX_AGE_SECONDS = env_int("PPE_HEALTH_PERIODIC_MAX_AGE_SECON
 PPE_HEALTH_MAX_LAG_SECONDS = env_int("PPE_HEALTH_MAX_LAG_SECONDS", 300)
 # The outbox's sweep hands over again a due effect handed over more than this many seconds ago.
 PPE_OUTBOX_SWEEP_AFTER_SECONDS = env_int("PPE_OUTBOX_SWEEP_AFTER_SECONDS", 120)
+# Personal data (RGPD): a closed case is anonymised this many years after its closure, unless its case type
+# says otherwise (« Données personnelles » in the territory's admin).
+PPE_RETENTION_YEARS_DEFAULT = env_int("PPE_RETENTION_YEARS_DEFAULT", 5)
 # A failing delivery is retried with exponential backoff (30 s, 1 min… at most 6 h apart) for three days from
 # its creation, then abandoned (at most PPE_WEBHOOK_MAX_ATTEMPTS tries).
 PPE_WEBHOOK_MAX_ATTEMPTS = env_int("PPE_WEBHOOK_MAX_ATTEMPTS", 30)

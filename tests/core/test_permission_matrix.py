@@ -51,6 +51,7 @@ EXPECTED: list[tuple[str, frozenset[str]]] = [
     # --- API: core
     ("v1:territory", CORE), ("v1:token-current", CORE),
     ("v1:webhook*", ADMINS), ("v1:people-*", ADMINS), ("v1:invitations-*", ADMINS),
+    ("v1:personal-data-*", ADMINS),
     ("v1:catalogue-*", CORE), ("v1:structures-*", CORE), ("v1:operators-*", CORE),
     ("v1:cases-structure", STAFF), ("v1:cases-*", CORE), ("v1:workflows-*", CORE),
     # --- API: remplacement
@@ -85,6 +86,7 @@ EXPECTED: list[tuple[str, frozenset[str]]] = [
     ("developpement_deliberations:*", COORDINATION),
     ("notification_templates:*", ADMINS),
     ("ppe_poles", ADMINS), ("ppe_people", ADMINS), ("ppe_person*", ADMINS), ("ppe_invitation_action", ADMINS),
+    ("ppe_personal_data*", ADMINS),
     ("notification_templates:*", ADMINS),
     ("ppe_drift_report", ADMINS), ("ppe_structure_partnerships", STAFF),
     # --- Back office: case work

@@ -165,3 +165,15 @@ def test_huey_consumers_hear_tasks_enqueued_through_the_pooler(bouncer):
     finally:
         storage.flush_queue()
         storage.close()
+
+
+def test_executemany_runs_in_its_schema_too(through, bouncer):
+    _server_search_path(bouncer, set_to="pg_catalog")
+    wrapper = through(True)
+    wrapper.set_schema("dep_35")
+    statement = "UPDATE core_case SET updated_at = updated_at WHERE id = %s"
+    with wrapper.cursor() as cursor:  # autocommit: its own BEGIN, SET LOCAL, the batch, COMMIT
+        cursor.executemany(statement, [(0,), (-1,)])
+    with transaction.atomic(using=wrapper.alias), wrapper.cursor() as cursor:
+        cursor.executemany(statement, [(0,), (-1,)])
+    assert _server_search_path(bouncer) == "pg_catalog"
