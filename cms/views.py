@@ -148,5 +148,6 @@ def request_form_serve(page: RequestFormPage, request: HttpRequest) -> HttpRespo
         errors=errors,
         limited=limited,
         privacy_page=selectors.privacy_page_get(),
+        files_again=bool(errors and request.FILES),  # a page never gives back the files it was sent
     )
     return TemplateResponse(request, "cms/request_form_page.html", context, status=status)

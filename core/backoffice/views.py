@@ -239,6 +239,7 @@ def case_open_view(request, code: str):
         else:
             errors_show(form, None, "")
         status = 422
+        _files_again_say(request)
     else:
         form = form_class(prefix="o")
     return TemplateResponse(
@@ -247,6 +248,12 @@ def case_open_view(request, code: str):
         {"page_title": f"Ouvrir un dossier « {compiled.name} »", "form": form, "structure_form": structure_form},
         status=status,
     )
+
+
+def _files_again_say(request) -> None:
+    """A refused form comes back without the files it was sent (a page cannot give them back): say so."""
+    if request.FILES:
+        messages.warning(request, "Les fichiers joints n'ont pas été enregistrés : joignez-les de nouveau.")
 
 
 def _openable_structures(user):
@@ -382,6 +389,7 @@ def case_transition_view(request, reference: str, code: str):
             return redirect("cases_admin:detail", reference)
         form = transition_form_class(form_spec, spec.comment)(request.POST, request.FILES, prefix=prefix)
         errors_show(form, getattr(exc, "errors", None), exc.message)
+        _files_again_say(request)
         fields = bool(getattr(exc, "errors", None))
         refusal = {"code": code, "label": spec.label, "message": exc.message, "fields": fields}
         # The page shows the case as it is now (another person may have moved it), with the refusal on top.
@@ -527,9 +535,11 @@ def case_data_view(request, reference: str):
         except FormInvalid as exc:
             form = errors_show(form_class(request.POST, prefix="d"), exc.errors, exc.message)
             status = 422
+            _files_again_say(request)
         except WorkflowError as exc:
             form = errors_show(form_class(request.POST, prefix="d"), None, exc.message)
             status = 422
+            _files_again_say(request)
         else:
             messages.success(request, "Données enregistrées." if event.data_diff else "Aucune donnée n'a changé.")
             return redirect("cases_admin:detail", reference)

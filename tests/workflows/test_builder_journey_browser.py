@@ -244,6 +244,7 @@ def _director_fills_it(visitor, *, shot, url, page_url, structure, director) -> 
     summary = visitor.locator(".error-summary").inner_text()
     assert "Le champ « Nom de la fédération » est obligatoire." in summary, summary
     assert "Numéro SIRET invalide." in summary, summary
+    assert "joignez-les de nouveau" in summary  # she is told her files must be attached again
     shot("5-public-errors")
     _no_raw_codes(visitor.locator("body").inner_text())
     assert visitor.get_by_label("Nom de la structure").input_value() == structure.name  # nothing typed is lost

@@ -112,6 +112,7 @@ def test_a_rows_file_is_judged_by_its_bytes_and_size_and_nothing_is_stored(terri
     assert response.status_code == 422
     page = unescape(response.content.decode())
     assert "« Professionnelles » : Élément 2 — « Diplôme » : Type de fichier refusé (text/html)." in page
+    assert "Les fichiers joints n'ont pas été enregistrés : joignez-les de nouveau." in page
     big = pdf("gros.pdf", PDF + b"0" * (1024 * 1024))
     response = client.post("/admin/dossiers/nouveau/essai-equipe/", {
         "o-title": "Les Lutins", "o-team-rows": "1", "o-team-0-name": "Anne", "o-team-0-diploma": big,
