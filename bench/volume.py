@@ -46,6 +46,9 @@ from _django import (
 )
 
 os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.dummy.EmailBackend")  # thousands of e-mails
+# The fill's forked workers open connections of their own (a pool's threads do not survive a fork); gunicorn,
+# measured, runs with production's pool (the variable is dropped from its environment).
+os.environ["DB_POOL_MAX_SIZE"] = "0"
 DATABASE = os.environ.get("BENCH_VOLUME_DATABASE", "ppe_volume")  # another name for a small try
 setup(database=DATABASE)
 
@@ -383,6 +386,7 @@ def measure(demo, repeat: int) -> dict[str, float]:
     api = {"Authorization": f"Bearer {_token(demo, WORKER_EMAIL)}"}
     word = some[0].split()[1] if some and len(some[0].split()) > 1 else "crèche"  # a word of a structure's name
     env = production_env(API_THROTTLE_TOKEN=UNTHROTTLED, API_THROTTLE_USER=UNTHROTTLED, AXES_FAILURE_LIMIT="1000")
+    env.pop("DB_POOL_MAX_SIZE", None)
     collectstatic(env)
     server, port = gunicorn_start(env, workers=2, timeout=600)
     host = demo.primary_domain

@@ -37,6 +37,23 @@ def too_large_response(request: HttpRequest, limit: int) -> HttpResponse:
     return response
 
 
+NUL_DETAIL = "L'adresse de la requête contient un caractère nul (%00), qui n'est jamais accepté."
+
+
+def nul_refused_response(request: HttpRequest) -> HttpResponse:
+    """400 for a NUL character in the path or the query string: PostgreSQL text cannot hold one, so a search or
+    a filter carrying it would fail deep in a query."""
+    if is_api_path(request.path):
+        from core.api.errors import problem_response
+
+        return problem_response(request, 400, NUL_DETAIL, slug="bad-request")
+    return HttpResponse(render_to_string("400.html", {"detail": NUL_DETAIL}), status=400)
+
+
+def has_nul(request: HttpRequest) -> bool:
+    return "\x00" in request.path or "%00" in request.META.get("QUERY_STRING", "")
+
+
 class RequestSizeLimitMiddleware:
     def __init__(self, get_response) -> None:
         self.get_response = get_response
@@ -49,4 +66,6 @@ class RequestSizeLimitMiddleware:
         limit = request_body_limit(request)
         if limit and length > limit:
             return too_large_response(request, limit)
+        if has_nul(request):
+            return nul_refused_response(request)
         return self.get_response(request)

@@ -129,9 +129,9 @@ def pole_settings(code: str, territory: Any | None = None) -> dict[str, Any]:
     if territory is not None and getattr(territory, "pk", None) is not None:
         cache = getattr(territory, "_ppe_pole_settings", None)
         if cache is None:
-            from tenants.models import TerritoryPole
+            from tenants.selectors import territory_poles
 
-            cache = dict(TerritoryPole.objects.filter(territory=territory).values_list("pole", "settings"))
+            cache = {pole: stored for pole, (_, stored) in territory_poles(territory=territory).items()}
             territory._ppe_pole_settings = cache
         stored = cache.get(code) or {}
     return {**config.default_settings, **{k: v for k, v in stored.items() if k in config.default_settings}}

@@ -34,12 +34,18 @@ def user_roles(user) -> frozenset[str]:
         return frozenset()
     cached = getattr(user, "_ppe_roles", None)
     if cached is None:
-        names = set(user.groups.values_list("name", flat=True))
-        if user.is_superuser:
-            names |= CORE_ROLES
-        cached = frozenset(names)
-        user._ppe_roles = cached
+        cached = user_roles_known(user, user.groups.values_list("name", flat=True))
     return cached
+
+
+def user_roles_known(user, group_names) -> frozenset[str]:
+    """Cache on `user` the roles its groups `group_names` give (read along with the user, e.g. by the API's
+    token lookup, which then costs no query of its own for the roles)."""
+    names = set(group_names)
+    if user.is_superuser:
+        names |= CORE_ROLES
+    user._ppe_roles = frozenset(names)
+    return user._ppe_roles
 
 
 # The role sets every view and service uses (one definition each, for the whole code base).

@@ -8,8 +8,9 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import connection
+from huey import crontab
 
-from tenants.tasks import platform_task, tenant_task
+from tenants.tasks import each_territory_periodic_task, platform_task, tenant_task
 
 logger = logging.getLogger("ppe.tasks")
 
@@ -46,6 +47,14 @@ def case_transition_effects(event_id: int) -> None:
     from core.services.cases import case_transition_effects_run
 
     case_transition_effects_run(event_id=event_id)
+
+
+@each_territory_periodic_task(crontab(hour="3", minute="40"))
+def form_files_orphans_sweep_task() -> int:
+    """Each night, in each territory: delete the case files nothing names (a rolled-back write)."""
+    from core.services.form_files import form_files_orphans_sweep
+
+    return len(form_files_orphans_sweep())
 
 
 @tenant_task(retries=3, retry_delay=30)

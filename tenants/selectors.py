@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+from typing import Any
+
+from django.db import connection, transaction
 from django.db.models import QuerySet
+from django.db.models.signals import post_delete, post_save
 
 from tenants.models import Territory, TerritoryPole
+from tenants.table_cache import TableCache
 
 
 def territory_list(*, include_templates: bool = False, include_drafts: bool = True) -> QuerySet[Territory]:
@@ -18,6 +23,42 @@ def territory_get(*, schema_name: str) -> Territory:
     return Territory.objects.get(schema_name=schema_name)
 
 
+def _poles_load(**filters: Any) -> dict[str, tuple[bool, dict[str, Any]]]:
+    return {
+        pole: (enabled, settings or {})
+        for pole, enabled, settings in TerritoryPole.objects.filter(**filters).values_list(
+            "pole", "enabled", "settings"
+        )
+    }
+
+
+# The current territory's pole rows, kept in each process (no query per request; see tenants.table_cache and
+# PPE_POLE_CACHE_CHECK_MS): forgotten in this process whenever a row is written, whatever the schema it is
+# written from (a clone or a kit import writes them from the public schema).
+_current_poles = TableCache(
+    TerritoryPole, lambda: _poles_load(territory__schema_name=connection.schema_name),
+    check_setting="PPE_POLE_CACHE_CHECK_MS",
+)  # fmt: skip
+
+
+def _current_poles_forget(**_kwargs: Any) -> None:
+    _current_poles.clear()
+    if connection.in_atomic_block:
+        transaction.on_commit(_current_poles.clear)
+
+
+for _signal in (post_save, post_delete):
+    _signal.connect(_current_poles_forget, sender=TerritoryPole, dispatch_uid=f"ppe.poles_cache.{id(_signal)}")
+
+
+def territory_poles(*, territory: Territory) -> dict[str, tuple[bool, dict[str, Any]]]:
+    """Each pole row of a territory, by pole code: (switched on, its stored settings). A pole with no row is
+    on, with its default settings."""
+    if territory.schema_name == connection.schema_name:
+        return _current_poles.get()
+    return _poles_load(territory=territory)
+
+
 def territory_disabled_poles(*, territory: Territory) -> set[str]:
     """The poles switched off in a territory (a pole with no row is on)."""
-    return set(TerritoryPole.objects.filter(territory=territory, enabled=False).values_list("pole", flat=True))
+    return {pole for pole, (enabled, _) in territory_poles(territory=territory).items() if not enabled}

@@ -187,10 +187,14 @@ class GroupWidget(forms.Widget):
         }
         self.sub_specs = {f.code: f for f in spec.fields if f.type not in DISPLAY_ONLY}
 
+    @property
+    def needs_multipart_form(self) -> bool:
+        return any(sub.widget.needs_multipart_form for sub in self.sub_fields.values())
+
     def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
         if name in data:  # a JSON list (the API, the tests)
             return data.get(name)
-        return group_rows_read(self.spec, data, name)
+        return group_rows_read(self.spec, data, name, files)[0]
 
     def value_omitted_from_data(self, data: Any, files: Any, name: str) -> bool:
         return name not in data and f"{name}-rows" not in data
@@ -207,6 +211,13 @@ class GroupWidget(forms.Widget):
             if isinstance(value, bool):
                 value = "true" if value else "false"
             widget_html = sub.widget.render(input_name, sub.prepare_value(value), attrs=attrs)
+            if isinstance(sub, UploadField) and _stored_file(value):  # the row keeps it unless another is sent
+                widget_html = format_html(
+                    '<input type="hidden" name="{}-kept" value="{}">'
+                    '<span class="help ppe-group-file">Fichier actuel : {} — envoyez-en un autre pour le remplacer.'
+                    "</span>{}",
+                    input_name, value["path"], value.get("name") or value["path"].rsplit("/", 1)[-1], widget_html,
+                )  # fmt: skip
             mark = format_html(' <span class="required">(obligatoire)</span>') if sub.required else ""
             if isinstance(sub.widget, forms.CheckboxSelectMultiple):
                 cells.append(format_html('<fieldset class="ppe-group-cell"><legend>{}{}</legend>{}</fieldset>',
@@ -277,36 +288,55 @@ class GroupWidget(forms.Widget):
         )
 
 
-def group_rows_read(spec: FieldSpec, data: Any, name: str) -> list[dict[str, Any]]:
-    """The filled rows of a group posted by its rows' inputs (`<name>-<row>-<field>`); empty rows are
-    dropped (a row the person added and left blank is not an element)."""
+def group_rows_read(
+    spec: FieldSpec, data: Any, name: str, files: Any = None
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The filled rows of a group posted by its rows' inputs (`<name>-<row>-<field>`), and the files sent in
+    them by `<group>.<row>.<field>` (`row`: the element's position in the rows returned, from 0). Empty rows
+    are dropped (a row the person added and left blank is not an element). A row's file kept from the case
+    comes back as `<name>-<row>-<field>-kept` (its stored path, checked against the case's files)."""
+    files = files if files is not None else {}
     try:
         count = min(int(data.get(f"{name}-rows") or 0), GROUP_ROWS_MAX)
     except (TypeError, ValueError):
         count = 0
     indices = set(range(count))
     prefix = f"{name}-"
-    for key in data:  # rows added by the script past the counter, or renumbered
+    for key in [*data, *files]:  # rows added by the script past the counter, or renumbered
         rest = key[len(prefix) :] if key.startswith(prefix) else ""
         head = rest.split("-", 1)[0]
         if head.isdigit() and int(head) < GROUP_ROWS_MAX:
             indices.add(int(head))
-    rows = []
+    rows: list[dict[str, Any]] = []
+    uploads: dict[str, Any] = {}
     for index in sorted(indices):
-        item: dict[str, Any] = {}
-        for sub in spec.fields:
-            if sub.type in DISPLAY_ONLY:
-                continue
-            key = f"{name}-{index}-{sub.code}"
-            if sub.type == "multichoice":
-                values = data.getlist(key) if hasattr(data, "getlist") else data.get(key) or []
-                if values:
-                    item[sub.code] = values
-            elif data.get(key) not in (None, ""):
-                item[sub.code] = data.get(key)
-        if item:
+        item, sent = _group_row_read(spec, data, files, f"{name}-{index}")
+        if item or sent:
+            uploads.update({f"{spec.code}.{len(rows)}.{code}": upload for code, upload in sent.items()})
             rows.append(item)
-    return rows
+    return rows, uploads
+
+
+def _group_row_read(spec: FieldSpec, data: Any, files: Any, prefix: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One posted row of a group: its values (a kept file as `{"path": …}`) and the files sent in it."""
+    item: dict[str, Any] = {}
+    sent: dict[str, Any] = {}
+    for sub in spec.fields:
+        if sub.type in DISPLAY_ONLY:
+            continue
+        key = f"{prefix}-{sub.code}"
+        if sub.type == "file":
+            if files.get(key):
+                sent[sub.code] = files[key]
+            elif data.get(f"{key}-kept"):
+                item[sub.code] = {"path": data.get(f"{key}-kept")}
+        elif sub.type == "multichoice":
+            values = data.getlist(key) if hasattr(data, "getlist") else data.get(key) or []
+            if values:
+                item[sub.code] = values
+        elif data.get(key) not in (None, ""):
+            item[sub.code] = data.get(key)
+    return item, sent
 
 
 class GroupField(forms.Field):
@@ -339,19 +369,7 @@ class GroupField(forms.Field):
         if options.get("max_items") is not None and len(value) > options["max_items"]:
             raise ValidationError(f"Au plus {options['max_items']} élément(s).")
 
-    def clean(self, value: Any) -> list[dict[str, Any]]:
-        items = super().clean(value)
-        cleaned, errors = [], []
-        for index, item in enumerate(items, start=1):
-            try:
-                cleaned.append(
-                    _fields_validate(self.spec.fields, item, {}, self.references, {}, registry.guard_functions())
-                )
-            except FormInvalid as exc:
-                errors.extend(f"Élément {index} — {m}" for messages in exc.errors.values() for m in messages)
-        if errors:
-            raise ValidationError(errors)
-        return cleaned
+    # Its rows are validated by `_fields_validate` (`_group_rows_validate`), with the files sent in them.
 
 
 def _number(value: Any) -> Decimal | None:
@@ -461,7 +479,7 @@ def _validation_form_class(
     return form_class
 
 
-def _fields_validate(  # noqa: PLR0917
+def _fields_validate(  # noqa: PLR0912, PLR0917
     fields: tuple[FieldSpec, ...],
     raw: dict[str, Any],
     files: dict[str, Any],
@@ -470,32 +488,45 @@ def _fields_validate(  # noqa: PLR0917
     functions: dict[str, Any],
     base_data: dict[str, Any] | None = None,
     field_types: dict[str, FieldSpec] | None = None,
+    kept: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
+    """`files`: the uploads by field code, and by `<group>.<row>.<field>` for a group's rows. `kept`: the
+    files already stored for the case by path; a file value naming one of them (`{"path": …}`) keeps it."""
     inputs = [f for f in fields if f.type not in DISPLAY_ONLY]
+    by_code = {f.code: f for f in inputs}
     form_class = _validation_form_class(fields, inputs, references)
     form_fields = form_class.base_fields
-    values = {}
-    for f in inputs:
-        if f.code in raw:
-            values[f.code] = raw[f.code]
-        elif f.options.get("default") is not None and f.type != "file":
-            values[f.code] = f.options["default"]
-    form = form_class(data=_as_form_data(values, inputs), files=files or {})
+    uploads = {code: upload for code, upload in (files or {}).items() if "." not in code}
+    row_files = {code: upload for code, upload in (files or {}).items() if "." in code}
+    values, kept_values, errors = _raw_split(inputs, raw, uploads, row_files, kept or {})
+    form = form_class(data=_as_form_data(values, inputs), files=uploads)
     form.is_valid()
     for f in inputs:  # amounts in euros keep their two decimals ("12.50", not "12.5")
         if f.type == "money" and isinstance(form.cleaned_data.get(f.code), Decimal):
             form.cleaned_data[f.code] = form.cleaned_data[f.code].quantize(Decimal("0.01"))
     cleaned = {code: _json_value(form.cleaned_data.get(code)) for code in form_fields if code in form.cleaned_data}
-    types = {**(field_types or {}), **{f.code: f for f in inputs}}
+    for code, value in kept_values.items():
+        if cleaned.get(code) is None:  # no new file sent: the stored one stays
+            cleaned[code] = value
+    row_errors: dict[str, list[str]] = {}
+    for f in inputs:
+        if f.type == "group" and f.code not in form.errors and isinstance(cleaned.get(f.code), list):
+            cleaned[f.code], row_errors[f.code] = _group_rows_validate(
+                f, cleaned[f.code], row_files, references, functions, kept
+            )
+    types = {**(field_types or {}), **by_code}
     typed = cel_data({**(base_data or {}), **cleaned}, types)
-    errors: dict[str, list[str]] = {}
     result: dict[str, Any] = {}
     for f in inputs:
         if not _visible(f, typed, context, functions):
             typed.pop(f.code, None)  # a hidden field counts as empty for the conditions after it
+            errors.pop(f.code, None)
             continue
-        if f.code in form.errors:
-            errors[f.code] = [f"« {f.label} » : {m}" for m in form.errors[f.code]]
+        if f.code in errors:
+            continue
+        if f.code in form.errors or row_errors.get(f.code):
+            messages = form.errors.get(f.code) or row_errors[f.code]
+            errors[f.code] = [f"« {f.label} » : {m}" for m in messages]
             continue
         value = cleaned.get(f.code)
         if f.required and (_empty(value) or (f.type == "file" and value is None)):
@@ -503,12 +534,128 @@ def _fields_validate(  # noqa: PLR0917
             continue
         if not _empty(value) or (f.type == "boolean" and value is not None):
             result[f.code] = value
-    unknown = sorted(set(raw) - {f.code for f in inputs})
+    unknown = set(raw) - set(by_code)
+    unknown |= {code for code in uploads if code not in by_code or by_code[code].type != "file"}
+    unknown |= {code for code in row_files if by_code.get(code.split(".", 1)[0], FILE_NONE).type != "group"}
     if unknown:
-        errors["__all__"] = [f"Champ(s) inconnu(s) : {', '.join(unknown)}."]
+        errors["__all__"] = [f"Champ(s) inconnu(s) : {', '.join(sorted(unknown))}."]
     if errors:
         raise FormInvalid(errors)
     return result
+
+
+def _raw_split(
+    inputs: list[FieldSpec],
+    raw: dict[str, Any],
+    uploads: dict[str, Any],
+    row_files: dict[str, Any],
+    kept: dict[str, dict[str, Any]],
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, list[str]]]:
+    """The raw values for the Django form (defaults added), the stored files the values keep by naming them,
+    and the errors of those that name a file the case does not hold. Uploads given among the values join
+    `uploads` / `row_files`."""
+    errors: dict[str, list[str]] = {}
+    kept_values: dict[str, Any] = {}
+    values: dict[str, Any] = {}
+    for f in inputs:
+        if f.code not in raw:
+            if f.options.get("default") is not None and f.type != "file":
+                values[f.code] = f.options["default"]
+            continue
+        value = raw[f.code]
+        if f.type == "file":
+            if isinstance(value, UploadedFile):
+                uploads.setdefault(f.code, value)
+            elif not _empty(value):
+                found = _kept_file(value, kept)
+                if found is None:
+                    errors[f.code] = [f"« {f.label} » : {FILE_NOT_KEPT}"]
+                else:
+                    kept_values[f.code] = found
+            continue
+        if f.type == "group" and isinstance(value, list):
+            value = _row_uploads_taken(f.code, value, row_files)
+        values[f.code] = value
+    return values, kept_values, errors
+
+
+FILE_NOT_KEPT = "ce fichier n'est pas l'un de ceux du dossier ; envoyez le fichier lui-même."
+FILE_NONE = FieldSpec(code="", type="", label="", options={})
+
+
+def _stored_file(value: Any) -> bool:
+    """A file as a case's data holds it (`{name, path, size, content_type}`)."""
+    return isinstance(value, dict) and isinstance(value.get("path"), str) and bool(value.get("path"))
+
+
+def _kept_file(value: Any, kept: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+    """The stored file a submitted value names again (`{"path": …}` or the path), if it is one of the case's."""
+    path = value.get("path") if isinstance(value, dict) else value if isinstance(value, str) else None
+    return dict(kept[path]) if isinstance(path, str) and path in kept else None
+
+
+def stored_files_of(data: Any) -> dict[str, dict[str, Any]]:
+    """Every file a case's data holds (top-level fields and repeatable groups' rows), by storage path: the
+    files a new submission may keep by naming them (`form_validate(existing_data=…)`)."""
+    found: dict[str, dict[str, Any]] = {}
+
+    def walk(value: Any) -> None:
+        if _stored_file(value):
+            found[value["path"]] = value
+        elif isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(data or {})
+    return found
+
+
+def _row_uploads_taken(group: str, rows: list[Any], row_files: dict[str, Any]) -> list[Any]:
+    """Rows given as Python values may hold uploaded files: they join the row files (`<group>.<row>.<field>`)."""
+    taken = []
+    for index, item in enumerate(rows):
+        if not isinstance(item, dict):
+            taken.append(item)
+            continue
+        for code, value in item.items():
+            if isinstance(value, UploadedFile):
+                row_files.setdefault(f"{group}.{index}.{code}", value)
+        taken.append({code: value for code, value in item.items() if not isinstance(value, UploadedFile)})
+    return taken
+
+
+def _group_rows_validate(  # noqa: PLR0917
+    spec: FieldSpec,
+    items: list[dict[str, Any]],
+    row_files: dict[str, Any],
+    references: dict[str, list[tuple[str, str]]],
+    functions: dict[str, Any],
+    kept: dict[str, dict[str, Any]],
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Each row of a group against the group's fields, with the files sent for it (`<group>.<row>.<field>`,
+    judged like any file field's): the cleaned rows and French errors naming the element."""
+    by_row: dict[int, dict[str, Any]] = {}
+    errors: list[str] = []
+    prefix = f"{spec.code}."
+    for key, upload in row_files.items():
+        if not key.startswith(prefix):
+            continue
+        row, _, code = key[len(prefix) :].partition(".")
+        if not row.isdigit() or int(row) >= len(items):
+            errors.append(f"Un fichier est envoyé pour un élément absent de la liste ({key}).")
+            continue
+        by_row.setdefault(int(row), {})[code] = upload
+    cleaned = []
+    for index, item in enumerate(items):
+        try:
+            cleaned.append(_fields_validate(spec.fields, item, by_row.get(index, {}), references, {}, functions,
+                                            kept=kept))  # fmt: skip
+        except FormInvalid as exc:
+            errors.extend(f"Élément {index + 1} — {m}" for messages in exc.errors.values() for m in messages)
+    return cleaned, errors
 
 
 def _as_form_data(values: dict[str, Any], inputs: list[FieldSpec]) -> Any:
@@ -522,7 +669,7 @@ def _as_form_data(values: dict[str, Any], inputs: list[FieldSpec]) -> Any:
         if spec.type == "multichoice":
             data.setlist(code, [str(v) for v in value] if isinstance(value, list) else [value])
         elif spec.type == "group" and not isinstance(value, str):
-            data[code] = json.dumps(value)
+            data[code] = value  # the list itself (its rows may name stored files): GroupField reads it as is
         elif spec.type == "boolean" and isinstance(value, bool):
             data[code] = "true" if value else "false"
         elif value is None:
@@ -534,7 +681,8 @@ def _as_form_data(values: dict[str, Any], inputs: list[FieldSpec]) -> Any:
 
 def raw_values(form: FormSpec, post: Any, files: Any, prefix: str = "") -> tuple[dict[str, Any], dict[str, Any]]:
     """The raw values and uploads of a form's fields from an HTML form's POST (for `form_validate`, which
-    converts them): lists for multiple choices, the filled rows of each repeatable group."""
+    converts them): lists for multiple choices, the filled rows of each repeatable group; the uploads by field
+    code, a group's by `<group>.<row>.<field>`."""
     data: dict[str, Any] = {}
     uploads: dict[str, Any] = {}
     for f in form.input_fields():
@@ -548,7 +696,8 @@ def raw_values(form: FormSpec, post: Any, files: Any, prefix: str = "") -> tuple
             if key in post:
                 data[f.code] = post.get(key)
             elif f"{key}-rows" in post:
-                data[f.code] = group_rows_read(f, post, key)
+                data[f.code], row_files = group_rows_read(f, post, key, files)
+                uploads.update(row_files)
         elif key in post:
             data[f.code] = post.get(key)
     return data, uploads
@@ -564,9 +713,15 @@ def form_validate(
     functions: dict[str, Any] | None = None,
     references: dict[str, list[tuple[str, str]]] | None = None,
     field_types: dict[str, FieldSpec] | None = None,
+    existing_data: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Validate submitted values against a form; return the cleaned, JSON-serialisable values of the visible
     fields (uploaded files still as UploadedFile: store them with `files_store`). Raise FormInvalid.
+
+    `files` holds the uploads by field code, and by `<group>.<row>.<field>` for the rows of a repeatable group
+    (`row`: the element's position in the group's list, from 0); each is judged by its bytes and size. A file
+    value may also name a file the case already holds (`{"path": …}`, as the case's data gives it): it is kept
+    when `existing_data` (the case's data as stored) holds that file, refused otherwise.
 
     Visibility conditions see `data` as typed CEL values (`workflows.values`): the form's fields and, for
     the other keys of `case_data`, the fields of `field_types` (`CompiledWorkflow.field_types`). `functions`
@@ -580,8 +735,9 @@ def form_validate(
         functions = registry.guard_functions()
     context = {"today": cel_today(), **(context or {})}
     return _fields_validate(
-        form.fields, data, files or {}, references, context, functions, base_data=case_data, field_types=field_types
-    )
+        form.fields, data, dict(files or {}), references, context, functions, base_data=case_data,
+        field_types=field_types, kept=stored_files_of(existing_data),
+    )  # fmt: skip
 
 
 def references_for(form: FormSpec) -> dict[str, list[tuple[str, str]]]:
@@ -604,19 +760,24 @@ _STORED: ContextVar[list[str] | None] = ContextVar("ppe_stored_files", default=N
 
 
 def files_store(values: dict[str, Any], *, folder: str) -> dict[str, Any]:
-    """Save the uploaded files among cleaned values in the private storage (served only by permission-checked
-    views: core.downloads.form_file_response); replace each by `{name, path, size, content_type}`. Inside
-    `stored_files_discarded_on_error`, the files are removed again if the block fails."""
-    stored = dict(values)
+    """Save the uploaded files among cleaned values (top-level fields and repeatable groups' rows) in the
+    private storage (served only by permission-checked views: core.downloads.form_file_response); replace each
+    by `{name, path, size, content_type}`. Inside `stored_files_discarded_on_error`, the files are removed again
+    if the block fails or its transaction rolls back."""
     written = _STORED.get()
-    for code, value in values.items():
+
+    def store(value: Any) -> Any:
         if isinstance(value, UploadedFile):
             name = get_valid_filename(value.name) or "fichier"
             path = private_storage().save(f"{folder}/{uuid.uuid4().hex[:12]}/{name}", value)
             if written is not None:
                 written.append(path)
-            stored[code] = {"name": value.name, "path": path, "size": value.size, "content_type": value.content_type}
-    return stored
+            return {"name": value.name, "path": path, "size": value.size, "content_type": value.content_type}
+        if isinstance(value, list):
+            return [{k: store(v) for k, v in item.items()} if isinstance(item, dict) else item for item in value]
+        return value
+
+    return {code: store(value) for code, value in values.items()}
 
 
 @contextmanager

@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api.errors import Problem
-from core.api.parsers import FormParser, JSONParser, MultiPartParser
+from core.api.parsers import FormParser, JSONParser, MultiPartParser, form_body
 from core.api.permissions import ANY_ROLE, STAFF
 from core.api.serializers import (
     AttachmentSerializer,
@@ -68,6 +68,14 @@ def if_match_revision(request: Request, case: Case) -> int | None:
     return case.revision
 
 
+FILES_HELP = (
+    "Un formulaire qui demande des fichiers s'envoie en `multipart/form-data` : la partie `data` porte l'objet "
+    "JSON des valeurs (comme en JSON), chaque fichier est une partie nommée par son champ (`statuts`) ou, dans "
+    "une liste d'éléments, par `<liste>.<n° d'élément à partir de 0>.<champ>` (`bureau.0.diplome`). Chaque "
+    "fichier est jugé par son contenu et sa taille. Pour garder un fichier déjà déposé, renvoyez sa valeur "
+    'lue sur le dossier (`{"path": …}`).'
+)
+
 REFERENCE = OpenApiParameter("reference", OpenApiTypes.STR, OpenApiParameter.PATH, description="Référence du dossier.")
 
 
@@ -76,12 +84,14 @@ REFERENCE = OpenApiParameter("reference", OpenApiTypes.STR, OpenApiParameter.PAT
         summary="Lister les dossiers visibles", operation_id="cases_list", parameters=[CaseFilterSerializer]
     ),
     create=extend_schema(
-        summary="Ouvrir un dossier", operation_id="cases_create", request=CaseCreateSerializer,
+        summary="Ouvrir un dossier", operation_id="cases_create", description=FILES_HELP,
+        request={"application/json": CaseCreateSerializer, "multipart/form-data": CaseCreateSerializer},
         responses={201: CaseSerializer},
     ),
     retrieve=extend_schema(summary="Lire un dossier", operation_id="cases_get", parameters=[REFERENCE]),
     partial_update=extend_schema(
-        summary="Modifier les données d'un dossier", operation_id="cases_update", request=CaseUpdateSerializer,
+        summary="Modifier les données d'un dossier", operation_id="cases_update", description=FILES_HELP,
+        request={"application/json": CaseUpdateSerializer, "multipart/form-data": CaseUpdateSerializer},
         parameters=[REFERENCE],
     ),
 )  # fmt: skip
@@ -122,11 +132,13 @@ class CaseViewSet(viewsets.GenericViewSet):
         return self.get_paginated_response(CaseSerializer(page, many=True).data)
 
     def create(self, request: Request) -> Response:
-        body = CaseCreateSerializer(data=request.data)
+        payload, files = form_body(request)
+        body = CaseCreateSerializer(data=payload)
         body.is_valid(raise_exception=True)
         case = case_open(
             workflow=body.validated_data["workflow"],
             data=body.validated_data["data"],
+            files=files or None,
             structure=body.validated_data["structure"],
             actor=request.user,
             channel=Case.Channel.API,
@@ -139,13 +151,15 @@ class CaseViewSet(viewsets.GenericViewSet):
         return with_etag(Response(CaseSerializer(case := self._case(reference)).data), case)
 
     def partial_update(self, request: Request, reference: str) -> Response:
-        body = CaseUpdateSerializer(data=request.data)
+        payload, files = form_body(request)
+        body = CaseUpdateSerializer(data=payload)
         body.is_valid(raise_exception=True)
         case = self._case(reference)
         expected = if_match_revision(request, case)
         case_data_update(
             case=case,
             data=body.validated_data["data"],
+            files=files or None,
             actor=request.user,
             expected_revision=expected if expected is not None else body.validated_data["revision"],
         )
@@ -165,11 +179,13 @@ class CaseViewSet(viewsets.GenericViewSet):
         summary="Appliquer une transition", operation_id="cases_transition_apply",
         parameters=[REFERENCE, OpenApiParameter("transition", OpenApiTypes.STR, OpenApiParameter.PATH,
                                                 description="Code de la transition.")],
-        request=TransitionApplySerializer, responses={200: CaseSerializer},
+        description=FILES_HELP, responses={200: CaseSerializer},
+        request={"application/json": TransitionApplySerializer, "multipart/form-data": TransitionApplySerializer},
     )  # fmt: skip
     @action(detail=True, methods=["post"], url_path=r"transitions/(?P<transition>[a-z0-9_-]{1,80})")
     def transition_apply(self, request: Request, reference: str, transition: str) -> Response:
-        body = TransitionApplySerializer(data=request.data)
+        payload, files = form_body(request)
+        body = TransitionApplySerializer(data=payload)
         body.is_valid(raise_exception=True)
         case = self._case(reference)
         transition_apply(
@@ -177,6 +193,7 @@ class CaseViewSet(viewsets.GenericViewSet):
             transition=transition,
             actor=request.user,
             data=body.validated_data["data"],
+            files=files or None,
             comment=body.validated_data["comment"],
             expected_revision=body.validated_data["revision"],
         )

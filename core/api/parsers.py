@@ -124,3 +124,22 @@ class MultiPartParser(parsers.MultiPartParser):
 def _form_values(data) -> dict[str, Any]:
     values = {key: data.getlist(key) for key in data}
     return {key: items[0] if len(items) == 1 else items for key, items in values.items()}
+
+
+def form_body(request) -> tuple[Any, dict[str, Any]]:
+    """The body of a request that fills a workflow form, and the files sent with it. A JSON body is taken as
+    is (no files). A multipart body gives its text parts, its `data` part read as the JSON object the JSON body
+    would hold, and its files by the field they fill: `<field>`, or `<group>.<row>.<field>` for a repeatable
+    group's row (`row` from 0, the element's position in `data`'s list)."""
+    files = dict(request.FILES.items())
+    if not files and isinstance(request.data, dict) and not hasattr(request.data, "getlist"):
+        return request.data, {}
+    payload = {key: request.data.get(key) for key in request.data if key not in files}
+    raw = payload.get("data")
+    if isinstance(raw, str):
+        json_depth_check(raw.encode(), settings.PPE_API_JSON_MAX_DEPTH)
+        try:
+            payload["data"] = json.loads(raw, parse_constant=_refuse_constant) if raw.strip() else {}
+        except (ValueError, RecursionError) as exc:
+            raise ParseError(f"La partie « data » doit être un objet JSON : {_json_error(exc)}") from None
+    return payload, files

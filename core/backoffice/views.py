@@ -519,10 +519,10 @@ def case_data_view(request, reference: str):
     form_class = django_form_class(spec, display=True)
     status = 200
     if request.method == "POST":
-        data, _files = form_raw_values(spec, request.POST, {}, "d")
+        data, files = form_raw_values(spec, request.POST, request.FILES, "d")
         try:
             event = case_data_update(
-                case=case, data=data, actor=request.user, expected_revision=_posted_revision(request)
+                case=case, data=data, files=files, actor=request.user, expected_revision=_posted_revision(request)
             )
         except FormInvalid as exc:
             form = errors_show(form_class(request.POST, prefix="d"), exc.errors, exc.message)

@@ -66,9 +66,11 @@ def case_data_update(
             context={"actor": {"roles": sorted(roles), "id": actor.pk}},
             functions=compiled.functions,
             field_types=compiled.field_types,
+            existing_data=before,  # a group's rows keep their stored files by naming them
         )
         cleaned = files_store(cleaned, folder=f"cases/{locked.reference}")
-        after = {**before, **{code: cleaned.get(code) for code in data}}
+        changed = set(data) | {key.split(".", 1)[0] for key in files or {}}  # a file sent alone changes its field
+        after = {**before, **{code: cleaned.get(code) for code in changed}}
         diff = {key: [before.get(key), after.get(key)] for key in after if before.get(key) != after.get(key)}
         locked.data = after
         locked.save(update_fields=["data", "updated_at"])

@@ -346,6 +346,7 @@ def _transition_check(  # noqa: PLR0917
             context={"actor": actor_context(actor, roles)},
             functions=compiled.functions,
             field_types=compiled.field_types,
+            existing_data=before_data,
         )
     elif data or files:
         raise FormInvalid({"__all__": ["Cette transition ne prend pas de données."]})

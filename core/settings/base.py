@@ -95,6 +95,8 @@ PPE_HOST_CACHE_MAX = env_int("PPE_HOST_CACHE_MAX", 1024)
 PPE_HOST_CACHE_CHECK_MS = env_int("PPE_HOST_CACHE_CHECK_MS", 1000)
 # How stale, at most, another process's view of a territory's webhook subscriptions is (tenants.table_cache).
 PPE_WEBHOOK_CACHE_CHECK_MS = env_int("PPE_WEBHOOK_CACHE_CHECK_MS", 1000)
+# …and of its poles' switches and settings (a pole switched off elsewhere is off here at most that much later).
+PPE_POLE_CACHE_CHECK_MS = env_int("PPE_POLE_CACHE_CHECK_MS", 1000)
 
 # Poles shipped with the platform (Django apps and pluggy plugins); more join through the "ppe.poles"
 # entry-point group.
@@ -169,19 +171,10 @@ else:
         }
     }
 
-# Rate-limit counters (core.api.throttling) are shared by every web worker and host: Redis when there is one,
-# else a table of the database (`ppe_cache`, public schema, created by a migration of `tenants`).
-CACHES["throttle"] = (
-    {**CACHES["default"]}
-    if REDIS_URL
-    else {
-        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-        "LOCATION": "ppe_cache",
-        "KEY_FUNCTION": "django_tenants.cache.make_key",
-        "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
-        "OPTIONS": {"MAX_ENTRIES": 100_000, "CULL_FREQUENCY": 4},
-    }
-)
+# Rate-limit counters (core.api.throttling) are shared by every web worker and host: Redis when there is one
+# (the `throttle` cache), else the table `ppe_rate_counter` of the public schema (one upsert a request).
+if REDIS_URL:
+    CACHES["throttle"] = {**CACHES["default"]}
 
 # --- Background tasks (huey): PostgreSQL queue in the same database, Redis when REDIS_URL is set ------------
 HUEY = {
@@ -268,6 +261,9 @@ STORAGES = {
     },
 }
 PPE_PRIVATE_DIR = Path(env_str("PPE_PRIVATE_DIR", str(VAR_DIR / "private")))
+# Case files that no row names (a caller's transaction rolled back after they were written) are deleted by the
+# daily sweep once older than this (core.services.form_files).
+PPE_ORPHAN_FILES_GRACE_MINUTES = env_int("PPE_ORPHAN_FILES_GRACE_MINUTES", 60)
 # How a permission-checked download hands its file over: "django" (the application streams it), or, behind a
 # web server that serves the private folder as an internal location, "x-accel-redirect" (nginx: the response
 # carries X-Accel-Redirect: PPE_FILE_ACCEL_PREFIX + <schema>/<name>) or "x-sendfile" (Apache, lighttpd: the

@@ -17,6 +17,7 @@ WAGTAILADMIN_BASE_URL = "http://testserver"
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 PPE_WEBHOOKS_ALLOW_PRIVATE_NETWORKS = True  # the tests' receivers listen on 127.0.0.1
+PPE_POLE_CACHE_CHECK_MS = 0  # the same: a test's pole switches are rolled back
 PPE_WEBHOOK_CACHE_CHECK_MS = 0  # a test's subscriptions are rolled back, and live servers are other processes
 AXES_FAILURE_LIMIT = 3
 # The page cache of the test runs, shared by the test process and its server processes, apart from dev's.

@@ -33,7 +33,7 @@ from plugins.support.selectors import WORKFLOW, evaluation_summary
 from tenants.access import access
 from workflows.engine import compiled_version
 from workflows.exceptions import WorkflowError
-from workflows.forms import django_form_class
+from workflows.forms import django_form_class, raw_values
 
 STAFF = STAFF_ROLES
 
@@ -162,19 +162,10 @@ class SupportCaseView(WagtailAdminTemplateMixin, TemplateView):
         code = request.POST.get("transition", "")
         compiled = compiled_version(self.case.workflow_version_id)
         spec = compiled.transitions.get(code)
-        data = None
-        if spec is not None and spec.form:
-            data = {}
-            for field in compiled.forms[spec.form].input_fields():
-                key = f"{code}-{field.code}"
-                if field.type == "multichoice":
-                    if request.POST.getlist(key):
-                        data[field.code] = request.POST.getlist(key)
-                elif field.type == "boolean":
-                    data[field.code] = request.POST.get(key) in ("on", "true", "2")
-                elif request.POST.get(key, "") != "":
-                    data[field.code] = request.POST[key]
-        transition_apply(case=self.case, transition=code, actor=request.user, data=data,
+        data, files = None, None
+        if spec is not None and spec.form:  # the rows of its groups and the files they hold included
+            data, files = raw_values(compiled.forms[spec.form], request.POST, request.FILES, prefix=code)
+        transition_apply(case=self.case, transition=code, actor=request.user, data=data, files=files or None,
                          comment=request.POST.get("comment", ""))  # fmt: skip
         return f"« {spec.label} » : le dossier est maintenant « {compiled.state_label(self.case.state)} »."
 

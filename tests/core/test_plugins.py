@@ -71,7 +71,23 @@ def test_a_hook_implementation_with_a_wrong_signature_is_refused():
 
 def test_disabled_poles_are_cached_on_the_territory_object(tenant, territory, django_assert_num_queries):
     fresh = type(territory).objects.get(pk=territory.pk)
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):  # the table's signature, then its rows
         plugins.disabled_poles(fresh)
         plugins.disabled_poles(fresh)
     assert plugins.disabled_poles(SimpleNamespace(pk=None)) == frozenset()
+
+
+def test_pole_switches_cost_no_query_per_request_and_a_switch_is_seen_at_once(
+    tenant, territory, settings, django_assert_num_queries
+):
+    from core.services.poles import territory_pole_configure
+
+    settings.PPE_POLE_CACHE_CHECK_MS = 60_000  # production's revalidation (test settings: every use)
+    plugins.disabled_poles(type(territory).objects.get(pk=territory.pk))
+    with django_assert_num_queries(0):  # each request has its own copy of the territory: still no query
+        assert "developpement" not in plugins.disabled_poles(
+            type(territory)(pk=territory.pk, schema_name=territory.schema_name)
+        )
+    territory_pole_configure(territory=territory, pole="developpement", enabled=False, actor=None)
+    next_request = type(territory)(pk=territory.pk, schema_name=territory.schema_name)
+    assert "developpement" in plugins.disabled_poles(next_request)

@@ -76,3 +76,14 @@ def test_repeated_failed_logins_lock_the_account_in_that_territory_only(
         assert not AccessAttempt.objects.exists()
     with schema_context(territory.schema_name):
         assert AccessAttempt.objects.get().failures_since_start >= 3
+
+
+def test_a_nul_character_in_the_address_is_a_french_400_never_a_500(client_35):
+    # schemathesis found it: `?search=…%00…` reached PostgreSQL (« text fields cannot contain NUL bytes »)
+    api = client_35.get("/api/v1/cases/?q=cr%C3%A8che%00&search=a")
+    assert api.status_code == 400
+    assert "caractère nul" in api.json()["detail"]
+    page = client_35.get("/admin/dossiers/?q=abc%00def")
+    assert page.status_code == 400
+    assert "caractère nul" in page.content.decode()
+    assert client_35.get("/services/?q=cr%C3%A8che").status_code != 400

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.core.cache import caches
+from django.conf import settings
 from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
@@ -100,18 +100,43 @@ def test_failed_token_attempts_are_throttled_per_address(territory, make_user, m
 
 
 def test_throttle_counters_live_in_the_database_shared_by_every_worker(api_as):
-    from django.core.cache.backends.db import DatabaseCache
-
-    assert isinstance(caches["throttle"], DatabaseCache)
+    assert "throttle" not in settings.CACHES  # no Redis here: the table of the public schema
     client = api_as("case_worker")
     with _rates(token="2/min"):
         assert client.get("/api/v1/territory/").status_code == 200
         # the counter is a row of the table every worker reads (keys carry the territory's schema)
         with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM ppe_cache WHERE cache_key LIKE %s", [f"%{connection.schema_name}%"])
+            cursor.execute(
+                'SELECT "hits" FROM public.ppe_rate_counter WHERE "key" LIKE %s', [f"{connection.schema_name}:%"]
+            )
             assert cursor.fetchone()[0] >= 1
         assert client.get("/api/v1/territory/").status_code == 200
-        assert client.get("/api/v1/territory/").status_code == 429
+        refused = client.get("/api/v1/territory/")
+        assert refused.status_code == 429
+        assert 1 <= int(refused["Retry-After"]) <= 120
+
+
+def test_a_throttled_request_costs_one_round_trip(api_as):
+    from django.test.utils import CaptureQueriesContext
+
+    client = api_as("case_worker")
+    client.get("/api/v1/territory/")
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/api/v1/territory/")
+    counting = [q["sql"] for q in queries.captured_queries if "ppe_rate_counter" in q["sql"]]
+    assert len(counting) == 2, counting  # the address's failed tokens read, the token's counter upserted
+    assert "ON CONFLICT" in counting[1]
+
+
+def test_the_sliding_window_weighs_the_previous_window_by_its_overlap():
+    from core.api.throttling import WindowCount
+
+    count = WindowCount(hits=30, previous=100, elapsed=0.25)
+    assert count.estimate == 105  # 75 % of the previous window still inside the sliding minute
+    assert count.wait(105, 60) == 1  # at the limit already: the shortest wait
+    assert count.wait(60, 60) == 27  # 100 * (1 - e) + 30 <= 60 once e >= 0.7: 0.45 of a minute from now
+    full = WindowCount(hits=60, previous=0, elapsed=0.5)
+    assert full.wait(60, 60) == 30  # the next window, at once light enough
 
 
 def test_a_forged_forwarded_for_header_does_not_give_a_fresh_counter(client_35):
