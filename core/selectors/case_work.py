@@ -354,12 +354,14 @@ class OpenableWorkflow:
 
 def workflows_openable(*, user) -> list[OpenableWorkflow]:
     """The published workflows `user` may open a case of (its roles among the workflow's opening roles; a
-    workflow without opening roles is open to all)."""
+    workflow without opening roles is open to all), leaving out those of the poles switched off here."""
+    from core.plugins import disabled_poles
     from workflows.models import WorkflowVersion
 
     roles = user_roles(user)
     answers = []
     versions = WorkflowVersion.objects.filter(status=WorkflowVersion.Status.PUBLISHED).select_related("definition")
+    versions = versions.exclude(definition__pole__in=disabled_poles())
     for version in versions.order_by("definition__name"):
         compiled = compiled_version(version.pk)
         if compiled.open_roles and not roles & compiled.open_roles:
