@@ -4,9 +4,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PORT   ?= 8000
+PGBOUNCER_PORT ?= 6432
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: run test install setup lint bench wrk browsers graphviz clean-db
+.PHONY: run prod test install setup lint bench wrk browsers graphviz pgbouncer clean-db
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +24,24 @@ run: setup
 	@trap 'kill 0' INT TERM EXIT; \
 	PPE_URL_PORT=$(PORT) $(MANAGE) run_workers & \
 	PPE_URL_PORT=$(PORT) $(MANAGE) runserver 0.0.0.0:$(PORT)
+
+## The production topology on this machine: PgBouncer (transaction pooling) in front of the database, gunicorn
+## (2 workers) and 2 huey consumers through it, production settings, static files by whitenoise. Plain HTTP on
+## localhost: behind TLS, set SECURE_SSL_REDIRECT, PPE_URL_SCHEME and the cookies' defaults back (README).
+PROD_ENV := DJANGO_SETTINGS_MODULE=core.settings.production SECRET_KEY="$$(cat var/prod/secret-key)" \
+	ALLOWED_HOSTS="$${ALLOWED_HOSTS:-.localhost,localhost,127.0.0.1}" SECURE_SSL_REDIRECT=false \
+	PPE_SECURE_COOKIES=false PPE_URL_SCHEME=http PPE_URL_PORT=$(PORT)
+prod: install pgbouncer
+	@mkdir -p var/prod && test -s var/prod/secret-key || (umask 077 && \
+	  $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(64))" > var/prod/secret-key)
+	@$(PROD_ENV) $(MANAGE) run_prod --port $(PORT) --pgbouncer-port $(PGBOUNCER_PORT)
+
+## Debian's PgBouncer, the connection pooler of `make prod`.
+pgbouncer:
+	@command -v pgbouncer >/dev/null 2>&1 || test -x /usr/sbin/pgbouncer || { \
+	  echo "Installation de PgBouncer (Debian) pour make prod…"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer >/dev/null) \
+	  || { echo "PgBouncer n'a pas pu être installé."; exit 1; }; }
 
 setup: install
 	$(MANAGE) run_setup --port $(PORT)

@@ -1,9 +1,15 @@
-"""The API under load: gunicorn (2 workers) on 127.0.0.1 driven by wrk, for the case list (50 a page) and the
-transition endpoint; and, in the same run, the raw-SQL transition limit of bench/transitions.py.
+"""The API under load, through the production topology of `make prod` (PgBouncer in transaction pooling mode
+in front of the bench database, gunicorn with 2 workers and 2 huey consumers through it, production settings),
+driven by wrk on 127.0.0.1: the case list (50 a page) and the transition endpoint; and, in the same run, the
+raw-SQL transition limit of bench/transitions.py. `--direct`: gunicorn straight on the database, effects run
+inline (no PgBouncer, no consumers), as the earlier figures were measured.
 
-Usage: python bench/api.py [--seconds S] [--connections C] [--cases N]
-Needs `wrk` (Debian: apt-get install wrk). Everything runs on loopback and stops after a bounded time.
+Usage: python bench/api.py [--seconds S] [--connections C] [--cases N] [--direct]
+Needs `wrk` (Debian: apt-get install wrk) and, without --direct, PgBouncer (apt-get install pgbouncer).
+Everything runs on loopback and stops after a bounded time. Rates count 2xx answers only; the others are
+counted apart (`non_2xx=<list>/<transitions>`).
 Last line: list_rps=<n> transition_rps=<n> transition_p99_ms=<n> raw_tps=<n> ratio=<transition_rps/raw_tps>
+non_2xx=<n>/<n> topology=<prod|direct>
 """
 
 import argparse
@@ -124,30 +130,66 @@ def _drop() -> None:
         existing.delete(force_drop=True)
 
 
-def _gunicorn(port: int) -> subprocess.Popen:
+def _env(**extra: str) -> dict[str, str]:
     from django.conf import settings
 
-    from core.settings.database import libpq_dsn  # noqa: F401  (same database as this process)
+    from core.settings.database import database_url
 
-    db = settings.DATABASES["default"]
-    host = (db.get("HOST") or "").replace("/", "%2F")
-    env = {
+    return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "core.settings.production",
         "SECRET_KEY": secrets.token_urlsafe(60),
         "ALLOWED_HOSTS": ".localhost,127.0.0.1",
         "SECURE_SSL_REDIRECT": "false",
-        "DATABASE_URL": f"postgresql://{db['USER']}@{host}/{db['NAME']}",
+        "DATABASE_URL": database_url(settings.DATABASES["default"]),
         "API_THROTTLE_TOKEN": "10000000/min",
         "HUEY_IMMEDIATE": "true",
         "DB_CONN_MAX_AGE": "600",
+        **extra,
     }
+
+
+def _gunicorn(port: int, env: dict[str, str]) -> subprocess.Popen:
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
     return subprocess.Popen(
         [gunicorn, "core.wsgi", "--workers", "2", "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
         cwd=ROOT,
         env=env,
     )
+
+
+def _topology(port: int) -> tuple[list[subprocess.Popen], object | None]:
+    """`make prod`'s processes on the bench database: PgBouncer, gunicorn (2 workers), 2 huey consumers."""
+    from django.conf import settings
+
+    from core.management.commands.run_prod import topology_env
+    from core.pgbouncer import PgBouncer
+
+    server = dict(settings.DATABASES["default"])
+    bouncer = PgBouncer(ROOT / "var" / "bench" / "pgbouncer", server, port=_free_port(), pool_size=10).start()
+    env = topology_env(bouncer, server, **{k: v for k, v in _env().items() if k != "DATABASE_URL"})
+    env.update(HUEY_IMMEDIATE="false", DB_CONN_MAX_AGE="0", DB_POOL_MAX_SIZE="2")
+    web = _gunicorn(port, env)
+    workers = subprocess.Popen(
+        [sys.executable, str(ROOT / "manage.py"), "run_workers", "--consumers", "2"],
+        cwd=ROOT,
+        env={**env, "DB_POOL_MAX_SIZE": "3"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return [web, workers], bouncer
+
+
+def _stop(processes: list[subprocess.Popen], bouncer) -> None:
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    if bouncer is not None:
+        bouncer.stop()
 
 
 def _wait(port: int, host: str, token: str) -> None:
@@ -184,6 +226,18 @@ def _non_2xx(output: str) -> int:
     return int(match.group(1)) if match else 0
 
 
+_UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def _ok_rps(output: str) -> float:
+    """Answers a second, the non-2xx ones left out (counted apart by `_non_2xx`)."""
+    match = re.search(r"(\d+) requests in ([\d.]+)(us|ms|s|m|h),", output)
+    if match is None:
+        return _rps(output)
+    seconds = float(match.group(2)) * _UNITS[match.group(3)]
+    return (int(match.group(1)) - _non_2xx(output)) / seconds
+
+
 def _raw_tps(seconds: int) -> float:
     out = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "transitions.py"), "--seconds", str(seconds), "--clients", "2"],
@@ -198,20 +252,24 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--cases", type=int, default=400)
+    parser.add_argument("--direct", action="store_true", help="gunicorn straight on the database")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk est absent : apt-get install wrk")
     host, token, references = _prepare(args.cases)
     port = _free_port()
-    server = _gunicorn(port)
+    if args.direct:
+        processes, bouncer = [_gunicorn(port, _env())], None
+    else:
+        processes, bouncer = _topology(port)
     headers = [f"Host: {host}", f"Authorization: Bearer {token}", "Content-Type: application/json"]
     try:
         _wait(port, host, token)
         base = f"http://127.0.0.1:{port}"
         _wrk(f"{base}/api/v1/cases/", headers, 2, args.connections)  # warm up both workers
         listing = _wrk(f"{base}/api/v1/cases/", headers, args.seconds, args.connections)
-        list_rps = _rps(listing)
-        print(f"list (50 a page): {list_rps:.0f} req/s, non-2xx {_non_2xx(listing)}", flush=True)
+        list_rps, list_failed = _ok_rps(listing), _non_2xx(listing)
+        print(f"list (50 a page): {list_rps:.0f} req/s (2xx), non-2xx {list_failed}", flush=True)
 
         per = len(references) // args.connections
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
@@ -221,21 +279,20 @@ def main() -> None:
             moving = _wrk(f"{base}/", headers, args.seconds, args.connections, script=script.name)
         finally:
             os.unlink(script.name)
-        transition_rps = _rps(moving)
+        transition_rps, moving_failed = _ok_rps(moving), _non_2xx(moving)
         p99_ms = int(re.search(r"p99_us=(\d+)", moving).group(1)) / 1000
-        print(f"transitions: {transition_rps:.0f} req/s, p99 {p99_ms:.1f} ms, non-2xx {_non_2xx(moving)}", flush=True)
+        print(
+            f"transitions: {transition_rps:.0f} req/s (2xx), p99 {p99_ms:.1f} ms, non-2xx {moving_failed}", flush=True
+        )
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        _stop(processes, bouncer)
         _drop()
     raw = _raw_tps(max(3, args.seconds // 2))
     print(f"raw (bench/transitions.py): {raw:.0f} transitions/s", flush=True)
     print(
         f"list_rps={list_rps:.0f} transition_rps={transition_rps:.0f} transition_p99_ms={p99_ms:.1f} "
-        f"raw_tps={raw:.0f} ratio={transition_rps / raw:.3f}"
+        f"raw_tps={raw:.0f} ratio={transition_rps / raw:.3f} non_2xx={list_failed}/{moving_failed} "
+        f"topology={'direct' if args.direct else 'prod'}"
     )
 
 

@@ -344,3 +344,39 @@ def kit_sections() -> list[KitSection]:
     itself travels in the core's `poles` section). The core's own sections (catalogue, pole settings, roles
     and groups) are not returned by any plugin.
     """
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Personal data (RGPD)
+# ------------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class PersonalDataPart:
+    """What a pole holds on one person, for the right of access and the right to erasure.
+
+    - `title`: the French heading of the part (« Vivier de remplacement »).
+    - `records`: plain rows to export, each a mapping of French labels to text, numbers or ISO dates.
+    - `files`: the person's files, as (name in the archive, storage, stored name); read through the storage.
+    - `kept`: French sentences naming what an erasure keeps, and the legal reason (shown before confirming).
+    - `erase(pseudonym)`: removes or pseudonymises the pole's personal data of the person (files deleted through
+      their storage); called by `core.services.personal_data.person_erase` inside its transaction; returns French
+      counts (label → number) for the journal. None when there is nothing to erase.
+    """
+
+    title: str
+    records: list[dict[str, Any]] = field(default_factory=list)
+    files: list[tuple[str, Any, str]] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+    erase: Callable[[str], dict[str, int]] | None = None
+
+
+@hookspec
+def person_personal_data(user: Any | None, email: str) -> list[PersonalDataPart] | None:
+    """What this pole holds on a person of the territory: `user` is their account (None for a person known only
+    by e-mail, such as a request's contact), `email` their address (lower case).
+
+    Returns a list of `PersonalDataPart` (or None: nothing held). Called by the « Données personnelles » screens
+    of the territory's admin, for every installed pole, switched off or not (its data stay when it is turned
+    off), in the territory's schema; answering reads only, the part's `erase` writes when the admin confirms.
+    """

@@ -345,6 +345,7 @@ class Case(ConcurrentTransitionMixin, models.Model):
     state_entered_at = models.DateTimeField(_("dans cet état depuis"), default=timezone.now)
     due_at = models.DateField(_("échéance"), null=True, blank=True, db_index=True)
     closed_at = models.DateTimeField(_("clôturé le"), null=True, blank=True)
+    anonymised_at = models.DateTimeField(_("anonymisé le"), null=True, blank=True, editable=False)
     revision = models.PositiveIntegerField(_("révision"), default=1, editable=False)
 
     class Meta:
@@ -674,6 +675,66 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.target_label}"
+
+
+class PersonalDataAction(models.Model):
+    """The journal of what was done with personal data (RGPD): a case anonymised at the end of its retention
+    period, a person's data exported (right of access) or erased (right to erasure).
+
+    An anonymisation or an erasure is the only writer the case history's trigger lets rewrite an event: the
+    service names its row in the transaction (`SET LOCAL ppe.personal_data_action`), and the trigger checks the
+    row, refuses any change but the personal columns, and records each rewritten event (`CaseEventRedaction`).
+    The journal names a person by a pseudonym once erased, never by what was erased."""
+
+    class Kind(models.TextChoices):
+        ANONYMISED = "anonymised", _("Dossier anonymisé (fin de conservation)")
+        EXPORTED = "exported", _("Données d'une personne exportées (droit d'accès)")
+        ERASED = "erased", _("Données d'une personne effacées (droit à l'effacement)")
+
+    kind = models.CharField(_("type"), max_length=20, choices=Kind.choices, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("par"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    actor_label = models.CharField(_("par"), max_length=200, blank=True)
+    subject_label = models.CharField(_("personne ou dossier"), max_length=250, blank=True)
+    case = models.ForeignKey(
+        Case, verbose_name=_("dossier"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    summary = models.JSONField(_("résumé"), default=dict, blank=True, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(_("date"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("action sur des données personnelles")
+        verbose_name_plural = _("journal des données personnelles")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.subject_label}"
+
+
+class CaseEventRedaction(models.Model):
+    """An event of a case history whose personal values were rewritten, written by the history's trigger
+    itself (never by the application) when a `PersonalDataAction` allowed it."""
+
+    event = models.ForeignKey(CaseEvent, verbose_name=_("événement"), on_delete=models.PROTECT, related_name="+")
+    action = models.ForeignKey(
+        PersonalDataAction, verbose_name=_("action"), on_delete=models.PROTECT, related_name="redactions"
+    )
+    columns = models.JSONField(_("colonnes réécrites"), default=list)
+    created_at = models.DateTimeField(_("date"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("événement anonymisé")
+        verbose_name_plural = _("événements anonymisés")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} · {self.action_id}"
 
 
 class NotificationTemplate(models.Model):

@@ -106,6 +106,18 @@ SITE_COLLECTION_PERMISSIONS = tuple(
 )
 
 
+def edits_site(user) -> bool:
+    """Whether the person edits the territory's public site (Wagtail's pages, images or documents): who the
+    admin's page search, its page summaries and Wagtail's editor guide are for."""
+    from wagtail.permission_policies.pages import PagePermissionPolicy
+
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if PagePermissionPolicy().user_has_any_permission(user, ["add", "change", "publish"]):
+        return True
+    return any(user.has_perm(name) for name in SITE_COLLECTION_PERMISSIONS)
+
+
 def _site_permissions_ensure(group) -> None:
     from django.contrib.auth.models import Permission
     from wagtail.models import Collection, GroupCollectionPermission, GroupPagePermission, Page

@@ -81,3 +81,19 @@ def territory_clone_job_run_task(job_id: int) -> None:
     from core.services.clone import territory_clone_job_run
 
     territory_clone_job_run(job_id=job_id)
+
+
+@tenant_task(retries=3, retry_delay=300)
+def case_anonymise_task(case_id: int) -> bool:
+    """Anonymise one closed case past its retention period (an outbox effect of the daily sweep)."""
+    from core.services.personal_data import case_anonymise
+
+    return case_anonymise(case_id=case_id) is not None
+
+
+@each_territory_periodic_task(crontab(hour="2", minute="40"))
+def retention_sweep_daily() -> int:
+    """Every night, in every territory: one anonymisation effect per closed case past its retention period."""
+    from core.services.personal_data import retention_sweep
+
+    return retention_sweep()

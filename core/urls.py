@@ -11,6 +11,7 @@ from core import otp_views
 from core.admin_views import pole_site_urlpatterns
 from core.media import media_serve
 from core.site_files import favicon, robots_txt
+from core.views import wagtail_error_test_closed
 
 urlpatterns = [
     path("favicon.ico", favicon, name="favicon"),
@@ -27,6 +28,8 @@ urlpatterns = [
         name="password_reset_confirm",
     ),
     path("api/", include("core.api.urls")),
+    # Wagtail's error test page answers 500 on purpose: closed before Wagtail's own route.
+    path("admin/failwhale/", wagtail_error_test_closed, name="ppe_wagtail_error_test_closed"),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
 ]

@@ -43,3 +43,11 @@ def unknown_path(request: HttpRequest, path: str = "") -> HttpResponse:
         if match is not None and match.func is not unknown_path:
             return HttpResponsePermanentRedirect(request.get_full_path(force_append_slash=True))
     return page_not_found(request)
+
+
+@access(PUBLIC)
+def wagtail_error_test_closed(request: HttpRequest) -> HttpResponse:
+    """Wagtail's `/admin/failwhale/` raises an error on purpose (a 500 for anyone in the admin): closed to all."""
+    from django.core.exceptions import PermissionDenied
+
+    raise PermissionDenied("Cette page de test de Wagtail n'est ouverte à personne.")

@@ -51,6 +51,31 @@ def people_admin_urls():
     ]
 
 
+@hooks.register("register_admin_urls")
+def personal_data_admin_urls():
+    from core import personal_data_views as views
+
+    return [
+        path("donnees-personnelles/", views.PersonalDataHomeView.as_view(), name="ppe_personal_data"),
+        path("donnees-personnelles/personne/", views.PersonalDataPersonView.as_view(), name="ppe_personal_data_person"),
+        path(
+            "donnees-personnelles/personne/exporter/",
+            views.PersonalDataExportView.as_view(),
+            name="ppe_personal_data_export",
+        ),
+        path(
+            "donnees-personnelles/personne/effacer/",
+            views.PersonalDataEraseView.as_view(),
+            name="ppe_personal_data_erase",
+        ),
+    ]
+
+
+@hooks.register("register_admin_menu_item")
+def personal_data_menu_item():
+    return AccessMenuItem("Données personnelles", reverse("ppe_personal_data"), icon_name="lock", order=325)
+
+
 @hooks.register("register_admin_menu_item")
 def people_menu_item():
     return AccessMenuItem("Personnes", reverse("ppe_people"), icon_name="group", order=320)
@@ -260,6 +285,34 @@ def register_case_menu():
         AccessMenuItem("Changer de version", reverse("cases_admin:migrate_index"), name="dossiers-version", order=10)
     )
     return SubmenuMenuItem("Dossiers", Menu(items=items), icon_name="folder-open-inverse", name="dossiers", order=150)
+
+
+@hooks.register("construct_admin_api")
+def admin_api_declared(router):
+    """Wagtail's admin API (the page explorer, the choosers) runs under the API's deny-by-default permission:
+    its endpoints declare their roles here; the door itself is `core.wagtail_access` (the site's editors)."""
+    from wagtail.admin.api.views import PagesAdminAPIViewSet
+    from wagtail.documents.api.admin.views import DocumentsAdminAPIViewSet
+    from wagtail.images.api.admin.views import ImagesAdminAPIViewSet
+
+    from core.roles import ANY_ROLE
+
+    for name, base in (("pages", PagesAdminAPIViewSet), ("documents", DocumentsAdminAPIViewSet),
+                       ("images", ImagesAdminAPIViewSet)):  # fmt: skip
+        declared = {"read": ANY_ROLE, "write": ANY_ROLE}
+        # Kept in Wagtail's module: Wagtail's door (core.wagtail_access), not one of our views.
+        attributes = {"required_roles": declared, "__module__": base.__module__}
+        router.register_endpoint(name, type(base.__name__, (base,), attributes))
+
+
+@hooks.register("construct_main_menu")
+def help_menu_for_site_editors(request, menu_items):
+    """Wagtail's « Aide » menu (its editor guide, what is new in Wagtail) is about editing the public site: shown
+    only to those who edit it (`core.roles.edits_site`)."""
+    from core.roles import edits_site
+
+    if not edits_site(request.user):
+        menu_items[:] = [item for item in menu_items if item.name != "help"]
 
 
 @hooks.register("insert_global_admin_css")

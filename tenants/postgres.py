@@ -37,7 +37,9 @@ def pg_bin(name: str) -> str:
 
 
 def pg_args() -> tuple[list[str], dict[str, str]]:
-    db = settings.DATABASES["default"]
+    # the server itself (PPE_DATABASE_DIRECT_URL): pg_dump and psql keep one session for longer than a
+    # transaction, which a pooler in transaction mode does not give
+    db = {**settings.DATABASES["default"], **settings.PPE_DATABASE_DIRECT}
     args = ["--dbname", db["NAME"]]
     if db.get("HOST"):
         args += ["--host", str(db["HOST"])]

@@ -4,6 +4,9 @@
   test settings. It serves every territory on its own host: `http_server.url_for(territory, "/admin/")`.
   Data a browser must see has to be committed: use the `scratch_territory` fixture (committed, dropped after)
   or commit explicitly with `django_db_blocker.unblock()`.
+  With `PPE_TEST_TOPOLOGY=prod` it is the production topology of `make prod` instead (`ProdTopology`: PgBouncer
+  in transaction pooling mode in front of the test database, gunicorn with 2 workers and 2 huey consumers going
+  through it, DEBUG off): `PPE_TEST_TOPOLOGY=prod .venv/bin/pytest tests/journeys/`.
 - `browser` (session) / `page`: headless Debian Chromium driven by Playwright; a test is skipped with a clear
   reason when Chromium is missing (`make test` installs it). `page.shot(name)` saves a screenshot under
   `tests/artifacts/`.
@@ -72,6 +75,18 @@ def sent_mails() -> list[str]:
     if not MAIL_DIR.exists():
         return []
     return [path.read_text() for path in sorted(MAIL_DIR.glob("*.log"), key=lambda p: p.stat().st_mtime)]
+
+
+def wait_for(predicate, timeout: float, what: str):
+    """Poll `predicate` until it returns something true (returned), for at most `timeout` seconds: generous
+    waits on a loaded machine, never a fixed sleep."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
 
 
 def free_port() -> int:
@@ -144,8 +159,89 @@ def server_stop(process: subprocess.Popen) -> None:
         process.log.close()
 
 
+class ProdTopology:
+    """`make prod`'s processes on the database `server` (Django connection settings of the server itself):
+    PgBouncer in transaction mode, gunicorn (2 workers) and `run_workers --consumers 2` through it, with test
+    settings (DEBUG off; e-mails written to MAIL_DIR). `env` adds to their environment."""
+
+    def __init__(self, server: dict, *, port: int | None = None, pool_size: int = 10, wait_timeout: int = 10,
+                 **env: str) -> None:  # fmt: skip
+        from core.pgbouncer import PgBouncer
+
+        self.server = server
+        self.port = port or free_port()
+        self.folder = Path(tempfile.mkdtemp(prefix="ppe-topology-"))
+        self.folder.chmod(0o755)  # PgBouncer may run as another user (never as root): it must reach its folder
+        self.bouncer = PgBouncer(
+            self.folder / "pgbouncer", server, port=free_port(), pool_size=pool_size, wait_timeout=wait_timeout
+        )
+        self.extra = env
+        self.processes: dict[str, subprocess.Popen] = {}
+
+    def env(self, **extra: str) -> dict[str, str]:
+        from core.settings.database import database_url
+
+        return server_env(
+            **{
+                "DATABASE_URL": self.bouncer.url(),
+                "DB_TRANSACTION_POOLING": "true",
+                "PPE_DATABASE_DIRECT_URL": database_url(self.server),
+                "HUEY_IMMEDIATE": "false",
+                "ALLOWED_HOSTS": "*",
+                "PPE_URL_PORT": str(self.port),
+                "DB_POOL_MAX_SIZE": "2",
+                **MAIL_TO_FILES,
+                **self.extra,
+                **extra,
+            }
+        )
+
+    def spawn(self, name: str, command: list[str], env: dict[str, str]) -> subprocess.Popen:
+        log = (self.folder / f"{name}.log").open("w")
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        self.processes[name] = process
+        return process
+
+    def start(self) -> ProdTopology:
+        from core.management.commands.run_prod import gunicorn_command
+
+        self.bouncer.start()
+        env = self.env()
+        try:
+            self.spawn("web", gunicorn_command(self.port, 2, bind="127.0.0.1"), env)
+            self.spawn("workers", [sys.executable, "manage.py", "run_workers", "--consumers", "2"], env)
+            _wait_until_up(self.port, self.processes["web"], timeout=120)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def output(self) -> str:
+        return "\n".join(p.read_text(errors="replace")[-4000:] for p in sorted(self.folder.glob("*.log")))
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            process.terminate()
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        self.bouncer.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def http_server(test_territories):
+    if os.environ.get("PPE_TEST_TOPOLOGY") == "prod":
+        from django.db import connections
+
+        topology = ProdTopology(dict(connections["default"].settings_dict)).start()
+        try:
+            yield LiveServer(port=topology.port, process=topology.processes["web"])
+        finally:
+            topology.stop()
+        return
     port = free_port()
     process = server_start(port)
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
@@ -153,7 +154,7 @@ def _builder_setup(form: forms.Form, builder: str, expression: str, infos: dict[
     parsed = condition_rows(source, infos) if source else None
     if parsed is not None:
         rows, join = parsed
-        form.initial[builder] = {"join": join, "rows": rows}
+        form.initial[builder] = {"join": join, "rows": [_row_as_typed(row, infos) for row in rows]}
         form.fields[expression].help_text = (
             f"Écrite par les conditions ci-dessus : {condition_text(source, infos)}. Videz les conditions pour "
             "écrire une expression CEL vous-même."
@@ -164,6 +165,19 @@ def _builder_setup(form: forms.Form, builder: str, expression: str, infos: dict[
         ].help_text = (
             "Condition avancée écrite en CEL : les conditions ci-dessus restent vides tant qu'elle est utilisée."
         )
+
+
+def _row_as_typed(row: dict[str, Any], infos: dict[str, FieldInfo]) -> dict[str, Any]:
+    """A row read back from the CEL as the person typed it: a choice by its label, a date as JJ/MM/AAAA."""
+    info, value = infos.get(row.get("field", "")), row.get("value") or ""
+    if info is None or not value:
+        return row
+    if info.choices and value in dict(info.choices):
+        return {**row, "value": dict(info.choices)[value]}
+    if info.type in ("date", "datetime") and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        year, month, day = value.split("-")
+        return {**row, "value": f"{day}/{month}/{year}"}
+    return row
 
 
 def _builder_clean(form: forms.Form, builder: str, expression: str) -> None:
@@ -292,6 +306,14 @@ def _default_text(value: Any) -> str:
     return str(value)
 
 
+class _PersonalSelect(forms.NullBooleanSelect):
+    """Django's yes/no/unknown select with the builder's own words for each answer."""
+
+    def __init__(self, choices, attrs=None) -> None:
+        super().__init__(attrs)
+        self.choices = list(choices)
+
+
 class FieldDefinitionForm(WagtailAdminModelForm):
     """A form field's editor: choices as lines, file types and reference lists as pickers, the default value as
     text read by the field's type, the group among the groups of the same form, the visibility condition built
@@ -339,6 +361,19 @@ class FieldDefinitionForm(WagtailAdminModelForm):
             "virgules.",
         )
         self.initial["default"] = _default_text(self.instance.default)
+        self.fields["personal"] = forms.NullBooleanField(
+            label="Donnée personnelle",
+            required=False,
+            widget=_PersonalSelect(
+                choices=[
+                    ("unknown", "Selon le type (oui : courriel, téléphone, fichier, texte long, nom, adresse)"),
+                    ("true", "Oui : anonymisée à la fin de la conservation, effacée à la demande de la personne"),
+                    ("false", "Non"),
+                ]
+            ),
+            help_text="Les données personnelles d'un dossier sont anonymisées quand sa durée de conservation après "
+            "clôture est passée (« Données personnelles »).",
+        )
         groups = FieldDefinition.objects.filter(type="group")
         self.fields["group"].queryset = (
             groups.filter(form_id=self.instance.form_id) if self.instance.form_id else groups.none()

@@ -389,7 +389,7 @@ def django_field(  # noqa: PLR0911, PLR0912
     if kind == "text":
         return forms.CharField(**common, **lengths, validators=validators)
     if kind == "textarea":
-        return forms.CharField(**common, **lengths, validators=validators, widget=forms.Textarea)
+        return forms.CharField(**common, **lengths, validators=validators, widget=forms.Textarea({"rows": 4}))
     if kind == "integer":
         return forms.IntegerField(**common, min_value=o.get("min"), max_value=o.get("max"))
     if kind in ("decimal", "money"):

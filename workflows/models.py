@@ -31,6 +31,13 @@ class WorkflowDefinition(models.Model):
         _("formulaire d'ouverture"), max_length=80, blank=True, help_text=_("Code du formulaire rempli à l'ouverture.")
     )
     open_roles = models.JSONField(_("rôles autorisés à ouvrir"), default=list, blank=True)
+    retention_years = models.PositiveSmallIntegerField(
+        _("durée de conservation après clôture (années)"),
+        null=True,
+        blank=True,
+        help_text=_("Les données personnelles d'un dossier clôturé sont anonymisées passé ce délai. Vide : la "
+                    "durée par défaut de ce type de dossier."),
+    )  # fmt: skip
     shipped_checksum = models.CharField(
         max_length=64,
         blank=True,
@@ -343,6 +350,13 @@ class FieldDefinition(models.Model):
     min_items = models.PositiveIntegerField(_("nombre minimal d'éléments"), null=True, blank=True)
     max_items = models.PositiveIntegerField(_("nombre maximal d'éléments"), null=True, blank=True)
     default = models.JSONField(_("valeur par défaut"), null=True, blank=True)
+    personal = models.BooleanField(
+        _("donnée personnelle"),
+        null=True,
+        blank=True,
+        help_text=_("Une donnée personnelle est anonymisée à la fin de la durée de conservation du dossier et "
+                    "effacée à la demande de la personne. Vide : selon le type du champ."),
+    )  # fmt: skip
 
     # The form builder's inline editor: the usual settings first, the type-specific options folded away.
     panels = [
@@ -351,6 +365,7 @@ class FieldDefinition(models.Model):
         FieldPanel("type"),
         FieldPanel("label"),
         FieldPanel("required"),
+        FieldPanel("personal"),
         FieldPanel("help"),
         MultiFieldPanel(
             [

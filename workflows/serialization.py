@@ -51,6 +51,7 @@ FIELD_OPTIONS = {
     "min_items": "min_items",
     "max_items": "max_items",
     "default": "default",
+    "personal": "personal",
 }
 FIELD_KEYS = ("code", "type", "label", *FIELD_OPTIONS, "fields")
 FIELD_TYPES = frozenset(FieldDefinition.Type.values)
@@ -77,7 +78,7 @@ def _field_spec(field: FieldDefinition, subfields: dict[int, list[FieldDefinitio
         value = getattr(field, column)
         if isinstance(value, Decimal):
             value = _number(value)
-        if key == "default":
+        if key in ("default", "personal"):
             if value is not None:
                 spec[key] = value
         elif not _empty(value):
@@ -227,6 +228,8 @@ def _check_field(item: Any, where: str, errors: list[str]) -> None:
         errors.append(f"{where} : type de champ inconnu « {item.get('type')} ».")
     if not isinstance(item.get("label"), str):
         errors.append(f"{where} : le libellé est obligatoire.")
+    if "personal" in item and not isinstance(item["personal"], bool):
+        errors.append(f"{where} : « personal » vaut true ou false.")
     for number in ("min", "max", "max_size_mb"):
         if number in item and not isinstance(item[number], int | float):
             errors.append(f"{where} : « {number} » doit être un nombre.")  # noqa: PERF401

@@ -11,6 +11,9 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from tenants.access import access
+from workflows import registry
+from workflows.admin_forms import _version_field_infos
+from workflows.conditions import condition_text
 from workflows.exceptions import DefinitionInvalid
 from workflows.models import WorkflowDefinition, WorkflowVersion
 from workflows.selectors import workflow_diagram
@@ -123,6 +126,14 @@ def version_overview(request, pk: int):
     version = get_object_or_404(WorkflowVersion.objects.select_related("definition"), pk=pk)
     draft = version.status == WorkflowVersion.Status.DRAFT
     transitions = list(version.transitions.prefetch_related("sources").select_related("target"))
+    roles = {code: label.removesuffix(f" ({code})") for code, label in registry.choices("roles")}
+    infos = _version_field_infos(version.pk)
+    states = list(version.states.all())
+    for state in states:  # what the page shows: labels, never codes or CEL
+        state.responsible_label = roles.get(state.responsible, state.responsible) if state.responsible else ""
+    for transition in transitions:
+        transition.roles_label = ", ".join(roles.get(code, code) for code in transition.roles or [])
+        transition.guard_label = condition_text(transition.guard, infos) if transition.guard else ""
     return TemplateResponse(
         request,
         "workflows/admin/version.html",
@@ -132,7 +143,7 @@ def version_overview(request, pk: int):
             "draft": draft,
             "errors": workflow_version_check(version=version) if draft else [],
             "diagram": workflow_diagram(version=version),
-            "states": list(version.states.all()),
+            "states": states,
             "transitions": transitions,
             "forms": list(version.forms.prefetch_related("fields")),
             "versions": list(version.definition.versions.order_by("-number")),

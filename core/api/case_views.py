@@ -25,6 +25,8 @@ from core.api.serializers import (
     CaseEventSerializer,
     CaseFilterSerializer,
     CaseSerializer,
+    CaseStructureConfirmSerializer,
+    CaseStructureOutcomeSerializer,
     CaseUpdateSerializer,
     CommentCreateSerializer,
     TransitionApplySerializer,
@@ -35,6 +37,7 @@ from core.models import Case
 from core.plugins import disabled_poles
 from core.selectors.case_work import case_attachments, case_events_visible, case_file_get
 from core.selectors.cases import available_transitions, case_get, case_list
+from core.services.case_structure import case_structure_confirm
 from core.services.case_updates import case_attachment_add, case_comment_add, case_data_update
 from core.services.cases import case_open, transition_apply
 from workflows.engine import compiled_version
@@ -106,6 +109,7 @@ class CaseViewSet(viewsets.GenericViewSet):
         "read": ANY_ROLE,
         "create": ANY_ROLE,  # the workflow's opening roles are checked by the engine
         "partial_update": STAFF,
+        "structure": STAFF,  # linking a case to a structure grants that structure's members access to it
         "transition_apply": ANY_ROLE,  # each transition's roles are checked by the engine
         "comments": ANY_ROLE,
         "attachments": ANY_ROLE,
@@ -164,6 +168,35 @@ class CaseViewSet(viewsets.GenericViewSet):
             expected_revision=expected if expected is not None else body.validated_data["revision"],
         )
         return with_etag(Response(CaseSerializer(case).data), case)
+
+    @extend_schema(
+        summary="Rattacher un dossier à sa structure (confirmer, corriger ou changer de structure)",
+        description="La structure reconnue ou créée depuis la demande publique est confirmée (avec, pour une "
+        "structure créée depuis la demande, les corrections de sa fiche), ou le dossier est rattaché à une autre "
+        "structure de l'annuaire. La personne qui a envoyé la demande est ensuite invitée comme membre de la "
+        "structure (sauf `invite: false`). Réservé à l'équipe de la plateforme.",
+        operation_id="cases_structure_confirm", parameters=[REFERENCE], request=CaseStructureConfirmSerializer,
+        responses={200: CaseStructureOutcomeSerializer},
+    )  # fmt: skip
+    @action(detail=True, methods=["post"])
+    def structure(self, request: Request, reference: str) -> Response:
+        body = CaseStructureConfirmSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        case = self._case(reference)
+        outcome = case_structure_confirm(
+            case=case,
+            actor=request.user,
+            structure=body.validated_data["structure"],
+            corrections=body.validated_data["corrections"],
+            invite=body.validated_data["invite"],
+            request=request,
+        )
+        case.refresh_from_db()
+        return Response(
+            CaseStructureOutcomeSerializer(
+                {"message": outcome.message, "structure": outcome.structure, "case": case}
+            ).data
+        )
 
     @extend_schema(
         summary="Lister les transitions possibles (et pourquoi les autres ne le sont pas)",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -156,3 +156,89 @@ class InvitationViewSet(
     def revoke(self, request: Request, pk=None) -> Response:
         invitation = accounts.invitation_revoke(invitation=self.get_object(), actor=request.user)
         return Response(self.get_serializer(invitation).data, status=status.HTTP_200_OK)
+
+
+class PersonalDataQuerySerializer(serializers.Serializer):
+    email = serializers.EmailField(help_text="L'adresse électronique de la personne.")
+
+
+class PersonalDataEraseSerializer(PersonalDataQuerySerializer):
+    confirmation = serializers.CharField(help_text="La même adresse, recopiée : l'effacement ne s'annule pas.")
+
+    def validate(self, attrs):
+        if attrs["confirmation"].strip().lower() != attrs["email"].strip().lower():
+            raise serializers.ValidationError(
+                {"confirmation": "L'adresse recopiée ne correspond pas : rien n'a été effacé."}
+            )
+        return attrs
+
+
+class PersonalDataViewSet(viewsets.GenericViewSet):
+    """A person's data (RGPD), as the « Données personnelles » screens give them: what is held (the export's
+    content, journaled as an export), the erasure, and the retention of each case type."""
+
+    serializer_class = PersonalDataQuerySerializer
+    required_roles = {"list": ADMINS, "erase": ADMINS, "retention": ADMINS}
+    pagination_class = None
+
+    @extend_schema(
+        parameters=[PersonalDataQuerySerializer],
+        responses={200: dict},
+        summary="Exporter les données d'une personne (droit d'accès)",
+        operation_id="personal_data_export",
+        tags=["personnes"],
+    )
+    def list(self, request: Request) -> Response:
+        from core.services import personal_data
+
+        query = PersonalDataQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = personal_data.person_data_get(email=query.validated_data["email"])
+        if not data.found:
+            raise exceptions.NotFound("Aucune donnée n'est détenue sur cette adresse dans ce territoire.")
+        content, _files = personal_data.person_export_content(data)
+        personal_data.person_export_journal(data=data, actor=request.user, files=0, request=request)
+        return Response(content)
+
+    @extend_schema(
+        request=PersonalDataEraseSerializer,
+        responses={200: dict},
+        summary="Effacer les données d'une personne (droit à l'effacement)",
+        operation_id="personal_data_erase",
+        tags=["personnes"],
+    )
+    @action(detail=False, methods=["post"])
+    def erase(self, request: Request) -> Response:
+        from core.services import personal_data
+
+        serializer = PersonalDataEraseSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        email = serializer.validated_data["email"]
+        if not personal_data.person_data_get(email=email).found:
+            raise exceptions.NotFound("Aucune donnée n'est détenue sur cette adresse dans ce territoire.")
+        action_row = personal_data.person_erase(email=email, actor=request.user, request=request)
+        return Response({"pseudonyme": action_row.subject_label, "résumé": action_row.summary})
+
+    @extend_schema(
+        responses={200: dict},
+        summary="Durées de conservation par type de dossier",
+        operation_id="personal_data_retention",
+        tags=["personnes"],
+    )
+    @action(detail=False, methods=["get"])
+    def retention(self, request: Request) -> Response:
+        from core.selectors.personal_data import retention_rows
+
+        return Response(
+            [
+                {
+                    "workflow": row.definition.code,
+                    "nom": row.definition.name,
+                    "années": row.years,
+                    "par défaut": row.is_default,
+                    "dossiers clôturés": row.closed,
+                    "dossiers anonymisés": row.anonymised,
+                }
+                for row in retention_rows()
+            ]
+        )

@@ -132,6 +132,10 @@ class CaseSerializer(serializers.Serializer):
     data = serializers.JSONField()
     structure = serializers.IntegerField(source="structure_id", allow_null=True)
     structure_name = serializers.CharField(source="structure.name", allow_null=True, default=None)
+    structure_to_confirm = serializers.BooleanField(
+        help_text="La structure a été reconnue ou créée depuis la demande publique et attend la confirmation de "
+        "l'équipe (`POST /api/v1/cases/<référence>/structure/`)."
+    )
     channel = serializers.CharField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
@@ -158,6 +162,53 @@ class CaseSerializer(serializers.Serializer):
         from workflows.engine import compiled_version
 
         return compiled_version(case.workflow_version_id).state_label(case.state)
+
+
+class StructureCorrectionSerializer(serializers.ModelSerializer):
+    """The details of a structure created from a public request, as the team corrects them when confirming it
+    (the directory's own rules apply: SIRET, postcode, name and commune unique)."""
+
+    class Meta:
+        model = Structure
+        fields = ["name", "kind", "siret", "address", "postcode", "commune", "places", "network", "email", "phone"]
+        extra_kwargs = {key: {"required": False} for key in fields}
+        validators = []  # uniqueness is checked by the service (one error format)
+
+
+class CaseStructureConfirmSerializer(serializers.Serializer):
+    structure = serializers.PrimaryKeyRelatedField(
+        queryset=Structure.objects.exclude(status=Structure.Status.DISCARDED),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Identifiant de la structure de l'annuaire à laquelle rattacher le dossier (la structure créée "
+        "depuis la demande, si elle faisait doublon, est alors écartée). Absent : la structure actuelle du dossier "
+        "est confirmée.",
+    )
+    corrections = StructureCorrectionSerializer(
+        required=False,
+        default=None,
+        help_text="Corrections de la fiche d'une structure créée depuis la demande, appliquées en la confirmant "
+        "(sans `structure`).",
+    )
+    invite = serializers.BooleanField(
+        required=False,
+        default=True,
+        help_text="Inviter la personne qui a envoyé la demande publique comme membre de la structure.",
+    )
+
+    def validate(self, attrs):
+        if attrs.get("structure") is not None and attrs.get("corrections"):
+            raise serializers.ValidationError(
+                {"corrections": "Corrigez la structure du dossier ou rattachez-en une autre, pas les deux à la fois."}
+            )
+        return attrs
+
+
+class CaseStructureOutcomeSerializer(serializers.Serializer):
+    message = serializers.CharField(help_text="Ce qui a été fait, en français (l'invitation envoyée ou non).")
+    structure = StructureSerializer()
+    case = CaseSerializer()
 
 
 class CaseFilterSerializer(serializers.Serializer):

@@ -16,6 +16,7 @@ router.register("cases", case_views.CaseViewSet, basename="cases")
 router.register("workflows", case_views.WorkflowViewSet, basename="workflows")
 router.register("people", people_views.PersonViewSet, basename="people")
 router.register("invitations", people_views.InvitationViewSet, basename="invitations")
+router.register("personal-data", people_views.PersonalDataViewSet, basename="personal-data")
 
 api_v1 = [
     path("territory/", views.TerritoryView.as_view(), name="territory"),

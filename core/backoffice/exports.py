@@ -2,8 +2,8 @@
 
 Streamed, so that an export of a territory's 100,000 cases holds a few thousand of them in memory at a time:
 the data columns come from one query (every data key of the exported cases, labelled by the fields of their
-workflow versions, in the forms' order); the cases are then read in chunks (`EXPORT_CHUNK`, their assignees
-prefetched per chunk). The CSV goes out as it is written; the XLSX is written by openpyxl in write-only mode
+workflow versions, in the forms' order); the cases are then read in chunks (`EXPORT_CHUNK`, their assignees'
+names in one query per chunk). The CSV goes out as it is written; the XLSX is written by openpyxl in write-only mode
 to a temporary file, which is then sent.
 """
 
@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import csv
 import tempfile
+from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from itertools import islice
 from typing import Any
 
 from django.db.models import F, Func
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from core.models import Case
 from core.selectors.case_work import field_specs, value_display
 from workflows.engine import compiled_version
 
@@ -81,27 +84,50 @@ def _text(value: Any) -> str:
     return "" if value == "—" else _cell(str(value))
 
 
+EXPORTED = ("pk", "reference", "workflow__name", "workflow_version_id", "state", "structure__name",
+            "structure__commune", "created_at", "due_at", "closed_at", "data")  # fmt: skip
+
+
+def _with_assignees(cases) -> Iterator[tuple[tuple, list[str]]]:
+    """The exported columns of each case (`EXPORTED`, no model instance built) with its assignees' names, read
+    with one query per chunk of cases (a prefetch would build a queryset per case: a third of an export's
+    time, measured on bench/volume.py's data)."""
+    rows = cases.prefetch_related(None).values_list(*EXPORTED).iterator(chunk_size=EXPORT_CHUNK)
+    links = Case.assignees.through.objects
+    while chunk := list(islice(rows, EXPORT_CHUNK)):
+        names: dict[int, list[str]] = defaultdict(list)
+        for case_id, first, last, username in (
+            links.filter(case_id__in=[row[0] for row in chunk])
+            .order_by("case_id", "user__last_name", "user__first_name")
+            .values_list("case_id", "user__first_name", "user__last_name", "user__username")
+        ):
+            names[case_id].append(f"{first} {last}".strip() or username)
+        for row in chunk:
+            yield row, names.get(row[0], [])
+
+
 def _rows(cases, codes: list[str], *, typed: bool = False) -> Iterator[list[Any]]:
     specs_by_version: dict[int, Any] = {}
     day = (lambda moment: timezone.localtime(moment).date()) if typed else (lambda moment: moment.date().isoformat())
-    for case in cases.iterator(chunk_size=EXPORT_CHUNK):
-        compiled = compiled_version(case.workflow_version_id)
-        specs = specs_by_version.get(case.workflow_version_id)
+    for values, assignees in _with_assignees(cases):
+        _pk, reference, workflow, version_id, state, structure, commune, created_at, due_at, closed_at, data = values
+        compiled = compiled_version(version_id)
+        specs = specs_by_version.get(version_id)
         if specs is None:
-            specs = specs_by_version[case.workflow_version_id] = field_specs(compiled)
+            specs = specs_by_version[version_id] = field_specs(compiled)
         row: list[Any] = [
-            case.reference,
-            case.workflow.name,
-            compiled.state_label(case.state),
-            str(case.structure) if case.structure_id else "",
-            ", ".join(u.get_full_name() or u.get_username() for u in case.assignees.all()),
+            reference,
+            workflow,
+            compiled.state_label(state),
+            f"{structure} ({commune})" if structure is not None else "",
+            ", ".join(assignees),
         ]
         row = [_text(value) for value in row] + [
-            day(case.created_at),
-            (case.due_at if typed else case.due_at.isoformat()) if case.due_at else "",
-            day(case.closed_at) if case.closed_at else "",
+            day(created_at),
+            (due_at if typed else due_at.isoformat()) if due_at else "",
+            day(closed_at) if closed_at else "",
         ]
-        data = case.data or {}
+        data = data or {}
         for code in codes:
             if code not in data or data[code] in (None, "", [], {}):
                 row.append("")

@@ -40,6 +40,71 @@ class StructureSearchField(forms.CharField):
         return self.structures.filter(models.Q(name__icontains=value) | models.Q(commune__icontains=value))
 
 
+class StructurePickField(forms.CharField):
+    """One structure of a long directory, found by what the person types — its name, its commune or its SIRET —
+    instead of a list of thousands of options: cleans to the one structure that matches; when several do, the
+    form offers them as a list (`StructurePickMixin`); a structure's number (a list's choice) is taken as is."""
+
+    MATCHES_SHOWN = 30
+
+    def __init__(self, structures, **kwargs: Any) -> None:
+        kwargs.setdefault("help_text", "Nom, commune ou SIRET de la structure.")
+        super().__init__(max_length=200, **kwargs)
+        self.structures = structures
+        self.matches: list[Structure] = []
+
+    def clean(self, value):
+        value = (super().clean(value) or "").strip()
+        if not value:
+            return None
+        if value.isdigit() and len(value) < 14:  # a number from the list of matches (a SIRET has 14 digits)
+            structure = self.structures.filter(pk=int(value)).first()
+            if structure is None:
+                raise forms.ValidationError("Cette structure n'existe pas ou plus : cherchez-la par son nom.")
+            return structure
+        siret = value.replace(" ", "")
+        found = list(
+            self.structures.filter(
+                models.Q(name__icontains=value) | models.Q(commune__icontains=value) | models.Q(siret=siret)
+            )[: self.MATCHES_SHOWN + 1]
+        )
+        if not found:
+            raise forms.ValidationError(f"Aucune structure de l'annuaire ne correspond à « {value} ».")
+        if len(found) > 1:
+            self.matches = found[: self.MATCHES_SHOWN]
+            more = " (les 30 premières)" if len(found) > self.MATCHES_SHOWN else ""
+            raise forms.ValidationError(
+                f"Plusieurs structures correspondent à « {value} »{more} : choisissez-la dans la liste ou précisez."
+            )
+        return found[0]
+
+
+def structure_field(structures, **kwargs: Any) -> forms.Field:
+    """A list of the structures when they are few, else a search (`StructurePickField`)."""
+    if structures.count() > STRUCTURE_SELECT_MAX:
+        kwargs.pop("empty_label", None)
+        return StructurePickField(structures, **kwargs)
+    return forms.ModelChoiceField(queryset=structures, **kwargs)
+
+
+class StructurePickMixin:
+    """After a search that matched several structures, the `structure` field becomes the list of the matches."""
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        field = self.fields.get("structure")
+        if isinstance(field, StructurePickField) and field.matches:
+            choices = forms.ModelChoiceField(
+                label=field.label, queryset=field.structures.filter(pk__in=[m.pk for m in field.matches]),
+                required=field.required, empty_label="— Choisir parmi les structures trouvées —",
+                help_text="Ou revenez à la recherche en rechargeant la page.",
+            )  # fmt: skip
+            self.fields["structure"] = choices
+            self._bound_fields_cache.pop("structure", None)  # bound while cleaning, to the search field
+            self.data = self.data.copy()
+            self.data.pop(self.add_prefix("structure"), None)
+
+
 class CaseFilterForm(forms.Form):
     inbox = forms.ChoiceField(label="Boîte", choices=list(INBOXES.items()), required=False)
     q = forms.CharField(label="Recherche", required=False, help_text="Référence, structure ou contenu du dossier.")
@@ -142,18 +207,13 @@ class BulkForm(forms.Form):
     comment = forms.CharField(label="Commentaire", required=False, widget=forms.Textarea({"rows": 2}))
 
 
-class StructureChoiceForm(forms.Form):
-    structure = forms.ModelChoiceField(
-        label="Structure concernée",
-        queryset=None,
-        required=False,
-        help_text="Facultatif pour l'équipe.",
-        empty_label="— Aucune structure —",
-    )
-
+class StructureChoiceForm(StructurePickMixin, forms.Form):
     def __init__(self, *args: Any, queryset, required: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["structure"].queryset = queryset
+        self.fields["structure"] = structure_field(
+            queryset, label="Structure concernée", required=False, help_text="Facultatif pour l'équipe.",
+            empty_label="— Aucune structure —",
+        )  # fmt: skip
         if required:  # people outside the team open cases for their structure only (the case stays theirs)
             self.fields["structure"].required = True
             self.fields["structure"].help_text = "Le dossier est rattaché à votre structure : ses membres le suivront."
@@ -169,11 +229,9 @@ class StructureCorrectForm(forms.ModelForm):
         fields = ("name", "kind", "siret", "address", "postcode", "commune", "places", "network", "email", "phone")
 
 
-class StructureLinkForm(forms.Form):
+class StructureLinkForm(StructurePickMixin, forms.Form):
     """Link the case to another structure of the directory (the one created from the request was a duplicate)."""
-
-    structure = forms.ModelChoiceField(label="Structure de l'annuaire", queryset=None, empty_label="— Choisir —")
 
     def __init__(self, *args: Any, queryset, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["structure"].queryset = queryset
+        self.fields["structure"] = structure_field(queryset, label="Structure de l'annuaire", empty_label="— Choisir —")

@@ -43,6 +43,7 @@ def _behind(definition: WorkflowDefinition, published: WorkflowVersion):
         Case.objects.filter(workflow=definition, closed_at__isnull=True)
         .exclude(workflow_version=published)
         .select_related("workflow_version", "structure")
+        .defer("workflow_version__snapshot")
     )
 
 

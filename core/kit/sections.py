@@ -174,6 +174,8 @@ def workflows_export() -> tuple[KitItems, KitFiles]:
         # The engine's bookkeeping of the pole's shipped file: a later pole upgrade behaves as at the source.
         item["shipped_checksum"] = definition.shipped_checksum
         item["shipped_spec_checksum"] = definition.shipped_spec_checksum
+        if definition.retention_years is not None:  # RGPD: years its closed cases keep their personal data
+            item["retention_years"] = definition.retention_years
         items[definition.code] = item
     return items, {}
 
@@ -185,7 +187,7 @@ def workflows_apply(items: KitItems, files: KitFiles) -> None:
     from workflows.models import WorkflowDefinition
     from workflows.services import workflow_import
 
-    bookkeeping = ("published", "shipped_checksum", "shipped_spec_checksum")
+    bookkeeping = ("published", "shipped_checksum", "shipped_spec_checksum", "retention_years")
     current, _ = workflows_export()
     for code, item in items.items():
         if current.get(code) == item:
@@ -198,6 +200,7 @@ def workflows_apply(items: KitItems, files: KitFiles) -> None:
         WorkflowDefinition.objects.filter(code=code).update(
             shipped_checksum=item.get("shipped_checksum") or "",
             shipped_spec_checksum=item.get("shipped_spec_checksum") or "",
+            retention_years=item.get("retention_years"),
         )
 
 
@@ -211,6 +214,7 @@ _WORKFLOW_FIELDS = {
     "published": "version publiée",
     "shipped_checksum": "version livrée par le pôle",
     "shipped_spec_checksum": "version livrée par le pôle",
+    "retention_years": "conservation des données personnelles après clôture (années)",
 }
 _PART_NAMES = {"states": "État", "transitions": "Transition", "forms": "Formulaire"}
 _PART_FIELDS = {

@@ -7,7 +7,12 @@ from pathlib import Path
 from django.utils.translation import gettext_lazy as _
 
 from core.env import env_bool, env_int, env_list, env_str, env_url
-from core.settings.database import database_config, huey_connection
+from core.settings.database import (
+    database_config,
+    direct_database_overrides,
+    huey_connection,
+    huey_listen_connection,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env_str("PPE_VAR_DIR", str(BASE_DIR / "var")))
@@ -119,6 +124,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): did the session give its second factor
     "core.otp.OTPRequiredMiddleware",  # administrators (and whoever enrolled) give it before anything else
     "tenants.access.AccessMiddleware",  # deny by default: a view of ours that declares nothing is refused
+    "core.wagtail_access.WagtailAccessMiddleware",  # deny by default for Wagtail's own screens too
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.middleware.TerritoryRedirectMiddleware",  # Wagtail's redirects, not on the public host
@@ -148,6 +154,8 @@ WSGI_APPLICATION = "core.wsgi.application"
 
 # --- Database -----------------------------------------------------------------------------------------------
 DATABASES = {"default": database_config(BASE_DIR)}
+# The server itself when DATABASES goes through a pooler in transaction mode (huey's LISTEN, pg_dump, psql).
+PPE_DATABASE_DIRECT = direct_database_overrides()
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -179,10 +187,14 @@ if REDIS_URL:
 # --- Background tasks (huey): PostgreSQL queue in the same database, Redis when REDIS_URL is set ------------
 HUEY = {
     "name": "ppe",
-    "huey_class": "huey.RedisHuey" if REDIS_URL else "huey.PostgresHuey",
+    "huey_class": "huey.RedisHuey" if REDIS_URL else "tenants.queue.PostgresHuey",
     "immediate": env_bool("HUEY_IMMEDIATE", False),
     "utc": True,
-    "connection": {"url": REDIS_URL} if REDIS_URL else {"connection": huey_connection},
+    "connection": (
+        {"url": REDIS_URL}
+        if REDIS_URL
+        else {"connection": huey_connection, "listen_connection": huey_listen_connection}
+    ),
     "consumer": {
         "workers": env_int("HUEY_WORKERS", 2),
         "worker_type": "thread",
@@ -348,6 +360,11 @@ REST_FRAMEWORK.update(
 SPECTACULAR_SETTINGS.update(
     {
         "COMPONENT_SPLIT_REQUEST": True,
+        # Two serializers show a structure's `kind` (its entry, the corrections of a case's structure): one enum.
+        "ENUM_NAME_OVERRIDES": {
+            "StructureKindEnum": "core.models.Structure.Kind",
+            "NetworkKindEnum": "core.models.Network.Kind",
+        },
         "TAGS": [
             {"name": "territoire", "description": "Le territoire servi par cette API."},
             {"name": "catalogue", "description": "Le catalogue de services du territoire."},
@@ -371,6 +388,9 @@ PPE_HEALTH_PERIODIC_MAX_AGE_SECONDS = env_int("PPE_HEALTH_PERIODIC_MAX_AGE_SECON
 PPE_HEALTH_MAX_LAG_SECONDS = env_int("PPE_HEALTH_MAX_LAG_SECONDS", 300)
 # The outbox's sweep hands over again a due effect handed over more than this many seconds ago.
 PPE_OUTBOX_SWEEP_AFTER_SECONDS = env_int("PPE_OUTBOX_SWEEP_AFTER_SECONDS", 120)
+# Personal data (RGPD): a closed case is anonymised this many years after its closure, unless its case type
+# says otherwise (« Données personnelles » in the territory's admin).
+PPE_RETENTION_YEARS_DEFAULT = env_int("PPE_RETENTION_YEARS_DEFAULT", 5)
 # A failing delivery is retried with exponential backoff (30 s, 1 min… at most 6 h apart) for three days from
 # its creation, then abandoned (at most PPE_WEBHOOK_MAX_ATTEMPTS tries).
 PPE_WEBHOOK_MAX_ATTEMPTS = env_int("PPE_WEBHOOK_MAX_ATTEMPTS", 30)

@@ -7,9 +7,9 @@ from typing import Any
 
 import dj_database_url
 
-from core.env import ConfigError, env_int, env_url
+from core.env import ConfigError, env_bool, env_int, env_url
 
-ENGINE = "django_tenants.postgresql_backend"
+ENGINE = "tenants.postgresql_backend"  # django-tenants' backend, right behind a transaction pooler too
 EMBEDDED_DB_NAME = "ppe"
 
 
@@ -23,6 +23,7 @@ def database_config(base_dir: Path) -> dict[str, Any]:
     else:
         config = embedded_database_config(base_dir / "var" / "pgdata")
     connections_bound(config)
+    transaction_pooling_configure(config)
     config["CONN_HEALTH_CHECKS"] = True
     config.setdefault("TEST", {})["NAME"] = f"test_{config['NAME']}"
     return config
@@ -47,6 +48,32 @@ def connections_bound(config: dict[str, Any], *, default_pool_size: int = 8) -> 
     else:
         options.pop("pool", None)
         config["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 0)
+
+
+def transaction_pooling_configure(config: dict[str, Any]) -> None:
+    """`DB_TRANSACTION_POOLING=true` when DATABASE_URL is a pooler in transaction mode (PgBouncer, `make prod`):
+    each transaction then sets its own search path (`tenants.postgresql_backend`), and nothing that needs one
+    server connection for longer than a transaction is used — no server-side cursors, no prepared statements;
+    huey's LISTEN and the PostgreSQL client programs (pg_dump, psql) take `PPE_DATABASE_DIRECT_URL`, the server
+    itself (`direct_database_overrides`)."""
+    pooling = env_bool("DB_TRANSACTION_POOLING", False)
+    config["TRANSACTION_POOLING"] = pooling
+    config["DISABLE_SERVER_SIDE_CURSORS"] = pooling
+    if pooling:
+        config.setdefault("OPTIONS", {})["prepare_threshold"] = None
+
+
+def direct_database_overrides() -> dict[str, Any]:
+    """Where the database server itself answers, bypassing a pooler (`PPE_DATABASE_DIRECT_URL`: HOST, PORT, USER,
+    PASSWORD of the same database; the setting `PPE_DATABASE_DIRECT`), or {} (no pooler in between)."""
+    url = env_url("PPE_DATABASE_DIRECT_URL", schemes=("postgres", "postgresql", "pgsql"))
+    if not url:
+        return {}
+    try:
+        direct = dj_database_url.parse(url, engine=ENGINE)
+    except ValueError as exc:
+        raise ConfigError(f"PPE_DATABASE_DIRECT_URL est invalide : {exc}") from None
+    return {key: direct[key] for key in ("HOST", "PORT", "USER", "PASSWORD")}
 
 
 def embedded_database_config(pgdata: Path) -> dict[str, Any]:
@@ -79,6 +106,17 @@ def embedded_database_config(pgdata: Path) -> dict[str, Any]:
     }
 
 
+def database_url(config: dict[str, Any]) -> str:
+    """A DATABASE_URL for the same database (a socket folder as host is %-encoded, as libpq reads it)."""
+    from urllib.parse import quote
+
+    host = quote(str(config.get("HOST") or ""), safe="")
+    port = f":{config['PORT']}" if config.get("PORT") else ""
+    user = quote(str(config.get("USER") or ""), safe="")
+    password = f":{quote(str(config['PASSWORD']), safe='')}" if config.get("PASSWORD") else ""
+    return f"postgresql://{user}{password}@{host}{port}/{config['NAME']}"
+
+
 def libpq_dsn(config: dict[str, Any]) -> str:
     """A libpq connection string for the same database (huey's PostgreSQL storage, benchmarks)."""
     parts = {
@@ -92,11 +130,23 @@ def libpq_dsn(config: dict[str, Any]) -> str:
 
 
 def huey_connection():
-    """Open a connection for huey's PostgreSQL storage to the database Django uses now.
+    """Open a connection for huey's PostgreSQL storage to the database Django uses now (through the pooler, if
+    any: each of huey's statements is a transaction of its own, in the public schema, and none is prepared).
 
     Read at call time, so that the tests' database (and any DATABASE_URL) is the one the queue lives in.
     """
-    import psycopg
     from django.conf import settings
 
-    return psycopg.connect(libpq_dsn(settings.DATABASES["default"]), autocommit=True)
+    from tenants.queue import queue_connect
+
+    return queue_connect(libpq_dsn(settings.DATABASES["default"]))
+
+
+def huey_listen_connection():
+    """The connection a huey consumer LISTENs on for new tasks: to the server itself (`PPE_DATABASE_DIRECT_URL`),
+    since a pooler in transaction mode drops a LISTEN with the transaction. One per consumer thread, idle."""
+    from django.conf import settings
+
+    from tenants.queue import queue_connect
+
+    return queue_connect(libpq_dsn({**settings.DATABASES["default"], **settings.PPE_DATABASE_DIRECT}))

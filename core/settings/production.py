@@ -12,9 +12,10 @@ if not ALLOWED_HOSTS:
     raise ConfigError("ALLOWED_HOSTS est obligatoire en production (ex. : .plateforme-petite-enfance.fr).")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
-SESSION_COOKIE_SECURE = True
+# Cookies only over HTTPS; `make prod` serves plain HTTP on localhost and sets PPE_SECURE_COOKIES=false.
+SESSION_COOKIE_SECURE = env_bool("PPE_SECURE_COOKIES", True)
 PPE_URL_SCHEME = env_str("PPE_URL_SCHEME", "https")
-CSRF_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)

@@ -90,3 +90,10 @@ def kit_sections() -> list:
     from plugins.remplacement.kit import SECTIONS
 
     return SECTIONS
+
+
+@hookimpl
+def person_personal_data(user, email) -> list:
+    from plugins.remplacement.personal_data import substitute_personal_data
+
+    return substitute_personal_data(user)

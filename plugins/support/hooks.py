@@ -188,3 +188,10 @@ def case_panels(request: Any, case: Any) -> Any:
     from plugins.support.panels import case_panel
 
     return case_panel(request, case)
+
+
+@hookimpl
+def person_personal_data(user, email) -> list:
+    from plugins.support.personal_data import signatory_personal_data
+
+    return signatory_personal_data(user)

@@ -12,7 +12,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -27,19 +26,9 @@ from core.api.models import WebhookDelivery
 from core.api.webhooks import webhook_event_emit, webhook_subscription_create
 from core.tasks import user_welcome_email_send
 from tenants.outbox.models import Effect, SentMessage
-from tests.live import ROOT, server_env
+from tests.live import ROOT, server_env, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.faults]
-
-
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 class StallingReceiver:

@@ -12,17 +12,22 @@ from django.core import mail
 from django.db import connection
 from django_tenants.utils import tenant_context
 
-from tests.live import ARTIFACTS, otp_enrol, sent_mails
+from tests.live import ARTIFACTS, otp_enrol, sent_mails, wait_for
 
 PASSWORD = "Creche-Soleil-2026!"
 LINK = re.compile(r"https?://\S+/compte/invitation/[^\s/]+/")
 
 
 def _server_link(email: str) -> str:
-    for raw in reversed(sent_mails()):
-        if re.search(rf"^To: {re.escape(email)}$", raw, re.MULTILINE) and (found := LINK.search(raw)):
-            return found.group(0)
-    raise AssertionError(f"the server sent no invitation to {email}")
+    """The link of the invitation the server e-mailed (at once, or soon from a worker of the prod topology)."""
+
+    def found() -> str | None:
+        for raw in reversed(sent_mails()):
+            if re.search(rf"^To: {re.escape(email)}$", raw, re.MULTILINE) and (link := LINK.search(raw)):
+                return link.group(0)
+        return None
+
+    return wait_for(found, 60, f"the invitation the server e-mails to {email}")
 
 
 def _set_password(page, link: str) -> None:

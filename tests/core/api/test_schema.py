@@ -22,7 +22,7 @@ FRENCH_VERBS = {
     "Annuler", "Accepter", "Décliner", "Retenir",  # the remplacement pole's offers and requests
     "Libérer", "Affecter", "Relancer", "Clore", "Déclarer", "Valider", "Renvoyer", "Désactiver", "Réactiver",
     "Établir", "Recalculer", "Confier", "Enregistrer", "Marquer", "Réattribuer", "Rédiger", "Noter",  # poles' work
-    "Inviter", "Renouveler",
+    "Inviter", "Renouveler", "Rattacher",
 }  # fmt: skip
 
 

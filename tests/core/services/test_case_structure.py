@@ -6,6 +6,7 @@ created through the invitation path."""
 from __future__ import annotations
 
 import html
+import re
 
 import pytest
 from django.core import mail
@@ -222,3 +223,32 @@ def test_the_person_who_opened_a_case_still_sees_it_after_leaving_the_structure(
     case = case_open(workflow=WORKFLOW, data=DEMANDE, actor=director)
     director.structure_memberships.all().delete()
     assert case_list(user=director).filter(pk=case.pk).exists()
+
+
+def test_with_a_long_directory_the_coordinator_links_a_structure_found_by_name(tenant, coordinator):
+    """Above 200 structures the case page offers a search, not a list of thousands of options (bench/volume.py:
+    5,000 structures made the case page take seconds); several matches become a list to choose from."""
+    from core.backoffice.forms import STRUCTURE_SELECT_MAX
+
+    Structure.objects.bulk_create(
+        Structure(name=f"Micro-crèche Les Hirondelles {n}", commune="Vitré", postcode="35500")
+        for n in range(STRUCTURE_SELECT_MAX + 5)
+    )
+    case = _submit_in(tenant, NEW)
+    client = person_client(tenant, coordinator)
+    page = client.get(f"/admin/dossiers/{case.reference}/").content.decode()
+    assert page.count("Micro-crèche Les Hirondelles") == 0  # no list of the whole directory
+    assert 'name="sl-structure"' in page
+    url = f"/admin/dossiers/{case.reference}/structure/"
+    several = html.unescape(client.post(url, {"action": "link", "sl-structure": "hirondelles"}).content.decode())
+    assert "Plusieurs structures correspondent à « hirondelles » (les 30 premières)" in several
+    select = re.search(r'<select name="sl-structure".*?</select>', several, re.S).group(0)
+    assert select.count("<option") == 31  # the 30 first matches and the empty choice
+    none = html.unescape(client.post(url, {"action": "link", "sl-structure": "Zzyzx"}).content.decode())
+    assert "Aucune structure de l'annuaire ne correspond à « Zzyzx »." in none
+    lutins = Structure.objects.get(name="La Maison des Lutins")
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        linked = client.post(url, {"action": "link", "sl-structure": "maison des lutins"})
+    connection.set_tenant(tenant)
+    assert linked.status_code == 302
+    assert Case.objects.get(pk=case.pk).structure == lutins

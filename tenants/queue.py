@@ -1,0 +1,63 @@
+"""huey's PostgreSQL queue, whose consumers LISTEN on a connection of their own.
+
+huey's `PostgresStorage` wakes its consumers with LISTEN/NOTIFY. Behind a pooler in transaction mode (PgBouncer,
+`make prod`) a LISTEN is lost as soon as its transaction ends (the server connection goes back to the pool), so
+the consumer would only find new tasks by polling. Here each consumer thread LISTENs on `listen_connection()`
+(the server itself, `core.settings.database.huey_listen_connection`) while every other statement of the queue
+(enqueue and its `pg_notify`, dequeue with SKIP LOCKED, results, locks) goes through `connection()`, one
+transaction a statement, each in the public schema (`PublicSchemaCursor`). Without a pooler both are the same
+server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import psycopg
+from huey.api import Huey
+from huey.storage import PostgresStorage as HueyPostgresStorage
+from psycopg.pq import TransactionStatus
+
+
+class PublicSchemaCursor(psycopg.ClientCursor):
+    """The cursor of the queue's connections: huey names its tables without their schema, so each of its
+    statements carries `SET LOCAL search_path = public` (one message, one transaction): the server session it
+    lands on behind a pooler may hold any search path."""
+
+    def execute(self, query, params=None, **kwargs):
+        if not isinstance(query, str) or self.connection.info.transaction_status != TransactionStatus.IDLE:
+            return super().execute(query, params, **kwargs)
+        super().execute(f"SET LOCAL search_path = public; {query}", params, **kwargs)
+        self.nextset()
+        return self
+
+
+def queue_connect(conninfo: str) -> psycopg.Connection:
+    """A connection of the queue (autocommit, nothing prepared, statements in the public schema)."""
+    return psycopg.connect(conninfo, autocommit=True, prepare_threshold=None, cursor_factory=PublicSchemaCursor)
+
+
+class PostgresStorage(HueyPostgresStorage):
+    def __init__(self, *args, listen_connection: Callable | None = None, **kwargs) -> None:
+        self.listen_connection = listen_connection
+        super().__init__(*args, **kwargs)
+
+    def _listen_conn(self):
+        if self.listen_connection is None:
+            return super()._listen_conn()
+        local = self._listen_local
+        conn = getattr(local, "conn", None)
+        if conn is not None and (conn.closed or conn.broken):
+            self._close_quiet(conn)
+            conn = None
+        if conn is None:
+            conn = self.listen_connection()
+            conn.autocommit = True
+            channel = self.channel.replace('"', '""')
+            conn.execute(f'listen "{channel}"')
+            local.conn = conn
+        return conn
+
+
+class PostgresHuey(Huey):
+    storage_class = PostgresStorage
