@@ -64,11 +64,12 @@ graphviz:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null) \
 	  || echo "Graphviz n'a pas pu être installé : les diagrammes seront donnés en texte."; }
 
-## Debian's Chromium for the browser tests (Playwright's own download does not work here).
+## Debian's Chromium for the browser tests (Playwright's own download does not work here), and poppler's
+## pdftotext, with which they read the PDF documents they download.
 browsers:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "Installation de Chromium (Debian) pour les tests navigateur…"; \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	@{ command -v chromium && command -v pdftotext; } >/dev/null 2>&1 || { \
+	  echo "Installation de Chromium et pdftotext (Debian) pour les tests navigateur…"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null) \
 	  || echo "Chromium n'a pas pu être installé : les tests navigateur seront ignorés."; }
 
 ## Every benchmark on its own database (never the one of make run); BENCH="api scale" for some of them.

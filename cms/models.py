@@ -94,7 +94,7 @@ class HomePage(SitePage):
         context["poles"] = selectors.pole_list()
         context["catalogue"] = CatalogueIndexPage.objects.live().descendant_of(self).first()
         context["news"] = NewsArticlePage.objects.live().descendant_of(self).order_by("-date", "-pk")[:3]
-        context["request_page"] = selectors.request_page_get()
+        context["request_page"] = selectors.request_page_offered_get()
         return context
 
 
@@ -166,7 +166,7 @@ class CatalogueIndexPage(SitePage):
             audience_filter=audience,
             poles=selectors.pole_list(),
             audiences=CatalogueService.Audience.choices,
-            request_page=selectors.request_page_get(),
+            request_page=selectors.request_page_offered_get(),
             filters_invalid=not valid,
         )
         return context
@@ -345,7 +345,7 @@ class ContactPage(SitePage):
 
     def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict:
         context = super().get_context(request, *args, **kwargs)
-        context["request_page"] = selectors.request_page_get()
+        context["request_page"] = selectors.request_page_offered_get()
         return context
 
 

@@ -70,6 +70,12 @@ def request_page_get() -> Page | None:
     return Page.objects.live().filter(slug=REQUEST_PAGE_SLUG).order_by("depth").first()
 
 
+def request_page_offered_get() -> Page | None:
+    """The request form page, when it has a form to offer (its pole switched on): what the pages link."""
+    page = request_page_get()
+    return page if page is not None and request_page_offered(page) else None
+
+
 def service_spec(*, service: CatalogueService):
     """The shipped `CatalogueServiceSpec` of a catalogue service (where and how it is asked for), if its
     pole is active and still ships it."""
@@ -90,7 +96,25 @@ def request_url(*, service: CatalogueService) -> str | None:
     page = request_page_get()
     if page is None:
         return None
+    workflow = (spec.request_workflow if spec is not None else "") or getattr(page.specific, "workflow_code", "")
+    if not workflow_offered(workflow):
+        return None  # no form to offer for it here
     return f"{page.url}?service={service.code}"
+
+
+def workflow_offered(code: str) -> bool:
+    """Whether the public may open a case of `code`: published, and its pole switched on in the territory."""
+    from core.plugins import disabled_poles
+    from workflows.selectors import workflow_published_version
+
+    version = workflow_published_version(code=code) if code else None
+    return version is not None and not (version.definition.pole and version.definition.pole in disabled_poles())
+
+
+def request_page_offered(page: Page) -> bool:
+    """Whether the request form page has a form to offer (its workflow published, its pole switched on): the
+    menus link it only then."""
+    return workflow_offered(getattr(page.specific, "workflow_code", ""))
 
 
 def request_workflow_for(*, default: str, service: CatalogueService | None) -> str:
@@ -112,13 +136,15 @@ class RequestForm:
 
 
 def request_form_get(*, workflow: str) -> RequestForm | None:
-    """The opening form of the published version of `workflow`; None when there is none."""
+    """The opening form of the published version of `workflow`; None when there is none, or when its pole is
+    switched off in the territory."""
+    from core.plugins import disabled_poles
     from workflows.engine import compiled_version
     from workflows.forms import django_form_class
     from workflows.selectors import workflow_published_version
 
     version = workflow_published_version(code=workflow)
-    if version is None:
+    if version is None or (version.definition.pole and version.definition.pole in disabled_poles()):
         return None
     compiled = compiled_version(version.pk)
     spec = compiled.forms.get(compiled.open_form) if compiled.open_form else None

@@ -232,12 +232,28 @@ def pole_admin_guard(pole: str, urlpatterns: list) -> list:
 
         return guarded
 
+    from django.urls import URLResolver
+
     for pattern in urlpatterns:
-        if hasattr(pattern, "callback"):
-            pattern.callback = guard(pattern.callback)
-        else:  # an include(): guard its patterns too
+        if isinstance(pattern, URLResolver):  # an include() (its `callback` is None): guard its patterns
             pole_admin_guard(pole, pattern.url_patterns)
+        else:
+            pattern.callback = guard(pattern.callback)
     return urlpatterns
+
+
+def pole_site_urlpatterns() -> list:
+    """The poles' own pages (the `site_urls` hook) for the territory's host, each answering 404 where its pole
+    is switched off."""
+    from django.urls import include, path
+
+    from core.plugins import plugin_manager
+
+    patterns: list = []
+    for impl in reversed(plugin_manager().hook.site_urls.get_hookimpls()):
+        for prefix, urlconf in impl.function() or []:
+            patterns += pole_admin_guard(impl.plugin_name, [path(prefix, include(urlconf))])
+    return patterns
 
 
 def pole_menu_shown(pole: str) -> bool:

@@ -118,6 +118,18 @@ def api_routes() -> list[tuple[str, Any, str]]:
 
 
 @hookspec
+def site_urls() -> list[tuple[str, str]]:
+    """Pages this pole serves on the territory's host, outside the admin and the API, as `(prefix, urlconf)`
+    tuples: `("remplacement/", "plugins.remplacement.urls")` mounts that module's patterns (under its
+    `app_name` namespace) at `/remplacement/`.
+
+    Called once per process when the host's URLs are built (`core/urls.py`), for every installed pole; in a
+    territory that switched the pole off, every one of these pages answers 404 (the French page). No database
+    access is needed to answer.
+    """
+
+
+@hookspec
 def role_permissions() -> dict[str, list[str]]:
     """The Django permissions this pole grants to roles, as `{role code: ["app_label.codename", ...]}` (a role
     of the core, `core.roles.Role`, or one the pole adds, such as `substitute`).

@@ -8,6 +8,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from core import accounts_views as accounts
 from core import otp_views
+from core.admin_views import pole_site_urlpatterns
 from core.media import media_serve
 from core.site_files import favicon, robots_txt
 from core.views import wagtail_error_test_closed
@@ -36,7 +37,8 @@ urlpatterns = [
 # Only the territory's published images are media (core.media), in every mode; private files have no URL.
 urlpatterns += [re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.+)$", media_serve, name="media")]
 
-urlpatterns += [path("remplacement/", include("plugins.remplacement.urls"))]
+# The poles' own pages (hook `site_urls`: the remplacement pole's portals), 404 where the pole is switched off.
+urlpatterns += pole_site_urlpatterns()
 
 urlpatterns += [path("", include(wagtail_urls))]
 

@@ -9,7 +9,7 @@ from django import template
 from django.conf import settings
 from wagtail.models import Page, Site
 
-from cms.selectors import REQUEST_PAGE_SLUG
+from cms.selectors import REQUEST_PAGE_SLUG, request_page_offered
 
 register = template.Library()
 
@@ -42,7 +42,7 @@ def main_menu(context: dict) -> dict[str, Any]:
                 {"title": "Accueil" if item.pk == home.pk else item.title, "url": item.url, "current": current}
             )
         request_page = Page.objects.live().child_of(home).filter(slug=REQUEST_PAGE_SLUG, show_in_menus=False).first()
-        if request_page is not None:  # the call to action closes the menu
+        if request_page is not None and request_page_offered(request_page):  # the call to action closes the menu
             current = "page" if page is not None and page.pk == request_page.pk else None
             items.append({"title": request_page.title, "url": request_page.url, "current": current, "cta": True})
     return {"items": items}
@@ -70,6 +70,8 @@ def site_footer(context: dict) -> dict[str, Any]:
     if home is not None:
         children = home.get_children().live().type(ContactPage, LegalPage).order_by("path")
         request_page = Page.objects.live().child_of(home).filter(slug=REQUEST_PAGE_SLUG).first()
+        if request_page is not None and not request_page_offered(request_page):
+            request_page = None  # its pole is switched off: no link to a form that is not offered
         links = [{"title": child.title, "url": child.url} for child in [*children, *filter(None, [request_page])]]
     request = context.get("request")
     directory = None

@@ -92,10 +92,13 @@ def value_display(spec: FieldSpec | None, value: Any) -> str:  # noqa: PLR0911, 
     if kind == "group" and isinstance(value, list):
         subs = {f.code: f for f in spec.fields}
         return " ; ".join(
-            ", ".join(f"{subs[k].label if k in subs else k} : {value_display(subs.get(k), v)}" for k, v in item.items())
+            ", ".join(
+                f"{subs[k].label if k in subs else k} : {value_display(subs.get(k), item[k])}"
+                for k in [*(c for c in subs if c in item), *(k for k in item if k not in subs)]
+            )
             for item in value
             if isinstance(item, dict)
-        )
+        )  # fmt: skip (each row's values in the form's order: JSONB keeps its keys in an order of its own)
     if isinstance(value, (list, dict)):
         import json
 
@@ -260,6 +263,7 @@ def case_timeline(*, case: Case, user) -> list[TimelineEntry]:
     compiled = compiled_version(case.workflow_version_id)
     staff = bool(user_roles(user) & STAFF_ROLES)
     specs = field_specs(compiled)
+    order = {code: index for index, code in enumerate(specs)}
     entries = []
     for event in case.events.select_related("actor").order_by("created_at", "pk"):
         visibility = (event.detail or {}).get("visibility")
@@ -298,7 +302,9 @@ def case_timeline(*, case: Case, user) -> list[TimelineEntry]:
         else:
             entry.title = "Données modifiées"
         if staff and event.kind in (CaseEvent.Kind.DATA_UPDATED, CaseEvent.Kind.TRANSITIONED):
-            for code, (before, after) in (event.data_diff or {}).items():
+            # in the forms' order (JSONB keeps a dict's keys in an order of its own)
+            diff = sorted((event.data_diff or {}).items(), key=lambda item: order.get(item[0], len(order)))
+            for code, (before, after) in diff:
                 spec = specs.get(code)
                 entry.changes.append((spec.label if spec else code, value_display(spec, before),
                                       value_display(spec, after)))  # fmt: skip
@@ -350,12 +356,14 @@ class OpenableWorkflow:
 
 def workflows_openable(*, user) -> list[OpenableWorkflow]:
     """The published workflows `user` may open a case of (its roles among the workflow's opening roles; a
-    workflow without opening roles is open to all)."""
+    workflow without opening roles is open to all), leaving out those of the poles switched off here."""
+    from core.plugins import disabled_poles
     from workflows.models import WorkflowVersion
 
     roles = user_roles(user)
     answers = []
     versions = WorkflowVersion.objects.filter(status=WorkflowVersion.Status.PUBLISHED).select_related("definition")
+    versions = versions.exclude(definition__pole__in=disabled_poles())
     for version in versions.order_by("definition__name"):
         compiled = compiled_version(version.pk)
         if compiled.open_roles and not roles & compiled.open_roles:

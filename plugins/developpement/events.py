@@ -17,6 +17,14 @@ def _day(value: Any) -> str:
         return ""
 
 
+def _mark(value: Any) -> str:
+    return f"{float(value):.1f}".replace(".", ",")
+
+
+def _abstentions(count: Any) -> str:
+    return f"{count} abstention{'s' if int(count) > 1 else ''}"
+
+
 KINDS = [
     CaseEventKind("sections_planned", "Plan de rédaction",
                   lambda d: "Plan de rédaction : " + (", ".join(d.get("sections") or []) or "aucune section")),
@@ -27,8 +35,8 @@ KINDS = [
                   lambda d: "Délibérations rédigées : " + ", ".join(d.get("drafts") or [])),
     CaseEventKind("candidate_added", "Candidat enregistré", lambda d: f"Candidat enregistré : {d['name']}"),
     CaseEventKind("candidate_scored", "Candidat noté",
-                  lambda d: f"Candidat noté : {d['name']} ({d['total']} sur 100)"),
+                  lambda d: f"Candidat noté : {d['name']} ({_mark(d['total'])} sur 100)"),
     CaseEventKind("deliberation_adopted", "Délibération adoptée",
                   lambda d: f"Délibération adoptée en séance du {_day(d['session_on'])} : {d['title']} "
-                            f"({d['pour']} pour, {d['contre']} contre, {d['abstentions']} abstention(s))"),
+                            f"({d['pour']} pour, {d['contre']} contre, {_abstentions(d['abstentions'])})"),
 ]  # fmt: skip

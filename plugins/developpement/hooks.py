@@ -67,19 +67,19 @@ def guard_functions() -> dict[str, Any]:
 def _sections_plan(case: Any, event: Any) -> None:
     from plugins.developpement.tasks import developpement_sections_plan_task
 
-    developpement_sections_plan_task.enqueue(case.pk)
+    developpement_sections_plan_task.enqueue(case.pk, event.actor_id)
 
 
 def _deliberations_draft(case: Any, event: Any) -> None:
     from plugins.developpement.tasks import developpement_deliberations_draft_task
 
-    developpement_deliberations_draft_task.enqueue(case.pk)
+    developpement_deliberations_draft_task.enqueue(case.pk, event.actor_id)
 
 
 def _deliberations_adopted(case: Any, event: Any) -> None:
     from plugins.developpement.tasks import developpement_deliberations_adopt_task
 
-    developpement_deliberations_adopt_task.enqueue(case.pk)
+    developpement_deliberations_adopt_task.enqueue(case.pk, event.actor_id)
 
 
 _sections_plan.label = "Planifier les sections de la réponse"

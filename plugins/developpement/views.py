@@ -40,6 +40,43 @@ class MeetingForm(forms.Form):
     minutes = forms.CharField(label="Compte rendu", widget=forms.Textarea(attrs={"rows": 4}))
 
 
+# What the work screen recalls of the case's data, by workflow: the consultation, its deadline and outcome.
+FACTS = {
+    "dev-reponse-commune": ("titre", "nature", "autorite", "commune", "date_limite", "montant", "date_depot",
+                            "mode_depot"),
+    "dev-sieg": ("collectivite", "commune", "contact_name", "equipements", "places", "gestion_actuelle",
+                 "resultats_concertation", "duree_mandat_ans", "date_publication", "date_limite_candidatures",
+                 "laureat"),
+}  # fmt: skip
+
+
+def _facts(case: Case) -> list[tuple[str, str]]:
+    """(label, value as read) of the case's data the work screen recalls, filled ones only."""
+    from core.selectors.case_work import field_specs, value_display
+    from workflows.engine import compiled_version
+
+    specs = field_specs(compiled_version(case.workflow_version_id))
+    data = case.data or {}
+    codes = [code for code in FACTS.get(case.workflow.code, ()) if code in specs and data.get(code) not in (None, "")]
+    return [(specs[code].label, value_display(specs[code], data[code])) for code in codes]
+
+
+def _partners(case: Case) -> list[dict[str, str]]:
+    """The joint response's partners (« Répartir la rédaction »), their role by its label."""
+    from core.selectors.case_work import field_specs, value_display
+    from workflows.engine import compiled_version
+
+    spec = field_specs(compiled_version(case.workflow_version_id)).get("partenaires")
+    if spec is None:
+        return []
+    subs = {f.code: f for f in spec.fields}
+    return [
+        {code: value_display(subs.get(code), row.get(code)) for code in ("nom", "role", "email")}
+        for row in (case.data or {}).get("partenaires") or []
+        if isinstance(row, dict)
+    ]
+
+
 @access(STAFF)
 class DevelopmentCaseView(WagtailAdminTemplateMixin, TemplateView):
     template_name = "developpement/admin/case.html"
@@ -59,6 +96,8 @@ class DevelopmentCaseView(WagtailAdminTemplateMixin, TemplateView):
 
         context.update(
             case=self.case,
+            facts=_facts(self.case),
+            partners=_partners(self.case),
             state_label=compiled_version(self.case.workflow_version_id).state_label(self.case.state),
             sections=self.case.developpement_sections.all(),
             meetings=self.case.developpement_meetings.all(),

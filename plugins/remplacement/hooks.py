@@ -67,6 +67,11 @@ def case_transitioned(case, event) -> None:
 
 
 @hookimpl
+def site_urls() -> list[tuple[str, str]]:
+    return [("remplacement/", "plugins.remplacement.urls")]
+
+
+@hookimpl
 def api_routes() -> list[tuple[str, Any, str]]:
     from plugins.remplacement.api.views import ROUTES
 

@@ -1,4 +1,4 @@
-"""URLs of the pole's portals, included under `/remplacement/` by `core/urls.py`."""
+"""URLs of the pole's portals, mounted under `/remplacement/` through the `site_urls` hook."""
 
 from django.contrib.auth import views as auth_views
 from django.urls import path

@@ -189,3 +189,21 @@ def test_the_main_menu_marks_the_current_section(demo_pages, client_35):
     body = text(client_35.get(page.url))
     assert 'href="/services/" aria-current="true">Services' in body
     assert f'<span aria-current="page">{page.title}</span>' in body
+
+
+def test_a_switched_off_pole_request_form_says_so_and_leaves_the_menus(demo_pages, territory, client_35):
+    """The request page opens the support pole's request: with the pole switched off, it says in French that it
+    is not available (never a 500, even when posted to) and neither the menu nor the footer links it."""
+    from cms.models import RequestFormPage
+
+    request_page = RequestFormPage.objects.live().get()
+    link = f'href="{request_page.url}"'
+    assert link in text(client_35.get("/"))
+    TerritoryPole.objects.create(territory=territory, pole="support", enabled=False)
+    for answer in (client_35.get(request_page.url), client_35.post(request_page.url, {"email": "a@example.org"})):
+        assert answer.status_code == 200
+        body = text(answer)
+        assert "Le formulaire de demande n'est pas disponible pour le moment." in body
+        assert "<form" not in body.split("<main")[1]
+    assert link not in text(client_35.get("/"))
+    assert link not in text(client_35.get("/services/"))

@@ -84,3 +84,22 @@ def test_api_routes_of_the_poles_answer_and_vanish_when_switched_off(tenant, ter
     response = client_35.get("/api/v1/support/proposal-rules/")
     assert response.status_code == 404
     assert "pas activé" in response.json()["detail"]
+
+
+def test_site_urls(tenant, territory, client_35):
+    """The remplacement pole's portals come through the `site_urls` hook (core/urls.py names no pole) and
+    answer 404, the French page, where the pole is switched off."""
+    from pathlib import Path
+
+    from django.urls import reverse
+
+    import core.urls
+
+    assert "plugins." not in Path(core.urls.__file__).read_text(encoding="utf-8")
+    login = reverse("remplacement:login")
+    assert login == "/remplacement/connexion/"
+    assert client_35.get(login).status_code == 200
+    TerritoryPole.objects.create(territory=territory, pole="remplacement", enabled=False)
+    refused = client_35.get(login)
+    assert refused.status_code == 404
+    assert "Page introuvable" in refused.content.decode()

@@ -36,8 +36,19 @@ class DraftSectionViewSet(viewsets.ReadOnlyModelViewSet):
     """The sections of the joint responses being drafted, with their partner and deadline (soonest first)."""
 
     serializer_class = DraftSectionSerializer
-    required_roles = {"read": STAFF_ROLES}
+    required_roles = {"read": STAFF_ROLES, "deliver": STAFF_ROLES}
     queryset = DraftSection.objects.select_related("case").order_by("due_date", "pk")
+
+    @extend_schema(summary="Marquer une section comme remise", operation_id="developpement_sections_deliver",
+                   request=None, responses={200: DraftSectionSerializer})  # fmt: skip
+    @action(detail=True, methods=["post"])
+    def deliver(self, request: Request, pk=None) -> Response:
+        section = self.get_object()
+        try:
+            section = services.section_deliver(section=section, actor=request.user)
+        except ValidationError as exc:
+            raise _refusal(exc) from None
+        return Response(DraftSectionSerializer(section).data)
 
 
 # --- A développement case's work: sections, meetings, deliberations, candidates and their ranking --------------

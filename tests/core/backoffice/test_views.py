@@ -468,3 +468,22 @@ def test_a_data_edit_from_a_stale_page_is_refused_and_keeps_the_input(client_35,
     assert f'name="revision" value="{shown + 1}"' in page  # saving again applies on top of the colleague's edit
     first.refresh_from_db()
     assert (first.data["structure_name"], first.data["notes"]) == ("Les Lutins", "Ajout d'un collègue")
+
+
+def test_a_switched_off_pole_workflows_are_not_offered_to_open(territory, tenant):
+    """« Ouvrir un dossier » leaves out the workflows of a pole switched off in the territory (and opening one
+    by its address is a French 404, never a 500)."""
+    from core.services.poles import territory_pole_configure
+    from tests.people import person_client, person_invite
+
+    coordinator = person_invite(territory, role="pole_coordinator")
+    client = person_client(territory, coordinator)
+    listing = client.get("/admin/dossiers/nouveau/").content.decode()
+    assert "/admin/dossiers/nouveau/support-accompagnement/" in listing
+    assert "/admin/dossiers/nouveau/dev-sieg/" in listing
+    admin = person_invite(territory, role="platform_admin")
+    territory_pole_configure(territory=territory, pole="support", enabled=False, actor=admin)
+    listing = client.get("/admin/dossiers/nouveau/").content.decode()
+    assert "/admin/dossiers/nouveau/support-accompagnement/" not in listing
+    assert "/admin/dossiers/nouveau/dev-sieg/" in listing
+    assert client.get("/admin/dossiers/nouveau/support-accompagnement/").status_code == 404

@@ -62,3 +62,30 @@ def test_a_sieg_case_worked_through_the_api(territory, tenant):
     assert _client(territory, member).get(base).status_code == 403
     schema = api.get("/api/schema/").content.decode()
     assert "developpement_candidates_score" in schema
+
+
+def test_a_joint_response_section_is_delivered_through_the_api(territory, tenant):
+    import datetime as dt
+
+    from core.services.cases import case_open
+    from plugins.developpement.services import sections_plan
+
+    from .test_workflows import opportunity
+
+    coordinator = person_invite(territory, role="pole_coordinator")
+    case = case_open(workflow="dev-reponse-commune", data=opportunity(TODAY + dt.timedelta(days=30)),
+                     actor=coordinator)  # fmt: skip
+    [section] = sections_plan(case=case, actor=coordinator, sections=[
+        {"titre": "Budget", "partenaire": "ADMR", "email": "b@example.org",
+         "echeance": (TODAY + dt.timedelta(days=10)).isoformat()}])  # fmt: skip
+    url = f"/api/v1/developpement/sections/{section.pk}/deliver/"
+    member = person_invite(territory, role="structure_member", structure=Structure.objects.first())
+    assert _client(territory, member).post(url).status_code == 403
+    api = _client(territory, coordinator)
+    done = api.post(url)
+    assert done.status_code == 200, done.content
+    assert done.json()["delivered_at"]
+    again = api.post(url)
+    assert again.status_code in (400, 422)
+    assert "déjà remise" in again.content.decode()
+    assert "developpement_sections_deliver" in api.get("/api/schema/").content.decode()

@@ -158,7 +158,7 @@ def test_a_sieg_from_consultation_to_evaluation(tenant, coordinator, django_capt
     from core.selectors.case_work import case_timeline
 
     titles = [entry.title for entry in case_timeline(case=case, user=coordinator)]
-    assert any(t.startswith("Délibération adoptée en séance du ") and t.endswith("(15 pour, 2 contre, 1 abstention(s))")
+    assert any(t.startswith("Délibération adoptée en séance du ") and t.endswith("(15 pour, 2 contre, 1 abstention)")
                for t in titles), titles  # fmt: skip
     transition_apply(
         case=case,

@@ -11,9 +11,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from core.api.services import api_token_create
-from core.models import CaseEvent, OperatorMembership, StructureMembership
+from core.models import CaseEvent
 from tests.core.api.conftest import api_client_for
-from tests.workflows.helpers import person
 
 from .helpers import DEMANDE, answers
 
@@ -22,12 +21,13 @@ WEAK = {"diag_paie_1": "0", "diag_paie_2": "1", "diag_renouvellement_1": "0", "d
 
 @pytest.fixture
 def party(territory, tenant):
-    """`party("structure_member", email)` → an API client with a read-write token of a new user of that role."""
+    """`party("structure_member", email, structure=…)` → an API client with a read-write token of a person of that
+    role, invited the product's way (a structure member with her structure, an operator with its operator)."""
+    from tests.people import person_invite
 
-    def make(role: str, email: str):
-        user = person(role, email=email)
-        user.first_name, user.last_name = email.split("@", maxsplit=1)[0].capitalize(), "Test"
-        user.save()
+    def make(role: str, email: str, **attached):
+        first = email.split("@", maxsplit=1)[0].split(".", maxsplit=1)[0].capitalize()
+        user = person_invite(territory, role=role, email=email, first_name=first, last_name="Test", **attached)
         _, raw = api_token_create(user=user, name="jeton", scope="read_write")
         client = api_client_for(territory, raw)
         client.user = user
@@ -44,10 +44,8 @@ def _ok(response, code=200):
 def test_a_support_case_from_request_to_closure_through_the_api(
     party, structure, operator_paie, django_capture_on_commit_callbacks
 ):
-    member = party("structure_member", "presidente@ptits-loups.example.org")
-    StructureMembership.objects.create(user=member.user, structure=structure)
-    payroll = party("operator", "paie@paie-ess.example.org")
-    OperatorMembership.objects.create(user=payroll.user, operator=operator_paie)
+    member = party("structure_member", "presidente@ptits-loups.example.org", structure=structure)
+    payroll = party("operator", "paie@paie-ess.example.org", operator=operator_paie)
     coordinator = party("pole_coordinator", "coordination@plateforme.example.org")
     worker = party("case_worker", "chargee@plateforme.example.org")
     structure.network = None  # not ADMR here: its payroll is the operator's
