@@ -53,6 +53,10 @@ def test_territories(django_db_setup, django_db_blocker):
         template_ensure()
         territories = {code: _territory_ensure(code, name) for code, name in TEST_TERRITORIES.items()}
         connection.set_schema_to_public()
+    for stamp, fingerprint in _stamp_pending:
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        stamp.write_text(fingerprint)
+    _stamp_pending.clear()
     return territories
 
 
@@ -247,6 +251,9 @@ _PROVISIONING_INPUTS = (
 )
 
 
+_stamp_pending: list = []  # (stamp file, fingerprint) to write once the test database is provisioned
+
+
 def _provisioning_fingerprint(root) -> str:
     import hashlib
 
@@ -266,8 +273,8 @@ def pytest_configure(config):
     fingerprint = _provisioning_fingerprint(root)
     if not stamp.exists() or stamp.read_text() != fingerprint:
         config.option.create_db = True
-        stamp.parent.mkdir(parents=True, exist_ok=True)
-        stamp.write_text(fingerprint)
+        stamp.unlink(missing_ok=True)  # written again once the territories are built (`test_territories`):
+        _stamp_pending.append((stamp, fingerprint))  # a build cut short is never taken for a current one
 
 
 class FakePole:
