@@ -221,7 +221,7 @@ class PersonalDataViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         responses={200: dict},
-        summary="Durées de conservation par type de dossier",
+        summary="Lister les durées de conservation par type de dossier",
         operation_id="personal_data_retention",
         tags=["personnes"],
     )
