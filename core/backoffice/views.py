@@ -33,7 +33,7 @@ from core.backoffice.forms import (
 from core.downloads import file_response, form_file_response
 from core.models import Case, Comment, Structure
 from core.plugins import hooks as plugin_hooks
-from core.roles import ANY_ROLE, STAFF_ROLES, user_roles
+from core.roles import ANY_ROLE, STAFF_ROLES, Role, user_roles
 from core.selectors.case_work import (
     INBOXES,
     attachment_get,
@@ -310,7 +310,10 @@ def _case_page(
             queryset=assignable_users(), initial={"users": list(case.assignees.values_list("pk", flat=True))}
         )
     state = compiled.states.get(case.state)
-    structure_panel = _structure_panel(case, bound) if staff else None
+    # The structure panel where structures take part: the case has one, or its type is one a structure opens
+    # (not a pool application, whose applicant is a person, nor a municipality's SIEG support).
+    with_structure = case.structure_id is not None or Role.STRUCTURE_MEMBER in compiled.open_roles
+    structure_panel = _structure_panel(case, bound) if staff and with_structure else None
     return TemplateResponse(
         request,
         "core/cases/detail.html",

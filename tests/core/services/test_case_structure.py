@@ -252,3 +252,18 @@ def test_with_a_long_directory_the_coordinator_links_a_structure_found_by_name(t
     connection.set_tenant(tenant)
     assert linked.status_code == 302
     assert Case.objects.get(pk=case.pk).structure == lutins
+
+
+def test_the_structure_panel_is_shown_only_where_structures_take_part(tenant, coordinator):
+    """A pool application names a person, not a structure: its case page has no « Structure du dossier »."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.core.test_personal_data import APPLICATION, PDF
+
+    files = {"diploma_file": SimpleUploadedFile("diplome.pdf", PDF, content_type="application/pdf")}
+    application = case_open(workflow="remplacement-candidature", data=dict(APPLICATION), files=files, actor=None,
+                            channel="public")  # fmt: skip
+    client = person_client(tenant, coordinator)
+    assert "Structure du dossier" not in client.get(f"/admin/dossiers/{application.reference}/").content.decode()
+    request = _submit_in(tenant, NEW)
+    assert "Structure du dossier" in client.get(f"/admin/dossiers/{request.reference}/").content.decode()
