@@ -73,7 +73,7 @@ browsers:
 	  || echo "Chromium n'a pas pu être installé : les tests navigateur seront ignorés."; }
 
 ## Every benchmark on its own database (never the one of make run); BENCH="api scale" for some of them.
-bench: install wrk
+bench: install wrk pgbouncer
 	$(BIN)/python bench/run.py $(BENCH)
 
 ## Debian's wrk, the HTTP load generator of bench/pages.py and bench/api.py.
