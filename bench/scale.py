@@ -238,6 +238,7 @@ def _worker_rss(territories: list) -> tuple[float, float]:
     """(RSS now, peak RSS) in MB of one gunicorn worker (production settings) that has served every territory:
     its home page, its case list and its workflows (which compiles them all) through the API, twice over."""
     from _django import collectstatic, gunicorn_start, gunicorn_stop, memory_mb, production_env, wait_http, worker_pids
+    from django.contrib.auth import get_user_model
     from django.db import connection
     from django_tenants.utils import schema_context
 
@@ -247,7 +248,9 @@ def _worker_rss(territories: list) -> tuple[float, float]:
     tokens = {}
     for territory in territories:
         with schema_context(territory.schema_name):
-            user = user_create(email="rss-bench@example.org", groups=["case_worker"], send_welcome=False)
+            user = get_user_model().objects.filter(email="rss-bench@example.org").first() or user_create(
+                email="rss-bench@example.org", groups=["case_worker"], send_welcome=False
+            )  # the demo territory is kept between runs
             tokens[territory.primary_domain] = api_token_create(user=user, name="banc mémoire")[1]
     connection.set_schema_to_public()
     env = production_env()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import hmac
 
-from django.contrib.postgres.aggregates import ArrayAgg
-from django.db.models import Q
+from django.contrib.auth import get_user_model
+from django.db import connection
 from django.utils import timezone
 
 from core.api.models import ApiToken
@@ -19,17 +20,57 @@ def api_token_authenticate(*, raw: str) -> ApiToken | None:
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX or not parts[1] or not parts[2]:
         return None
     _, prefix, secret = parts
-    token = (
-        ApiToken.objects.select_related("user")
-        .filter(prefix=prefix)
-        .annotate(group_names=ArrayAgg("user__groups__name", filter=Q(user__groups__isnull=False), default=[]))
-        .first()
-    )  # the token, its user and the user's roles in one query
+    token = _token_with_user(prefix)
     if token is None:
         return None
-    user_roles_known(token.user, token.group_names)
     if not hmac.compare_digest(token.secret_hash, token_hash(prefix=prefix, secret=secret)):
         return None
     if token.revoked_at is not None or token.expires_at <= timezone.now() or not token.user.is_active:
         return None
+    return token
+
+
+@functools.cache
+def _token_statement() -> tuple[str, list[str], list[str]]:
+    """The token lookup's SQL, built once per process: the token, its user and the user's group names in one
+    statement. Asked at every API request, it skips the ORM's query compiler (measured: about 2 ms a request
+    of 13, bench/api.py's transition) and reads the same rows `ApiToken.objects.select_related("user")` would."""
+    User = get_user_model()
+    token_fields = [f.attname for f in ApiToken._meta.concrete_fields]
+    user_fields = [f.attname for f in User._meta.concrete_fields]
+    membership = User.groups.through
+    group = User.groups.field.related_model
+    q = connection.ops.quote_name
+
+    def column(model, name: str) -> str:
+        return q(model._meta.get_field(name).column)
+
+    columns = [f"t.{column(ApiToken, n)}" for n in token_fields] + [f"u.{column(User, n)}" for n in user_fields]
+    user_column = q(membership._meta.get_field(User.groups.field.m2m_field_name()).column)
+    group_column = q(membership._meta.get_field(User.groups.field.m2m_reverse_field_name()).column)
+    user_pk, group_pk = q(User._meta.pk.column), q(group._meta.pk.column)
+    groups = (
+        f"ARRAY(SELECT g.{column(group, 'name')} FROM {q(membership._meta.db_table)} m "  # noqa: S608 (model names)
+        f"JOIN {q(group._meta.db_table)} g ON g.{group_pk} = m.{group_column} WHERE m.{user_column} = u.{user_pk})"
+    )
+    statement = (
+        f"SELECT {', '.join(columns)}, {groups} FROM {q(ApiToken._meta.db_table)} t "  # noqa: S608 (model names)
+        f"JOIN {q(User._meta.db_table)} u ON u.{user_pk} = t.{column(ApiToken, 'user')} "
+        f"WHERE t.{column(ApiToken, 'prefix')} = %s"
+    )
+    return statement, token_fields, user_fields
+
+
+def _token_with_user(prefix: str) -> ApiToken | None:
+    statement, token_fields, user_fields = _token_statement()
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [prefix])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    db = connection.alias
+    token = ApiToken.from_db(db, token_fields, row[: len(token_fields)])
+    user = get_user_model().from_db(db, user_fields, row[len(token_fields) : -1])
+    token._state.fields_cache["user"] = user
+    user_roles_known(user, row[-1] or [])
     return token

@@ -14,7 +14,7 @@ changed, no migration) gets `roles_ensure()` alone, found by one more query over
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 from django_tenants.management.commands.migrate_schemas import MigrateSchemasCommand
 from django_tenants.migration_executors import get_executor
 from django_tenants.utils import get_public_schema_name, schema_context
@@ -68,6 +68,12 @@ class Command(MigrateSchemasCommand):
             # The options go to the worker processes by pickling: a caller's stdout/stderr (run_setup passes its
             # OutputWrapper) cannot be pickled. The workers write to their own (inherited) stdout and stderr.
             options = {key: value for key, value in options.items() if key not in {"stdout", "stderr"}}
+            # The workers are forked: a connection pool (psycopg_pool, its threads and its open sockets) must not
+            # be inherited, or the processes would share server connections (and one another's search_path).
+            for conn in connections.all():
+                conn.close()
+                if getattr(conn, "pool", None) is not None:
+                    conn.close_pool()
         get_executor(codename=codename)(args, options).run_migrations(tenants=list(schemas))
         connection.set_schema_to_public()
 
