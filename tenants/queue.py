@@ -11,6 +11,7 @@ server.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 import psycopg
@@ -38,9 +39,38 @@ def queue_connect(conninfo: str) -> psycopg.Connection:
 
 
 class PostgresStorage(HueyPostgresStorage):
+    """huey's PostgreSQL storage, whose tables are made at its first use rather than when it is built.
+
+    huey builds its storage when `huey.contrib.djhuey` is imported, that is while Django loads its apps, and
+    huey's own storage runs its `CREATE TABLE IF NOT EXISTS` there: a database (or a pooler) that does not
+    answer at that moment made the import fail, which Django reports as « issubclass() arg 1 must be a class »,
+    and the process (a web worker, the workers' supervisor) never started — found by the database-restart
+    fault test, where it left every effect waiting. Here the tables are made by the first statement of the
+    queue; a failure then is that statement's, which the consumer retries and the outbox's relay survives."""
+
     def __init__(self, *args, listen_connection: Callable | None = None, **kwargs) -> None:
         self.listen_connection = listen_connection
+        self._tables_ready = False
+        self._tables_lock = threading.RLock()
+        kwargs["create_tables"] = False
         super().__init__(*args, **kwargs)
+
+    def _tables_ensure(self) -> None:
+        if self._tables_ready:
+            return
+        with self._tables_lock:
+            if self._tables_ready:
+                return
+            self._tables_ready = True  # initialize_schema itself goes through db()
+            try:
+                self.initialize_schema()
+            except BaseException:
+                self._tables_ready = False
+                raise
+
+    def db(self, commit: bool = False, close: bool = False):
+        self._tables_ensure()
+        return super().db(commit=commit, close=close)
 
     def _listen_conn(self):
         if self.listen_connection is None:

