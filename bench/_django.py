@@ -96,6 +96,17 @@ def setup(*, database: str = BENCH_DB, settings: str = "core.settings.dev", migr
         os.environ[_READY] = database
 
 
+def user_ensure(email: str, groups: list[str], **fields):
+    """The bench's account `email` in the current schema, made by the product's `user_create` (never a superuser)
+    the first time: a bench database is kept between runs."""
+    from django.contrib.auth import get_user_model
+
+    from core.services.users import user_create
+
+    existing = get_user_model().objects.filter(email=email).first()
+    return existing or user_create(email=email, groups=groups, send_welcome=False, **fields)
+
+
 def load_average() -> str:
     """The machine's load average (1, 5 and 15 minutes), printed next to each figure: the machine is shared."""
     one, five, fifteen = os.getloadavg()

@@ -61,20 +61,16 @@ def _p50(samples: list[float]) -> float:
 
 def _latency(territory, requests: int) -> dict[str, float]:
     """p50 (ms) of the territory's home page and of its API (case list when the engine is there)."""
-    from django.contrib.auth import get_user_model
+    from _django import user_ensure
     from django.db import connection
     from django.test import Client
     from django.urls import NoReverseMatch, reverse
     from django_tenants.utils import schema_context
 
-    from core.services.users import user_create
-
     connection.close()  # a fresh backend, as a web worker has: not the one that ran the clones' DDL
     with schema_context(territory.schema_name):
         # A case worker made the product's way (a superuser would first be sent to set up TOTP).
-        user = get_user_model().objects.filter(email="latency-bench@example.org").first() or user_create(
-            email="latency-bench@example.org", groups=["case_worker"], send_welcome=False
-        )
+        user = user_ensure("latency-bench@example.org", ["case_worker"])
         client = Client(HTTP_HOST=territory.primary_domain)
         client.force_login(user)  # the session lives in the territory's schema
     connection.set_schema_to_public()
@@ -237,20 +233,25 @@ def _startup(host: str) -> float:
 def _worker_rss(territories: list) -> tuple[float, float]:
     """(RSS now, peak RSS) in MB of one gunicorn worker (production settings) that has served every territory:
     its home page, its case list and its workflows (which compiles them all) through the API, twice over."""
-    from _django import collectstatic, gunicorn_start, gunicorn_stop, memory_mb, production_env, wait_http, worker_pids
-    from django.contrib.auth import get_user_model
+    from _django import (
+        collectstatic,
+        gunicorn_start,
+        gunicorn_stop,
+        memory_mb,
+        production_env,
+        user_ensure,
+        wait_http,
+        worker_pids,
+    )
     from django.db import connection
     from django_tenants.utils import schema_context
 
     from core.api.services import api_token_create
-    from core.services.users import user_create
 
     tokens = {}
     for territory in territories:
         with schema_context(territory.schema_name):
-            user = get_user_model().objects.filter(email="rss-bench@example.org").first() or user_create(
-                email="rss-bench@example.org", groups=["case_worker"], send_welcome=False
-            )  # the demo territory is kept between runs
+            user = user_ensure("rss-bench@example.org", ["case_worker"])  # the demo territory is kept between runs
             tokens[territory.primary_domain] = api_token_create(user=user, name="banc mémoire")[1]
     connection.set_schema_to_public()
     env = production_env()

@@ -41,6 +41,7 @@ from _django import (
     memory_mb,
     production_env,
     setup,
+    user_ensure,
     wait_http,
     worker_pids,
 )
@@ -136,18 +137,9 @@ def form_data(form, rng: random.Random, index: int, *, optional: float = 0.6) ->
 
 
 def _users():
-    from django.contrib.auth import get_user_model
-
-    from core.services.users import user_create
-
-    User = get_user_model()
-
     def ensure(email: str, groups: list[str]):
-        user = User.objects.filter(email=email).first()
-        if user is None:
-            user = user_create(email=email, first_name="Banc", last_name=email.split("@", maxsplit=1)[0], groups=groups,
-                               password=PASSWORD, send_welcome=False)  # fmt: skip
-        return user
+        return user_ensure(email, groups, first_name="Banc", last_name=email.split("@", maxsplit=1)[0],
+                           password=PASSWORD)  # fmt: skip
 
     staff = ensure(STAFF_EMAIL, ["platform_admin", "pole_coordinator", "case_worker"])
     worker = ensure(WORKER_EMAIL, ["case_worker"])

@@ -395,10 +395,10 @@ def _transition_write(  # noqa: PLR0917
     row.due_at = case_due_date(compiled, spec.target)
     row.closed_at = now if compiled.states[spec.target].kind == "final" else None
     if guarded:
-        if not _case_guarded_update(row, before_state, now):
+        row.updated_at = now
+        if not _case_guarded_update(row, before_state):
             return None
         row.revision += 1
-        row.updated_at = now
     else:
         row.save(update_fields=["state", "data", "state_entered_at", "due_at", "closed_at", "updated_at"])
     event = CaseEvent.objects.create(
@@ -421,28 +421,29 @@ _GUARDED_UPDATE_FIELDS = ("state", "data", "state_entered_at", "due_at", "closed
 
 
 @functools.cache
-def _guarded_update_statement() -> str:
-    """The guarded UPDATE of a transition, written once per process from the model's metadata (the ORM's
-    `filter().update()` compiled it again at every transition: measured by bench/transitions.py's profile, about
-    a quarter of the service's own time)."""
+def _guarded_update_statement() -> tuple[str, list]:
+    """The guarded UPDATE of a transition and the fields it sets, written once per process from the model's
+    metadata (the ORM's `filter().update()` compiled it again at every transition: measured by
+    bench/transitions.py's profile, about a quarter of the service's own time)."""
     q = connection.ops.quote_name
     meta = Case._meta
-    assignments = ", ".join(f"{q(meta.get_field(name).column)} = %s" for name in _GUARDED_UPDATE_FIELDS)
+    fields = [meta.get_field(name) for name in _GUARDED_UPDATE_FIELDS]
+    assignments = ", ".join(f"{q(field.column)} = %s" for field in fields)
     revision, state = q(meta.get_field("revision").column), q(meta.get_field("state").column)
-    return (
+    statement = (
         f"UPDATE {q(meta.db_table)} SET {assignments}, {revision} = {revision} + 1 "  # noqa: S608 (model names)
         f"WHERE {q(meta.pk.column)} = %s AND {revision} = %s AND {state} = %s"
     )
+    return statement, fields
 
 
-def _case_guarded_update(row: Case, before_state: str, now) -> bool:
+def _case_guarded_update(row: Case, before_state: str) -> bool:
     """Write `row`'s transition fields only while the row is still at `row.revision` and `before_state`, as
     `Case.objects.filter(pk=…, revision=…, state=…).update(…)` would (no signal either way); True when written."""
-    values = {"state": row.state, "data": row.data, "state_entered_at": now, "due_at": row.due_at,
-              "closed_at": row.closed_at, "updated_at": now}  # fmt: skip
-    params = [Case._meta.get_field(name).get_db_prep_save(values[name], connection) for name in _GUARDED_UPDATE_FIELDS]
+    statement, fields = _guarded_update_statement()
+    params = [field.get_db_prep_save(getattr(row, field.attname), connection) for field in fields]
     with connection.cursor() as cursor:
-        cursor.execute(_guarded_update_statement(), [*params, row.pk, row.revision, before_state])
+        cursor.execute(statement, [*params, row.pk, row.revision, before_state])
         return cursor.rowcount == 1
 
 

@@ -19,6 +19,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import connections
 
+from core.management.commands.run_workers import MANAGE
+
 
 class Command(BaseCommand):
     help = (
@@ -42,8 +44,7 @@ class Command(BaseCommand):
             return
         connections.close_all()  # the server's threads open their own
         if not reloaded:
-            manage = settings.BASE_DIR / "manage.py"
-            workers = subprocess.Popen([sys.executable, str(manage), "run_workers"])  # noqa: S603 (our own command)
+            workers = subprocess.Popen([sys.executable, str(MANAGE), "run_workers"])  # noqa: S603 (our own command)
         try:
             call_command("runserver", options["serve"])
         finally:
