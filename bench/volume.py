@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import http.client
+import logging
 import multiprocessing
 import os
 import random
@@ -55,6 +56,8 @@ setup(database=DATABASE)
 
 from django.db import connection, connections  # noqa: E402
 from django_tenants.utils import schema_context  # noqa: E402
+
+logging.getLogger("huey").setLevel(logging.WARNING)  # the effects run inline: a line per task, millions
 
 STRUCTURES = 5000
 SUBSTITUTES = 2000

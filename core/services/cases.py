@@ -6,6 +6,7 @@ run once the transaction commits (an exception there is logged and never undoes 
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import logging
@@ -19,7 +20,7 @@ from django.utils import timezone
 from django_fsm import ConcurrentTransition as FsmConcurrentTransition
 
 from core.api.events import CASE_OPENED, CASE_TRANSITIONED
-from core.api.webhooks import case_event_emit
+from core.api.webhooks import case_event_emit, subscribed_events
 from core.models import Case, CaseCounter, CaseEvent
 from core.plugins import disabled_poles
 from core.roles import STAFF_ROLES, Role, user_roles
@@ -284,7 +285,9 @@ def transition_apply(
         except WorkflowError:
             pass
         else:
-            with transaction.atomic(savepoint=False):  # nothing is written when the guarded UPDATE misses
+            # One statement writes the row and its event: a transaction only when more is written with them.
+            alone = not _transition_listened(spec, compiled)
+            with contextlib.nullcontext() if alone else transaction.atomic(savepoint=False):
                 event = _transition_write(row, before_data, cleaned, spec, compiled, actor, comment, guarded=True)
             if event is not None:
                 case_refresh_from(case, row)
@@ -394,14 +397,7 @@ def _transition_write(  # noqa: PLR0917
     row.state_entered_at = now
     row.due_at = case_due_date(compiled, spec.target)
     row.closed_at = now if compiled.states[spec.target].kind == "final" else None
-    if guarded:
-        row.updated_at = now
-        if not _case_guarded_update(row, before_state):
-            return None
-        row.revision += 1
-    else:
-        row.save(update_fields=["state", "data", "state_entered_at", "due_at", "closed_at", "updated_at"])
-    event = CaseEvent.objects.create(
+    event = CaseEvent(
         case=row,
         kind=CaseEvent.Kind.TRANSITIONED,
         actor=actor,
@@ -412,39 +408,74 @@ def _transition_write(  # noqa: PLR0917
         comment=comment,
         created_at=now,
     )
+    if guarded:
+        row.updated_at = now
+        if not _case_guarded_move(row, before_state, event):
+            return None
+        row.revision += 1
+    else:
+        row.save(update_fields=["state", "data", "state_entered_at", "due_at", "closed_at", "updated_at"])
+        event.save(force_insert=True)
     case_event_emit(event=CASE_TRANSITIONED, case=row, case_event=event)  # webhooks, sent on commit
     _transition_effects_record(event, spec, compiled)  # the hook and actions, run right after commit
     return event
 
 
+def _transition_listened(spec: TransitionSpec, compiled: CompiledWorkflow) -> bool:
+    """Whether a transition writes more than its case row and its event: a webhook subscription to
+    `case.transitioned`, or an outbox effect (`_transition_effects_record`)."""
+    from core.plugins import case_transitioned_listened
+
+    return (
+        CASE_TRANSITIONED in subscribed_events.get() or bool(spec.actions) or case_transitioned_listened(compiled.code)
+    )
+
+
 _GUARDED_UPDATE_FIELDS = ("state", "data", "state_entered_at", "due_at", "closed_at", "updated_at")
+_EVENT_FIELDS = ("kind", "actor", "from_state", "to_state", "transition", "data_diff", "comment", "detail",
+                 "created_at")  # fmt: skip
 
 
 @functools.cache
-def _guarded_update_statement() -> tuple[str, list]:
-    """The guarded UPDATE of a transition and the fields it sets, written once per process from the model's
-    metadata (the ORM's `filter().update()` compiled it again at every transition: measured by
-    bench/transitions.py's profile, about a quarter of the service's own time)."""
+def _guarded_move_statement() -> tuple[str, list, list]:
+    """The guarded move of a transition as one statement — the case row's UPDATE and, when it wrote, the
+    INSERT of its event (`WITH moved AS (UPDATE … RETURNING) INSERT … SELECT FROM moved`) — with the fields each
+    sets, written once per process from the models' metadata. The ORM compiled an UPDATE and an INSERT at
+    every transition (about a quarter of the service's own time in bench/transitions.py's profile), and they
+    took two round trips, four with the BEGIN and COMMIT around them: one statement is atomic by itself."""
     q = connection.ops.quote_name
-    meta = Case._meta
+    meta, event_meta = Case._meta, CaseEvent._meta
     fields = [meta.get_field(name) for name in _GUARDED_UPDATE_FIELDS]
+    event_fields = [event_meta.get_field(name) for name in _EVENT_FIELDS]
     assignments = ", ".join(f"{q(field.column)} = %s" for field in fields)
     revision, state = q(meta.get_field("revision").column), q(meta.get_field("state").column)
+    columns = ", ".join(q(field.column) for field in [event_meta.get_field("case"), *event_fields])
+    values = ", ".join(["moved.id"] + ["%s"] * len(event_fields))
     statement = (
-        f"UPDATE {q(meta.db_table)} SET {assignments}, {revision} = {revision} + 1 "  # noqa: S608 (model names)
-        f"WHERE {q(meta.pk.column)} = %s AND {revision} = %s AND {state} = %s"
-    )
-    return statement, fields
+        f"WITH moved AS (UPDATE {q(meta.db_table)} SET {assignments}, {revision} = {revision} + 1 "  # noqa: S608
+        f"WHERE {q(meta.pk.column)} = %s AND {revision} = %s AND {state} = %s RETURNING {q(meta.pk.column)} AS id) "
+        f"INSERT INTO {q(event_meta.db_table)} ({columns}) SELECT {values} FROM moved "
+        f"RETURNING {q(event_meta.pk.column)}"
+    )  # (names from the models' metadata, values as parameters)
+    return statement, fields, event_fields
 
 
-def _case_guarded_update(row: Case, before_state: str) -> bool:
+def _case_guarded_move(row: Case, before_state: str, event: CaseEvent) -> bool:
     """Write `row`'s transition fields only while the row is still at `row.revision` and `before_state`, as
-    `Case.objects.filter(pk=…, revision=…, state=…).update(…)` would (no signal either way); True when written."""
-    statement, fields = _guarded_update_statement()
+    `Case.objects.filter(pk=…, revision=…, state=…).update(…)` would, and `event` with them (neither sends a
+    signal: nothing listens to CaseEvent's); True when written, `event` then saved."""
+    statement, fields, event_fields = _guarded_move_statement()
     params = [field.get_db_prep_save(getattr(row, field.attname), connection) for field in fields]
+    params += [row.pk, row.revision, before_state]
+    params += [field.get_db_prep_save(getattr(event, field.attname), connection) for field in event_fields]
     with connection.cursor() as cursor:
-        cursor.execute(statement, [*params, row.pk, row.revision, before_state])
-        return cursor.rowcount == 1
+        cursor.execute(statement, params)
+        written = cursor.fetchone()
+    if written is None:
+        return False
+    event.pk = written[0]
+    event._state.adding, event._state.db = False, connection.alias
+    return True
 
 
 CASE_ROW_FIELDS = ("state", "data", "state_entered_at", "due_at", "closed_at", "updated_at", "revision",

@@ -46,3 +46,34 @@ def test_case_list_honours_role_visibility(demande, coordinator):
     assert list(case_list(user=coordinator, search="lutins.example")) != []
     assert list(case_list(user=coordinator, state="close")) == []
     assert list(case_list(user=coordinator, overdue=True)) == []
+
+
+def test_a_staff_lookup_by_reference_is_one_statement_and_reads_what_the_orm_reads(demande, coordinator):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from core.models import Case
+    from core.selectors.cases import case_get
+
+    mine = Structure.objects.create(name="Les Lutins", kind="creche", commune="Rennes")
+    linked = case_open(workflow="essai-demande", data=VALID_DEMANDE, structure=mine, actor=coordinator)
+    alone = case_open(workflow="essai-demande", data=VALID_DEMANDE, actor=coordinator)
+    for case in (linked, alone):
+        with CaptureQueriesContext(connection) as queries:
+            found = case_get(user=coordinator, reference=case.reference)
+            workflow, structure = found.workflow, found.structure  # read with it
+        assert len(queries) == 1
+        orm = Case.objects.select_related("workflow", "structure").get(pk=case.pk)
+        for field in Case._meta.concrete_fields:
+            assert getattr(found, field.attname) == getattr(orm, field.attname), field.name
+        assert isinstance(found.data, dict)
+        assert found.data == VALID_DEMANDE | found.data
+        assert workflow == orm.workflow
+        assert workflow.name == orm.workflow.name
+        assert structure == orm.structure
+    assert structure is None
+    assert case_get(user=coordinator, reference="35-1999-99999") is None
+    member = person("structure_member")
+    StructureMembership.objects.create(user=member, structure=mine)
+    assert case_get(user=member, reference=linked.reference) == linked
+    assert case_get(user=member, reference=alone.reference) is None  # not theirs
