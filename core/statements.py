@@ -25,7 +25,7 @@ class ModelColumns:
     def __init__(self, model: type[Model], alias: str) -> None:
         self.model = model
         self.alias = alias
-        self.fields = list(model._meta.concrete_fields)
+        self.fields = [field for field in model._meta.concrete_fields if not field.generated]  # (as Case.objects)
         self.attnames = [field.attname for field in self.fields]
         self._pk_index = self.attnames.index(model._meta.pk.attname)
         self._converters: list[tuple[int, list]] | None = None

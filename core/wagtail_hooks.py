@@ -364,7 +364,7 @@ def home_panels(request, panels):
                 "work": work,
                 "list_url": reverse("cases_admin:list"),
                 "inbox_links": [
-                    (label, work.counts.get(code, 0), f"{reverse('cases_admin:list')}?inbox={code}")
+                    (label, work.counts.get(code, "0"), f"{reverse('cases_admin:list')}?inbox={code}")
                     for code, label in INBOXES.items()
                     if code != "tous"
                 ],

@@ -27,7 +27,7 @@ _SESSION_LINE = re.compile(r"^(SET |SELECT pg_catalog\.set_config)")
 class _Script:
     pre_data: str  # schema, tables, sequences
     post_data: str  # indexes, constraints, triggers
-    tables: tuple[str, ...]
+    tables: tuple[tuple[str, str], ...]  # (table, its columns but the generated ones, quoted)
     sequences: tuple[str, ...]
 
 
@@ -61,7 +61,16 @@ def _script(source: str) -> _Script:
                     "AND table_type = 'BASE TABLE' ORDER BY table_name",
                     [source],
                 )
-                tables = tuple(row[0] for row in cursor.fetchall())
+                names = [row[0] for row in cursor.fetchall()]
+                # A stored generated column (`Case.search_values`) is computed by PostgreSQL: it is never copied.
+                cursor.execute(
+                    "SELECT table_name, string_agg(quote_ident(column_name), ', ' ORDER BY ordinal_position) "
+                    "FROM information_schema.columns WHERE table_schema = %s AND is_generated = 'NEVER' "
+                    "GROUP BY table_name",
+                    [source],
+                )
+                columns = dict(cursor.fetchall())
+                tables = tuple((name, columns[name]) for name in names)
                 cursor.execute("SELECT sequencename FROM pg_sequences WHERE schemaname = %s", [source])
                 sequences = tuple(row[0] for row in cursor.fetchall())
             script = _Script(_dump(source, "pre-data"), _dump(source, "post-data"), tables, sequences)
@@ -80,8 +89,9 @@ def schema_clone(source: str, target: str) -> bool:
         return False
     quoted_source, quoted_target = f'"{source}"', f'"{target}"'
     copies = [
-        f'INSERT INTO {quoted_target}."{table}" OVERRIDING SYSTEM VALUE SELECT * FROM {quoted_source}."{table}"'  # noqa: S608
-        for table in script.tables
+        f'INSERT INTO {quoted_target}."{table}" ({columns}) OVERRIDING SYSTEM VALUE '  # noqa: S608 (catalogue names)
+        f'SELECT {columns} FROM {quoted_source}."{table}"'
+        for table, columns in script.tables
     ]
     sequences = [
         f'SELECT setval(\'{quoted_target}."{seq}"\', last_value, is_called) FROM {quoted_source}."{seq}"'  # noqa: S608

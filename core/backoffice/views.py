@@ -9,7 +9,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -30,6 +29,7 @@ from core.backoffice.forms import (
     form_raw_values,
     transition_form_class,
 )
+from core.backoffice.paging import CasePaginator
 from core.downloads import file_response, form_file_response
 from core.models import Case, Comment, Structure
 from core.plugins import hooks as plugin_hooks
@@ -130,7 +130,7 @@ def case_list_view(request):
             filename=filename,
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
-    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CasePaginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = []
     for case in page:
         compiled = compiled_version(case.workflow_version_id)

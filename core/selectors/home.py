@@ -24,7 +24,7 @@ class HomeCase:
 @dataclass
 class HomeWork:
     staff: bool
-    counts: dict[str, int]  # inbox code → number of cases (staff)
+    counts: dict[str, str]  # inbox code → number of cases as displayed (`count_label`; staff)
     cases: list[HomeCase]  # staff: assigned to them, most urgent first; others: their structures' cases
     waiting: list[HomeCase]  # others: the cases where an action is theirs now
     structures: list[str]  # the structures the person acts for

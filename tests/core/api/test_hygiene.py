@@ -128,6 +128,18 @@ def test_a_throttled_request_costs_one_round_trip(api_as):
     assert "ON CONFLICT" in counting[1]
 
 
+def test_the_rate_counters_are_written_without_waiting_for_the_disk(db):
+    """Unlogged (a crash empties them: counting starts again) and with only their key's index, so that the
+    rewrite of a counter at every request is a HOT update."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relpersistence FROM pg_class WHERE oid = 'public.ppe_rate_counter'::regclass")
+        assert cursor.fetchone()[0] == "u"
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = 'public' AND tablename = 'ppe_rate_counter'"
+        )
+        assert [row[0] for row in cursor.fetchall()] == ["ppe_rate_counter_pkey"]
+
+
 def test_the_sliding_window_weighs_the_previous_window_by_its_overlap():
     from core.api.throttling import WindowCount
 

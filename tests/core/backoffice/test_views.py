@@ -101,6 +101,40 @@ def test_filters_and_search(client_35, cases, coordinator, pitchouns, worker):
     assert "Sélectionnez un choix valide" in page
 
 
+def test_a_long_list_is_counted_up_to_a_cap_and_a_short_one_read_by_its_keys(
+    client_35, cases, coordinator, monkeypatch
+):
+    from core.backoffice import paging
+    from core.selectors import case_work
+
+    first, second = cases
+    for _ in range(5):
+        case_open(workflow="essai-demande", data=VALID_DEMANDE, actor=coordinator)
+    total = Case.objects.count()  # the demo territory's cases too
+    monkeypatch.setattr(paging, "FEW", 2)
+    monkeypatch.setattr(paging, "CAP", total - 1)
+    monkeypatch.setattr(case_work, "COUNT_CAP", total - 1)
+    login(client_35, coordinator)
+    page = client_35.get("/admin/dossiers/").content.decode()
+    plain = page.replace("\u202f", "").replace("\xa0", "")
+    assert f"Plus de {total - 1}" in plain
+    assert "affinez les filtres" in page
+    assert f'Tous les dossiers <span class="ppe-count">(plus de {total - 1})</span>' in plain
+    monkeypatch.setattr(paging, "CAP", total)
+    page = client_35.get("/admin/dossiers/").content.decode()
+    assert "Plus de" not in page
+    # a search left with few cases: read by their keys, newest first, counted exactly
+    page = client_35.get("/admin/dossiers/", {"q": "Pitchouns"}).content.decode()
+    assert "1 dossier." in page
+    assert second.reference in page
+    assert first.reference not in page
+    paginator = paging.CasePaginator(Case.objects.filter(pk__in=[first.pk, second.pk]).order_by("-created_at"), 1)
+    assert paginator.count == 2
+    assert not paginator.capped
+    assert [c.pk for c in paginator.page(1)] == [second.pk]
+    assert [c.pk for c in paginator.page(2)] == [first.pk]
+
+
 def test_with_many_structures_the_structure_filter_is_a_search(client_35, cases, coordinator, pitchouns, monkeypatch):
     from core.backoffice import forms
 

@@ -30,9 +30,17 @@ def test_search_finds_words_in_values_and_choice_labels_never_keys(territory, de
     assert found(creche.reference) == {creche}
 
 
-def test_the_search_uses_the_french_gin_index(territory, demande):
+def test_the_search_reads_columns_postgresql_keeps_with_the_case(territory, demande):
     with connection.cursor() as cursor:
-        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'case_data_fts'")
-        (definition,) = cursor.fetchone()
-    assert "gin" in definition.lower()
-    assert "jsonb_to_tsvector('french'::regconfig, data" in definition
+        cursor.execute(
+            "SELECT column_name, generation_expression FROM information_schema.columns "
+            "WHERE table_name = 'core_case' AND table_schema = current_schema() AND is_generated = 'ALWAYS'"
+        )
+        generated = dict(cursor.fetchall())
+    assert "jsonb_to_tsvector('french'::regconfig, data" in generated["search_document"]
+    assert "jsonb_path_query_array(data" in generated["search_values"]
+    assert generated["search_values"].startswith("lower(")
+    sql = str(case_list(user=person_invite(territory, role="case_worker"), search="crèche").query)
+    assert "search_document" in sql
+    assert "search_values" in sql
+    assert "jsonb_" not in sql  # nothing computed from the data at search time

@@ -80,3 +80,33 @@ def test_people_without_a_staff_role_are_refused(client_35, support_case):
     member = admin_access(person("structure_member"))
     client_35.force_login(member)
     assert client_35.get(f"/admin/support/dossiers/{support_case.reference}/").status_code in (302, 403)
+
+
+def test_the_evaluation_summary_counts_what_the_evaluations_say(tenant):
+    from core.services.cases import case_open
+    from plugins.support.selectors import evaluation_summary
+    from tests.plugins.support.helpers import DEMANDE
+
+    before = evaluation_summary()
+    evaluations = [
+        {"eval_satisfaction": 5, "eval_objectifs": "atteints", "eval_recommande": True, "eval_heures_benevoles": 10},
+        {"eval_satisfaction": 3, "eval_objectifs": "partiellement", "eval_recommande": False},
+        {"eval_satisfaction": 4, "eval_objectifs": "atteints", "eval_recommande": True, "eval_heures_benevoles": 2},
+        {"eval_satisfaction": None},  # the key without a value: not an evaluation
+        {},
+    ]
+    for data in evaluations:
+        case = case_open(workflow="support-accompagnement", data=dict(DEMANDE), actor=None, channel="public")
+        Case.objects.filter(pk=case.pk).update(data={**case.data, **data})
+    summary = evaluation_summary()
+    assert summary["cases"] == before["cases"] + 5
+    assert sum(summary["by_state"].values()) == summary["cases"]
+    assert summary["evaluated"] == before["evaluated"] + 3
+    for score, added in {5: 1, 4: 1, 3: 1, 2: 0}.items():
+        assert summary["satisfaction"][score] == before["satisfaction"][score] + added
+    assert summary["objectives"]["atteints"] == before["objectives"]["atteints"] + 2
+    assert summary["objectives"]["partiellement"] == before["objectives"]["partiellement"] + 1
+    assert summary["volunteer_hours"] == before["volunteer_hours"] + 12
+    if before["evaluated"] == 0:
+        assert summary["satisfaction_mean"] == 4.0
+        assert summary["recommend_share"] == 67
