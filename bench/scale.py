@@ -311,7 +311,23 @@ def _ratios(at_1_before: list[dict], at_101: list[dict], at_1_after: list[dict])
     return ratios
 
 
+def _settle(timeout: float = 180) -> None:
+    """Wait until PostgreSQL's autovacuum has finished with the tables the clones just filled (it works on 100
+    new schemas for a minute or more after they are made: measured then, the latencies were its load's)."""
+    from django.db import connection
+
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'")
+            if cursor.fetchone()[0] == 0:
+                return
+            time.sleep(1)
+    print("autovacuum still running: latencies measured anyway", flush=True)
+
+
 def _latencies(territory, requests: int, count: int, label: str = "") -> list[dict]:
+    _settle()
     measures = []
     for _ in range(REPEATS):
         measures.append(_latency(territory, requests))

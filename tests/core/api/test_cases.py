@@ -38,6 +38,24 @@ def test_a_case_is_opened_through_the_api(worker_api):
     assert case.events.get().kind == "opened"
 
 
+def test_a_case_is_rendered_as_drf_renders_its_declared_fields(worker_api):
+    from rest_framework import serializers
+
+    from core.api.serializers import CaseSerializer
+
+    body, alone = open_case(worker_api, amount=12), open_case(worker_api)
+    structure = structure_create(name="Les Lutins", kind="creche", commune="Rennes", postcode="35000")
+    Case.objects.filter(reference=body["reference"]).update(structure=structure, due_at="2027-01-04")
+    for reference in (body["reference"], alone["reference"]):
+        case = Case.objects.get(reference=reference)
+        fresh = CaseSerializer()  # its own fields, as DRF builds them for every serializer
+        assert CaseSerializer(case).data == serializers.Serializer.to_representation(fresh, case)
+    rendered = CaseSerializer(Case.objects.get(reference=body["reference"])).data
+    assert rendered["structure_name"] == "Les Lutins"
+    assert rendered["due_at"] == "2027-01-04"
+    assert set(rendered) == set(CaseSerializer().fields)
+
+
 def test_opening_validates_the_form_with_field_errors(worker_api):
     response = worker_api.post(
         "/api/v1/cases/", {"workflow": "essai-simple", "data": {"amount": "beaucoup"}}, format="json"
