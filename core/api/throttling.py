@@ -112,23 +112,25 @@ def counter_hit(key: str, duration: int) -> WindowCount:
     return WindowCount(hits, previous, elapsed)
 
 
-def counter_read(key: str, duration: int) -> WindowCount:
-    """The window counts of `key` without counting a hit."""
-    window, elapsed = _window(duration)
-    redis = _redis()
-    if redis is not None:
-        cache, client = redis
-        hits, previous = client.mget(
-            [cache.make_key(f"rate:{key}:{window}"), cache.make_key(f"rate:{key}:{window - 1}")]
-        )
-        return WindowCount(int(hits or 0), int(previous or 0), elapsed)
+# The stored row of a counter (`key` already carries the schema: `_key`), as one value: a subquery another
+# statement of the request can carry (`core.api.selectors.api_token_authenticate_counted`).
+COUNTER_ROW_SQL = (
+    f'SELECT ARRAY["window", "hits", "previous"] FROM "{get_public_schema_name()}"."ppe_rate_counter" '  # noqa: S608
+    'WHERE "key" = %s'
+)  # (the settings' schema; the key is a parameter)
+
+
+def counter_row(stored_key: str) -> tuple | None:
+    """The stored row (window, hits, previous) of a counter of the table, or None."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            f'SELECT "window", "hits", "previous" FROM "{get_public_schema_name()}"."ppe_rate_counter" '  # noqa: S608
-            'WHERE "key" = %s',  # (the settings' schema; the key is a parameter)
-            [_key(key)],
-        )
+        cursor.execute(COUNTER_ROW_SQL, [stored_key])
         row = cursor.fetchone()
+    return tuple(row[0]) if row and row[0] is not None else None
+
+
+def window_count(row: tuple | None, duration: int) -> WindowCount:
+    """The window counts of a stored row (`counter_row`) now."""
+    window, elapsed = _window(duration)
     if row is None:
         return WindowCount(0, 0, elapsed)
     stored_window, hits, previous = row
@@ -137,6 +139,19 @@ def counter_read(key: str, duration: int) -> WindowCount:
     if stored_window == window - 1:
         return WindowCount(0, hits, elapsed)
     return WindowCount(0, 0, elapsed)
+
+
+def counter_read(key: str, duration: int) -> WindowCount:
+    """The window counts of `key` without counting a hit."""
+    redis = _redis()
+    if redis is not None:
+        window, elapsed = _window(duration)
+        cache, client = redis
+        hits, previous = client.mget(
+            [cache.make_key(f"rate:{key}:{window}"), cache.make_key(f"rate:{key}:{window - 1}")]
+        )
+        return WindowCount(int(hits or 0), int(previous or 0), elapsed)
+    return window_count(counter_row(_key(key)), duration)
 
 
 class _SettingsRateThrottle(SimpleRateThrottle):
@@ -196,10 +211,19 @@ class TokenFailureThrottle(_SettingsRateThrottle):
     def get_cache_key(self, request, view=None):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
-    def refuse_if_blocked(self, request) -> None:
+    def stored_key(self, request) -> str | None:
+        """The key of this address's row in the counters' table, when the counters are there (no Redis) and
+        counted: the token's lookup then reads it in the same statement (`refuse_if_blocked(request, row)`)."""
+        if self.rate is None or _redis() is not None:
+            return None
+        return _key(self.get_cache_key(request))
+
+    def refuse_if_blocked(self, request, row: tuple | None = None, *, read: bool = True) -> None:
+        """429 when this address sent too many wrong tokens: its counter read now, or from `row` (`read=False`,
+        the row the token's lookup read with it)."""
         if self.rate is None:
             return
-        count = counter_read(self.get_cache_key(request), self.duration)
+        count = counter_read(self.get_cache_key(request), self.duration) if read else window_count(row, self.duration)
         if count.estimate >= self.num_requests:
             raise Throttled(
                 wait=count.wait(self.num_requests, self.duration),

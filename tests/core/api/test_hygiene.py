@@ -124,8 +124,11 @@ def test_a_throttled_request_costs_one_round_trip(api_as):
     with CaptureQueriesContext(connection) as queries:
         client.get("/api/v1/territory/")
     counting = [q["sql"] for q in queries.captured_queries if "ppe_rate_counter" in q["sql"]]
-    assert len(counting) == 2, counting  # the address's failed tokens read, the token's counter upserted
+    assert len(counting) == 2, counting  # the address's failed tokens read with the token, its counter upserted
+    assert '"prefix"' in counting[0]  # one statement: the token's lookup carries the failures' counter
     assert "ON CONFLICT" in counting[1]
+    assert not any("ppe_rate_counter" in q["sql"] and "prefix" not in q["sql"] and "ON CONFLICT" not in q["sql"]
+                   for q in queries.captured_queries)  # fmt: skip
 
 
 def test_the_rate_counters_are_written_without_waiting_for_the_disk(db):
