@@ -76,6 +76,23 @@ def direct_database_overrides() -> dict[str, Any]:
     return {key: direct[key] for key in ("HOST", "PORT", "USER", "PASSWORD")}
 
 
+def _embedded_server(pgserver, pgdata: Path):
+    """pgserver's shared server. pgserver keeps the processes that share it in a JSON file it rewrites in place:
+    a process that stops (`make run` interrupted) while another starts (`make test` right after) can leave the
+    newcomer reading it empty (« JSONDecodeError: Expecting value », seen once). Read again for a few seconds."""
+    import json
+    import time
+
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            return pgserver.get_server(pgdata, cleanup_mode="stop")
+        except json.JSONDecodeError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
 def embedded_database_config(pgdata: Path) -> dict[str, Any]:
     """Start (or join) the embedded PostgreSQL server and make sure the project's database exists.
 
@@ -90,7 +107,7 @@ def embedded_database_config(pgdata: Path) -> dict[str, Any]:
     import pgserver
 
     pgdata.parent.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(pgdata, cleanup_mode="stop")
+    server = _embedded_server(pgserver, pgdata)
     socket_dir = str(server.get_postmaster_info().socket_dir)
     with psycopg.connect(host=socket_dir, user="postgres", dbname="postgres", autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [EMBEDDED_DB_NAME]).fetchone()
