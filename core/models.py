@@ -364,10 +364,6 @@ class Case(ConcurrentTransitionMixin, models.Model):
     closed_at = models.DateTimeField(_("clôturé le"), null=True, blank=True)
     anonymised_at = models.DateTimeField(_("anonymisé le"), null=True, blank=True, editable=False)
     revision = models.PositiveIntegerField(_("révision"), default=1, editable=False)
-    # The data's string and number values (any depth, never the keys) as one lowercased text, kept by
-    # PostgreSQL with the row: what a search for part of a word (an e-mail's domain, digits of a SIRET) looks
-    # into, without evaluating a JSON path on every case at every search (measured on 100,000 cases: 380 ms
-    # for the expression, 55 ms for the column; docs/performance.md).
     # Its words for the French full-text search, kept with the row too (`CaseDataDocument`): the search's OR
     # (words, or part of a value, a reference, a structure) never used the GIN index on the expression, and
     # computed the document again for every case at every search (1.2 s of 1.4 over 100,000 cases). No index:
@@ -378,6 +374,10 @@ class Case(ConcurrentTransitionMixin, models.Model):
         db_persist=True,
         verbose_name=_("mots cherchés"),
     )
+    # The data's string and number values (any depth, never the keys) as one lowercased text, kept by
+    # PostgreSQL with the row: what a search for part of a word (an e-mail's domain, digits of a SIRET) looks
+    # into, without evaluating a JSON path on every case at every search (measured on 100,000 cases: 380 ms
+    # for the expression, 55 ms for the column; docs/performance.md).
     search_values = models.GeneratedField(
         expression=models.Func(F("data"), template=SEARCH_VALUES_TEMPLATE, output_field=models.TextField()),
         output_field=models.TextField(),

@@ -56,21 +56,17 @@ def _script(source: str) -> _Script:
         script = _cache.get(key)
         if script is None:
             with connection.cursor() as cursor:
+                # Each table with its columns but the stored generated ones (`Case.search_values`): PostgreSQL
+                # computes those, they are never copied.
                 cursor.execute(
-                    "SELECT table_name FROM information_schema.tables WHERE table_schema = %s "
-                    "AND table_type = 'BASE TABLE' ORDER BY table_name",
+                    "SELECT c.table_name, string_agg(quote_ident(c.column_name), ', ' ORDER BY c.ordinal_position) "
+                    "FROM information_schema.columns c JOIN information_schema.tables t "
+                    "ON t.table_schema = c.table_schema AND t.table_name = c.table_name "
+                    "WHERE c.table_schema = %s AND t.table_type = 'BASE TABLE' AND c.is_generated = 'NEVER' "
+                    "GROUP BY c.table_name ORDER BY c.table_name",
                     [source],
                 )
-                names = [row[0] for row in cursor.fetchall()]
-                # A stored generated column (`Case.search_values`) is computed by PostgreSQL: it is never copied.
-                cursor.execute(
-                    "SELECT table_name, string_agg(quote_ident(column_name), ', ' ORDER BY ordinal_position) "
-                    "FROM information_schema.columns WHERE table_schema = %s AND is_generated = 'NEVER' "
-                    "GROUP BY table_name",
-                    [source],
-                )
-                columns = dict(cursor.fetchall())
-                tables = tuple((name, columns[name]) for name in names)
+                tables = tuple(cursor.fetchall())
                 cursor.execute("SELECT sequencename FROM pg_sequences WHERE schemaname = %s", [source])
                 sequences = tuple(row[0] for row in cursor.fetchall())
             script = _Script(_dump(source, "pre-data"), _dump(source, "post-data"), tables, sequences)

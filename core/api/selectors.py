@@ -40,7 +40,7 @@ def api_token_authenticate(*, raw: str) -> ApiToken | None:
     return _token_live(token, *parts)
 
 
-def api_token_authenticate_counted(*, raw: str, counter_key: str) -> tuple[ApiToken | None, tuple | None]:
+def api_token_authenticate_counted(*, raw: str, counter_key: str) -> tuple[ApiToken | None, list | None]:
     """`api_token_authenticate`, and in the same statement the stored row of the rate counter `counter_key`
     (`core.api.throttling.counter_row`: the failed tokens of the client's address, read at every request before
     the token is trusted) — one round trip of each API request less."""
@@ -84,15 +84,15 @@ def _token_statement(counted: bool) -> tuple[str, ModelColumns, ModelColumns]:
     return statement, token, user
 
 
-def _token_with_user(prefix: str, counter_key: str | None = None) -> tuple[ApiToken | None, tuple | None]:
+def _token_with_user(prefix: str, counter_key: str | None = None) -> tuple[ApiToken | None, list | None]:
     statement, token_columns, user_columns = _token_statement(counter_key is not None)
     with connection.cursor() as cursor:
         cursor.execute(statement, [prefix] if counter_key is None else [counter_key, prefix])
         row = cursor.fetchone()
     if row is None:
         return None, None
-    token, user, groups, *counter = row_split(row, token_columns, user_columns)
-    counter = tuple(counter[0]) if counter and counter[0] is not None else None
+    token, user, groups, *counted = row_split(row, token_columns, user_columns)
+    counter = counted[0] if counted else None  # the counter's stored row (`counter_row`), when asked
     if token is None:
         return None, counter
     token._state.fields_cache["user"] = user

@@ -120,15 +120,15 @@ COUNTER_ROW_SQL = (
 )  # (the settings' schema; the key is a parameter)
 
 
-def counter_row(stored_key: str) -> tuple | None:
-    """The stored row (window, hits, previous) of a counter of the table, or None."""
+def counter_row(stored_key: str) -> list | None:
+    """The stored row [window, hits, previous] of a counter of the table, or None."""
     with connection.cursor() as cursor:
         cursor.execute(COUNTER_ROW_SQL, [stored_key])
         row = cursor.fetchone()
-    return tuple(row[0]) if row and row[0] is not None else None
+    return row[0] if row else None
 
 
-def window_count(row: tuple | None, duration: int) -> WindowCount:
+def window_count(row: list | None, duration: int) -> WindowCount:
     """The window counts of a stored row (`counter_row`) now."""
     window, elapsed = _window(duration)
     if row is None:
@@ -218,7 +218,7 @@ class TokenFailureThrottle(_SettingsRateThrottle):
             return None
         return _key(self.get_cache_key(request))
 
-    def refuse_if_blocked(self, request, row: tuple | None = None, *, read: bool = True) -> None:
+    def refuse_if_blocked(self, request, row: list | None = None, *, read: bool = True) -> None:
         """429 when this address sent too many wrong tokens: its counter read now, or from `row` (`read=False`,
         the row the token's lookup read with it)."""
         if self.rate is None:

@@ -1,9 +1,10 @@
 """The case list's pages at the size of a territory that has lived for years (100,000 cases).
 
 Django's Paginator counts every match (`SELECT COUNT(*)`) to number the pages: over 100,000 cases and a search
-that most of them match, that count alone took 1.4 s (bench/volume.py). This paginator counts up to `CAP`
-cases (past it, the page says « plus de 10 000 ») and, when a filter or a search leaves few cases, reads them by
-their keys: the page's query then never walks the whole date index looking for 50 rare matches.
+that most of them match, that count alone took 1.4 s (bench/volume.py). This paginator counts up to `COUNT_CAP`
+cases (`capped_count`; past it, the page says « plus de 10 000 ») and, when a filter or a search leaves few
+cases, reads them by their keys: the page's query then never walks the whole date index looking for 50 rare
+matches.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from django.core.paginator import Paginator
 from django.utils.functional import cached_property
 
-from core.selectors.case_work import COUNT_CAP as CAP  # cases counted at most; the export has them all
+from core.selectors import case_work  # COUNT_CAP: cases counted at most; the export has them all
 
 FEW = 1_000  # up to this many matches, the page is read by their keys
 
@@ -25,6 +26,6 @@ class CasePaginator(Paginator):
         if len(keys) <= FEW:
             self.object_list = self.object_list.filter(pk__in=keys)  # its ordering kept
             return len(keys)
-        counted = self.object_list.order_by()[: CAP + 1].count()
-        self.capped = counted > CAP
-        return min(counted, CAP)
+        counted = case_work.capped_count(self.object_list)
+        self.capped = counted > case_work.COUNT_CAP
+        return min(counted, case_work.COUNT_CAP)

@@ -24,6 +24,7 @@ from core.api.webhooks import case_event_emit, subscribed_events
 from core.models import Case, CaseCounter, CaseEvent
 from core.plugins import disabled_poles
 from core.roles import STAFF_ROLES, Role, user_roles
+from core.statements import quoted
 from core.workdays import working_days_add
 from tenants.models import Territory
 from workflows.engine import CompiledWorkflow, TransitionSpec, compiled_version
@@ -423,12 +424,16 @@ def _transition_write(  # noqa: PLR0917
 
 def _transition_listened(spec: TransitionSpec, compiled: CompiledWorkflow) -> bool:
     """Whether a transition writes more than its case row and its event: a webhook subscription to
-    `case.transitioned`, or an outbox effect (`_transition_effects_record`)."""
+    `case.transitioned`, or an outbox effect (`_transition_effected`)."""
+    return CASE_TRANSITIONED in subscribed_events.get() or _transition_effected(spec, compiled)
+
+
+def _transition_effected(spec: TransitionSpec, compiled: CompiledWorkflow) -> bool:
+    """Whether a transition has an outbox effect: named actions, or an active pole whose `case_transitioned`
+    reacts to this workflow (`core.plugins.case_transitioned_listened`)."""
     from core.plugins import case_transitioned_listened
 
-    return (
-        CASE_TRANSITIONED in subscribed_events.get() or bool(spec.actions) or case_transitioned_listened(compiled.code)
-    )
+    return bool(spec.actions) or case_transitioned_listened(compiled.code)
 
 
 _GUARDED_UPDATE_FIELDS = ("state", "data", "state_entered_at", "due_at", "closed_at", "updated_at")
@@ -443,19 +448,19 @@ def _guarded_move_statement() -> tuple[str, list, list]:
     sets, written once per process from the models' metadata. The ORM compiled an UPDATE and an INSERT at
     every transition (about a quarter of the service's own time in bench/transitions.py's profile), and they
     took two round trips, four with the BEGIN and COMMIT around them: one statement is atomic by itself."""
-    q = connection.ops.quote_name
     meta, event_meta = Case._meta, CaseEvent._meta
     fields = [meta.get_field(name) for name in _GUARDED_UPDATE_FIELDS]
     event_fields = [event_meta.get_field(name) for name in _EVENT_FIELDS]
-    assignments = ", ".join(f"{q(field.column)} = %s" for field in fields)
-    revision, state = q(meta.get_field("revision").column), q(meta.get_field("state").column)
-    columns = ", ".join(q(field.column) for field in [event_meta.get_field("case"), *event_fields])
+    assignments = ", ".join(f"{quoted(field.column)} = %s" for field in fields)
+    revision, state = quoted(meta.get_field("revision").column), quoted(meta.get_field("state").column)
+    pk = quoted(meta.pk.column)
+    columns = ", ".join(quoted(field.column) for field in [event_meta.get_field("case"), *event_fields])
     values = ", ".join(["moved.id"] + ["%s"] * len(event_fields))
     statement = (
-        f"WITH moved AS (UPDATE {q(meta.db_table)} SET {assignments}, {revision} = {revision} + 1 "  # noqa: S608
-        f"WHERE {q(meta.pk.column)} = %s AND {revision} = %s AND {state} = %s RETURNING {q(meta.pk.column)} AS id) "
-        f"INSERT INTO {q(event_meta.db_table)} ({columns}) SELECT {values} FROM moved "
-        f"RETURNING {q(event_meta.pk.column)}"
+        f"WITH moved AS (UPDATE {quoted(meta.db_table)} SET {assignments}, {revision} = {revision} + 1 "  # noqa: S608
+        f"WHERE {pk} = %s AND {revision} = %s AND {state} = %s RETURNING {pk} AS id) "
+        f"INSERT INTO {quoted(event_meta.db_table)} ({columns}) SELECT {values} FROM moved "
+        f"RETURNING {quoted(event_meta.pk.column)}"
     )  # (names from the models' metadata, values as parameters)
     return statement, fields, event_fields
 
@@ -498,10 +503,9 @@ def _transition_effects_record(event: CaseEvent, spec: TransitionSpec, compiled:
     """The outbox effect of a transition, when it has one: named actions, or an active pole whose
     `case_transitioned` reacts to this workflow (`core.plugins.case_transitioned_listened`). A transition nobody
     reacts to costs no outbox row (issue #17: its UPDATE and its event row, nothing more)."""
-    from core.plugins import case_transitioned_listened
     from core.tasks import case_transition_effects
 
-    if not spec.actions and not case_transitioned_listened(compiled.code):
+    if not _transition_effected(spec, compiled):
         return
     case_transition_effects.effect(args=(event.pk,), key=f"transition:{event.pk}")
 

@@ -112,7 +112,6 @@ def test_a_long_list_is_counted_up_to_a_cap_and_a_short_one_read_by_its_keys(
         case_open(workflow="essai-demande", data=VALID_DEMANDE, actor=coordinator)
     total = Case.objects.count()  # the demo territory's cases too
     monkeypatch.setattr(paging, "FEW", 2)
-    monkeypatch.setattr(paging, "CAP", total - 1)
     monkeypatch.setattr(case_work, "COUNT_CAP", total - 1)
     login(client_35, coordinator)
     page = client_35.get("/admin/dossiers/").content.decode()
@@ -120,7 +119,7 @@ def test_a_long_list_is_counted_up_to_a_cap_and_a_short_one_read_by_its_keys(
     assert f"Plus de {total - 1}" in plain
     assert "affinez les filtres" in page
     assert f'Tous les dossiers <span class="ppe-count">(plus de {total - 1})</span>' in plain
-    monkeypatch.setattr(paging, "CAP", total)
+    monkeypatch.setattr(case_work, "COUNT_CAP", total)
     page = client_35.get("/admin/dossiers/").content.decode()
     assert "Plus de" not in page
     # a search left with few cases: read by their keys, newest first, counted exactly
