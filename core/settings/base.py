@@ -116,7 +116,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "core.api.middleware.NoStoreMiddleware",  # no-store on the APIs and on pages served to a signed-in person
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "core.middleware.RenewingSessionMiddleware",  # Django's, the idle period renewed at most once a minute
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -229,10 +229,11 @@ AXES_LOCKOUT_TEMPLATE = "api/lockout.html"
 AXES_IPWARE_PROXY_COUNT = env_int("AXES_PROXY_COUNT", 0)
 LOGIN_URL = "/admin/login/"
 LOGIN_REDIRECT_URL = "/admin/"
-# A session ends after this many minutes without a request (every request renews it).
+# A session ends after this many minutes without a request: a request renews it, at most once every
+# PPE_SESSION_RENEW_SECONDS (core.middleware.RenewingSessionMiddleware; not a write at every request).
 PPE_SESSION_IDLE_MINUTES = env_int("PPE_SESSION_IDLE_MINUTES", 60)
+PPE_SESSION_RENEW_SECONDS = env_int("PPE_SESSION_RENEW_SECONDS", 60)
 SESSION_COOKIE_AGE = PPE_SESSION_IDLE_MINUTES * 60
-SESSION_SAVE_EVERY_REQUEST = True
 # Two-factor authentication (TOTP, django-otp: core/otp.py): platform administrators of a territory and the
 # platform's staff on the public host must enrol an authenticator application. Switch off only for a local
 # demo (PPE_OTP_REQUIRED=0): people who enrolled are still asked for their code.

@@ -133,7 +133,38 @@ def test_the_platform_staff_on_the_public_host_must_enrol(db, public_client):
 
 def test_sessions_end_after_the_idle_time_the_settings_name():
     assert settings.SESSION_COOKIE_AGE == settings.PPE_SESSION_IDLE_MINUTES * 60
-    assert settings.SESSION_SAVE_EVERY_REQUEST  # each request renews the idle period
+
+
+def test_a_request_renews_the_idle_period_without_a_write_at_every_page(tenant):
+    from django.contrib.sessions.models import Session
+    from django.test.utils import CaptureQueriesContext
+
+    from core.middleware import SESSION_RENEWED_KEY
+
+    staff = person_invite(tenant, role="case_worker")
+    client = _sign_in(tenant, staff)
+    assert client.get("/admin/").status_code == 200
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    row = Session.objects.get(pk=key)
+    signed_in_until = row.expire_date
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get("/admin/")
+    assert page.status_code == 200
+    assert not [q for q in queries.captured_queries if "django_session" in q["sql"] and "UPDATE" in q["sql"]]
+    assert settings.SESSION_COOKIE_NAME not in page.cookies  # nothing renewed within the minute
+    # a minute later (the renewal's time moved back), the next page renews the idle period and its cookie
+    store = row.get_decoded()
+    store[SESSION_RENEWED_KEY] -= settings.PPE_SESSION_RENEW_SECONDS
+    Session.objects.filter(pk=row.pk).update(session_data=Session.objects.encode(store))
+    page = client.get("/admin/")
+    assert page.status_code == 200
+    assert settings.SESSION_COOKIE_NAME in page.cookies
+    assert Session.objects.get(pk=key).expire_date > signed_in_until
+    # signing out ends it for good: no session row is written back
+    client.post("/admin/logout/")
+    assert not Session.objects.filter(pk=key).exists()
+    assert client.get("/admin/").status_code == 302  # to the login page, and no session is made for it
+    assert not Session.objects.filter(pk=client.cookies[settings.SESSION_COOKIE_NAME].value).exists()
 
 
 def test_an_administrator_resets_the_second_factor_of_someone_who_lost_their_phone(tenant):
