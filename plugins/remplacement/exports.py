@@ -1,6 +1,7 @@
 """Monthly exports of validated hours as CSV (French Excel: semicolon, decimal comma, UTF-8 with BOM) and XLSX
-(openpyxl): `lines` (one line per mission and per shift, with the real times and the totals per substitute,
-per structure and overall), `substitute` (payroll totals) and `structure` (billing totals)."""
+(XlsxWriter, as the case list's export: a text is always written as text, never as a formula): `lines` (one line
+per mission and per shift, with the real times and the totals per substitute, per structure and overall),
+`substitute` (payroll totals) and `structure` (billing totals)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,7 @@ import csv
 import io
 from decimal import Decimal
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
+import xlsxwriter
 
 from plugins.remplacement.selectors import HoursRow, MonthHours
 
@@ -68,47 +68,61 @@ def hours_csv(hours: MonthHours, *, by: str) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-def _bold_row(sheet) -> None:
-    for cell in sheet[sheet.max_row]:
-        cell.font = Font(bold=True)
+class _Sheet:
+    """A worksheet written a row after the other: texts as texts, numbers as numbers (hours with two decimals),
+    a row in bold (headers, totals), the columns' widths."""
+
+    def __init__(self, workbook, name: str, widths: tuple[int, ...], formats: dict) -> None:
+        self.sheet = workbook.add_worksheet(name[:31])
+        self.formats = formats
+        self.row = 0
+        for column, width in enumerate(widths):
+            self.sheet.set_column(column, column, width)
+
+    def append(self, values: list, *, bold: bool = False, hours_column: int | None = None) -> None:
+        for column, value in enumerate(values):
+            if column == hours_column and isinstance(value, Decimal):
+                self.sheet.write_number(self.row, column, float(value), self.formats["bold_hours" if bold else "hours"])
+            elif isinstance(value, str):
+                if value:
+                    self.sheet.write_string(self.row, column, value, self.formats["bold"] if bold else None)
+            elif value is not None:
+                self.sheet.write_number(self.row, column, float(value), self.formats["bold"] if bold else None)
+        self.row += 1
 
 
 def hours_xlsx(hours: MonthHours, *, by: str, title: str) -> bytes:
-    workbook = Workbook()
-    sheet = workbook.active
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(
+        buffer,
+        {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
+    )
+    formats = {
+        "bold": workbook.add_format({"bold": True}),
+        "hours": workbook.add_format({"num_format": "0.00"}),
+        "bold_hours": workbook.add_format({"bold": True, "num_format": "0.00"}),
+    }
     if by == "lines":
-        sheet.title = f"Détail {title}"[:31]
-        sheet.append(LINE_HEADERS)
-        _bold_row(sheet)
+        sheet = _Sheet(workbook, f"Détail {title}", (18, 30, 18, 24, 28, 28, 11, 9, 9, 9, 9, 10, 9), formats)
+        sheet.append(LINE_HEADERS, bold=True)
         for line in hours.lines:
-            sheet.append([*_line_values(line), float(line.hours)])
-        for line in sheet.iter_rows(min_row=2, min_col=13, max_col=13):
-            line[0].number_format = "0.00"
-        for letter, width in zip("ABCDEFGHIJKLM", (18, 30, 18, 24, 28, 28, 11, 9, 9, 9, 9, 10, 9), strict=True):
-            sheet.column_dimensions[letter].width = width
-        for name, rows in (("Par remplaçant·e", hours.by_substitute), ("Par structure", hours.by_structure)):
-            totals = workbook.create_sheet(name[:31])
-            totals.append(TOTAL_HEADERS["substitute" if rows is hours.by_substitute else "structure"])
-            _bold_row(totals)
-            for row in rows:
-                totals.append([row.key, row.label, row.missions, float(row.hours)])
-            missions, total = _total(rows)
-            totals.append(["", "Total", missions, float(total)])
-            _bold_row(totals)
+            sheet.append([*_line_values(line), line.hours], hours_column=12)
+        for name, rows, kind in (
+            ("Par remplaçant·e", hours.by_substitute, "substitute"),
+            ("Par structure", hours.by_structure, "structure"),
+        ):
+            totals = _Sheet(workbook, name, (28, 36, 10, 10), formats)
+            _totals_write(totals, rows, kind)
     else:
         rows = hours.by_substitute if by == "substitute" else hours.by_structure
-        sheet.title = title[:31]
-        sheet.append(TOTAL_HEADERS[by])
-        _bold_row(sheet)
-        for row in rows:
-            sheet.append([row.key, row.label, row.missions, float(row.hours)])
-        missions, total = _total(rows)
-        sheet.append(["", "Total", missions, float(total)])
-        _bold_row(sheet)
-        for line in sheet.iter_rows(min_row=2, min_col=4, max_col=4):
-            line[0].number_format = "0.00"
-        for column, width in zip("ABCD", (28, 36, 10, 10), strict=True):
-            sheet.column_dimensions[column].width = width
-    buffer = io.BytesIO()
-    workbook.save(buffer)
+        _totals_write(_Sheet(workbook, title, (28, 36, 10, 10), formats), rows, by)
+    workbook.close()
     return buffer.getvalue()
+
+
+def _totals_write(sheet: _Sheet, rows: list[HoursRow], kind: str) -> None:
+    sheet.append(TOTAL_HEADERS[kind], bold=True)
+    for row in rows:
+        sheet.append([row.key, row.label, row.missions, row.hours], hours_column=3)
+    missions, total = _total(rows)
+    sheet.append(["", "Total", missions, total], bold=True, hours_column=3)

@@ -99,10 +99,20 @@ def test_declare_validate_export_and_bill(mission, anna, structure_user, coordin
     assert workbook.sheetnames == ["Détail 2031-01", "Par remplaçant·e", "Par structure"]
     assert [c.value for c in workbook["Par structure"][2]][1:] == ["Les Petits Loups", 1, 9.0]
     assert workbook["Détail 2031-01"].max_row == 3  # the headers and one line per shift
+    assert workbook["Détail 2031-01"]["M2"].number_format == "0.00"
+    assert workbook["Par structure"]["A1"].font.bold
 
     assert services.requests_bill(year=month.year, month=month.month, actor=coordinator) == 1
     mission.refresh_from_db()
     assert mission.state == RequestState.BILLED
+
+
+def test_a_name_that_looks_like_a_formula_is_exported_as_text():
+    hours = selectors.MonthHours(by_substitute=[selectors.HoursRow("=1+1", '=HYPERLINK("x")', 1, Decimal("2.5"))])
+    sheet = load_workbook(io.BytesIO(exports.hours_xlsx(hours, by="substitute", title="2031-01"))).active
+    assert [cell.value for cell in sheet[2]] == ["=1+1", '=HYPERLINK("x")', 1, 2.5]
+    assert [cell.data_type for cell in sheet[2]][:2] == ["s", "s"]  # texts, never formulas
+    assert [cell.value for cell in sheet[3]] == [None, "Total", 1, 2.5]
 
 
 def test_a_sent_back_timesheet_returns_to_the_substitute_with_the_comment_and_an_e_mail(  # noqa: PLR0917
