@@ -9,7 +9,7 @@ from rest_framework.exceptions import AuthenticationFailed
 
 from core.api.selectors import api_token_authenticate, api_token_authenticate_counted
 from core.api.services import api_token_touch
-from core.api.throttling import TokenFailureThrottle, TokenRateThrottle
+from core.api.throttling import TokenFailureThrottle
 
 KEYWORDS = (b"bearer", b"token")
 
@@ -29,9 +29,7 @@ class ApiTokenAuthentication(BaseAuthentication):
             failures.refuse_if_blocked(request)
             token = api_token_authenticate(raw=raw) if raw is not None else None
         else:  # the address's failures read with the token, in one statement; refused before the token is used
-            # (and the token's own request counted by it: TokenRateThrottle reads the count it left)
-            hit = TokenRateThrottle().lookup_hit()
-            token, row = api_token_authenticate_counted(raw=raw, counter_key=stored_key, hit=hit)
+            token, row = api_token_authenticate_counted(raw=raw, counter_key=stored_key)
             failures.refuse_if_blocked(request, row, read=False)
         if len(header) != 2:
             failures.failure_record(request)

@@ -77,10 +77,9 @@ def _redis():
     return cache, cache._cache.get_client(write=True)  # Django's RedisCache client: one pipeline a request
 
 
-_COUNTER_TABLE = f'"{get_public_schema_name()}"."ppe_rate_counter"'  # (the settings' schema)
-_COUNTER_COLUMNS = '("key", "window", "hits", "previous", "expires")'
-# What makes an INSERT of a counter's hit (a row of _COUNTER_COLUMNS) an upsert of its window counts.
-_COUNTER_ON_CONFLICT = """
+_UPSERT = """
+INSERT INTO "{schema}"."ppe_rate_counter" AS c ("key", "window", "hits", "previous", "expires")
+VALUES (%(key)s, %(window)s, 1, 0, now() + %(keep)s * interval '1 second')
 ON CONFLICT ("key") DO UPDATE SET
     "previous" = CASE WHEN c."window" = EXCLUDED."window" THEN c."previous"
                       WHEN c."window" = EXCLUDED."window" - 1 THEN c."hits" ELSE 0 END,
@@ -89,24 +88,6 @@ ON CONFLICT ("key") DO UPDATE SET
     "expires" = EXCLUDED."expires"
 RETURNING "hits", "previous"
 """
-_UPSERT = (
-    f"INSERT INTO {_COUNTER_TABLE} AS c {_COUNTER_COLUMNS} "  # noqa: S608 (the settings' schema)
-    f"VALUES (%s, %s, 1, 0, now() + %s * interval '1 second') {_COUNTER_ON_CONFLICT}"
-)
-
-
-def counter_hit_sql(rows: str) -> str:
-    """The upsert of one hit of each counter `rows` selects (`SELECT key, window, 1, 0, expires …`), returning
-    their hits and previous: what another statement of the request can carry in a WITH clause
-    (`core.api.selectors`, the token's own counter counted by its lookup)."""
-    return f"INSERT INTO {_COUNTER_TABLE} AS c {_COUNTER_COLUMNS} {rows} {_COUNTER_ON_CONFLICT}"
-
-
-def _purge_maybe() -> None:
-    """About once every 1/PURGE_CHANCE counted hits, delete the rows of windows long past."""
-    if random.random() < PURGE_CHANCE:  # noqa: S311 (not a secret)
-        with connection.cursor() as cursor:
-            cursor.execute(f'DELETE FROM {_COUNTER_TABLE} WHERE "expires" < now()')  # noqa: S608 (the settings' schema)
 
 
 def counter_hit(key: str, duration: int) -> WindowCount:
@@ -122,16 +103,21 @@ def counter_hit(key: str, duration: int) -> WindowCount:
         pipe.get(before)
         hits, _, previous = pipe.execute()
         return WindowCount(int(hits), int(previous or 0), elapsed)
+    schema = get_public_schema_name()
     with connection.cursor() as cursor:
-        cursor.execute(_UPSERT, [_key(key), window, 2 * duration])
+        cursor.execute(_UPSERT.format(schema=schema), {"key": _key(key), "window": window, "keep": 2 * duration})
         hits, previous = cursor.fetchone()
-    _purge_maybe()
+        if random.random() < PURGE_CHANCE:  # noqa: S311 (not a secret)
+            cursor.execute(f'DELETE FROM "{schema}"."ppe_rate_counter" WHERE "expires" < now()')  # noqa: S608 (the settings' schema)
     return WindowCount(hits, previous, elapsed)
 
 
 # The stored row of a counter (`key` already carries the schema: `_key`), as one value: a subquery another
 # statement of the request can carry (`core.api.selectors.api_token_authenticate_counted`).
-COUNTER_ROW_SQL = f'SELECT ARRAY["window", "hits", "previous"] FROM {_COUNTER_TABLE} WHERE "key" = %s'  # noqa: S608
+COUNTER_ROW_SQL = (
+    f'SELECT ARRAY["window", "hits", "previous"] FROM "{get_public_schema_name()}"."ppe_rate_counter" '  # noqa: S608
+    'WHERE "key" = %s'
+)  # (the settings' schema; the key is a parameter)
 
 
 def counter_row(stored_key: str) -> list | None:
@@ -189,49 +175,13 @@ class _SettingsRateThrottle(SimpleRateThrottle):
         return self.count.wait(self.num_requests, self.duration)
 
 
-@dataclass(frozen=True)
-class LookupHit:
-    """A hit of a token's own counter, to be counted by the statement that looks the token up (`key_prefix`
-    followed by the token's key is its counter's stored key): the window it falls in, and how far into it."""
-
-    key_prefix: str
-    window: int
-    elapsed: float
-    keep: int
-
-    def count(self, row: list | None) -> WindowCount | None:
-        """The counts the statement returned ([hits, previous]), None when it counted nothing."""
-        return None if row is None else WindowCount(row[0], row[1], self.elapsed)
-
-
 class TokenRateThrottle(_SettingsRateThrottle):
-    """Requests per token. Counted in the counters' table, the hit is counted by the token's lookup itself
-    (`lookup_hit`, one round trip for both: `ApiTokenAuthentication`), once the token is known good; this
-    throttle then reads the count it left on the token, and counts by itself only when there is none."""
-
     scope = "token"
 
     def get_cache_key(self, request, view):
         if isinstance(request.auth, ApiToken):
             return self.cache_format % {"scope": self.scope, "ident": request.auth.pk}
         return None
-
-    def lookup_hit(self) -> LookupHit | None:
-        """The hit the token's lookup is to count, when this rate is counted in the table (no Redis)."""
-        if self.rate is None or _redis() is not None:
-            return None
-        window, elapsed = _window(self.duration)
-        prefix = _key(self.cache_format % {"scope": self.scope, "ident": ""})
-        return LookupHit(prefix, window, elapsed, 2 * self.duration)
-
-    def allow_request(self, request, view) -> bool:
-        counted = getattr(request.auth, "rate_counted", None)
-        if self.rate is None or counted is None:
-            return super().allow_request(request, view)
-        self.key = self.get_cache_key(request, view)
-        self.count = counted
-        _purge_maybe()
-        return self.count.estimate <= self.num_requests
 
 
 class SessionUserRateThrottle(_SettingsRateThrottle):
