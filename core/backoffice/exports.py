@@ -160,18 +160,23 @@ def cases_csv_stream(cases) -> Iterator[bytes]:
         yield "".join(batch).encode("utf-8")
 
 
+def xlsx_workbook(output, **options):
+    """An XlsxWriter workbook writing to `output`, whose texts stay texts: never a formula (a value beginning
+    with « = » typed by anyone), a link or a number. Every XLSX export of the product is written by one."""
+    import xlsxwriter
+
+    return xlsxwriter.Workbook(
+        output, {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False, **options}
+    )
+
+
 def cases_xlsx_file(cases):
     """The XLSX export, written by XlsxWriter in constant-memory mode (a row at a time) to a temporary file
     (returned open, at its start; it disappears when closed). Empty cells are not written: most data columns
     belong to another workflow than the row's (four cells in five, measured on bench/volume.py's data)."""
-    import xlsxwriter
-
     header, rows = cases_export(cases, typed=True)
     output = tempfile.TemporaryFile()  # noqa: SIM115 (handed to the response, which closes it)
-    workbook = xlsxwriter.Workbook(
-        output,
-        {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
-    )
+    workbook = xlsx_workbook(output, constant_memory=True)
     sheet = workbook.add_worksheet("Dossiers")
     for index, title in enumerate(header):
         sheet.set_column(index, index, max(12, min(40, len(title) + 4)))

@@ -9,8 +9,7 @@ import csv
 import io
 from decimal import Decimal
 
-import xlsxwriter
-
+from core.backoffice.exports import xlsx_workbook
 from plugins.remplacement.selectors import HoursRow, MonthHours
 
 TOTAL_HEADERS = {
@@ -69,8 +68,8 @@ def hours_csv(hours: MonthHours, *, by: str) -> bytes:
 
 
 class _Sheet:
-    """A worksheet written a row after the other: texts as texts, numbers as numbers (hours with two decimals),
-    a row in bold (headers, totals), the columns' widths."""
+    """A worksheet written a row after the other: texts as texts, numbers as numbers (hours, the Decimals, with
+    two decimals), a row in bold (headers, totals), the columns' widths."""
 
     def __init__(self, workbook, name: str, widths: tuple[int, ...], formats: dict) -> None:
         self.sheet = workbook.add_worksheet(name[:31])
@@ -79,9 +78,9 @@ class _Sheet:
         for column, width in enumerate(widths):
             self.sheet.set_column(column, column, width)
 
-    def append(self, values: list, *, bold: bool = False, hours_column: int | None = None) -> None:
+    def append(self, values: list, *, bold: bool = False) -> None:
         for column, value in enumerate(values):
-            if column == hours_column and isinstance(value, Decimal):
+            if isinstance(value, Decimal):
                 self.sheet.write_number(self.row, column, float(value), self.formats["bold_hours" if bold else "hours"])
             elif isinstance(value, str):
                 if value:
@@ -93,10 +92,7 @@ class _Sheet:
 
 def hours_xlsx(hours: MonthHours, *, by: str, title: str) -> bytes:
     buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(
-        buffer,
-        {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
-    )
+    workbook = xlsx_workbook(buffer, in_memory=True)
     formats = {
         "bold": workbook.add_format({"bold": True}),
         "hours": workbook.add_format({"num_format": "0.00"}),
@@ -106,7 +102,7 @@ def hours_xlsx(hours: MonthHours, *, by: str, title: str) -> bytes:
         sheet = _Sheet(workbook, f"Détail {title}", (18, 30, 18, 24, 28, 28, 11, 9, 9, 9, 9, 10, 9), formats)
         sheet.append(LINE_HEADERS, bold=True)
         for line in hours.lines:
-            sheet.append([*_line_values(line), line.hours], hours_column=12)
+            sheet.append([*_line_values(line), line.hours])
         for name, rows, kind in (
             ("Par remplaçant·e", hours.by_substitute, "substitute"),
             ("Par structure", hours.by_structure, "structure"),
@@ -123,6 +119,6 @@ def hours_xlsx(hours: MonthHours, *, by: str, title: str) -> bytes:
 def _totals_write(sheet: _Sheet, rows: list[HoursRow], kind: str) -> None:
     sheet.append(TOTAL_HEADERS[kind], bold=True)
     for row in rows:
-        sheet.append([row.key, row.label, row.missions, row.hours], hours_column=3)
+        sheet.append([row.key, row.label, row.missions, row.hours])
     missions, total = _total(rows)
-    sheet.append(["", "Total", missions, total], bold=True, hours_column=3)
+    sheet.append(["", "Total", missions, total], bold=True)
