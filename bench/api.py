@@ -27,7 +27,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from _django import ROOT, setup
+from _django import ROOT, setup, wait_quiet
 
 setup()
 
@@ -265,6 +265,8 @@ def main() -> None:
     headers = [f"Host: {host}", f"Authorization: Bearer {token}", "Content-Type: application/json"]
     try:
         _wait(port, host, token)
+        # measured at rest, not while the consumers start (their imports and first sweep share the 2 cores)
+        print(f"processes at rest after {wait_quiet([process.pid for process in processes]):.0f} s", flush=True)
         base = f"http://127.0.0.1:{port}"
         _wrk(f"{base}/api/v1/cases/", headers, 2, args.connections)  # warm up both workers
         listing = _wrk(f"{base}/api/v1/cases/", headers, args.seconds, args.connections)

@@ -36,6 +36,12 @@ def is_database_outage(exc: BaseException | None) -> bool:
         # no SQLSTATE: the connection failed or broke; 08: connection exception; 53300: too many connections;
         # 57P01-57P03: the server is shutting down or starting
         return sqlstate is None or sqlstate.startswith("08") or sqlstate in {"53300", "57P01", "57P02", "57P03"}
+    if isinstance(exc, db_utils.InternalError):
+        # psycopg's own InternalError, with no SQLSTATE (the server's ones all have one): the connection lost
+        # step with the server, as when a pooler's error about a restarting server was left unread in its
+        # buffer and came back as the answer to the next COMMIT (« received 2 results from command 'COMMIT' »)
+        cause = exc.__cause__
+        return cause is not None and getattr(cause, "sqlstate", "") is None
     return False
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import psycopg
 import pytest
-from django.db import OperationalError
+from django.db import InternalError, OperationalError
 from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import schema_context
@@ -61,6 +61,20 @@ def test_a_bad_query_is_not_an_outage():
         error.__cause__ = cause
     assert not is_database_outage(error)
     assert not is_database_outage(ValueError())
+
+
+def test_a_connection_out_of_step_with_its_server_is_an_outage_not_a_server_bug():
+    """A database restart behind PgBouncer: the pooler's error was left unread, then answered a COMMIT."""
+    from core.outage import is_database_outage
+
+    def wrapped(cause: psycopg.Error) -> InternalError:
+        error = InternalError(str(cause))
+        error.__cause__ = cause
+        return error
+
+    assert is_database_outage(wrapped(psycopg.InternalError("received 2 results from command 'COMMIT'")))
+    assert not is_database_outage(wrapped(psycopg.errors.InternalError_("a server-side internal error")))
+    assert not is_database_outage(InternalError("raised without a cause"))
 
 
 def test_health_reports_database_queue_and_the_last_periodic_run(client_35, public_client, db):
