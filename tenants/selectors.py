@@ -2,9 +2,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import QuerySet
-from django.db.models.signals import post_delete, post_save
 
 from tenants.models import Territory, TerritoryPole
 from tenants.table_cache import TableCache
@@ -37,18 +36,9 @@ def _poles_load(**filters: Any) -> dict[str, tuple[bool, dict[str, Any]]]:
 # written from (a clone or a kit import writes them from the public schema).
 _current_poles = TableCache(
     TerritoryPole, lambda: _poles_load(territory__schema_name=connection.schema_name),
-    check_setting="PPE_POLE_CACHE_CHECK_MS",
+    check_setting="PPE_POLE_CACHE_CHECK_MS", shared=True,
 )  # fmt: skip
-
-
-def _current_poles_forget(**_kwargs: Any) -> None:
-    _current_poles.clear()
-    if connection.in_atomic_block:
-        transaction.on_commit(_current_poles.clear)
-
-
-for _signal in (post_save, post_delete):
-    _signal.connect(_current_poles_forget, sender=TerritoryPole, dispatch_uid=f"ppe.poles_cache.{id(_signal)}")
+_current_poles.connect()
 
 
 def territory_poles(*, territory: Territory) -> dict[str, tuple[bool, dict[str, Any]]]:

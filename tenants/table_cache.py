@@ -28,10 +28,13 @@ from tenants.lru import LRUCache
 
 
 class TableCache:
-    def __init__(self, model, load: Callable[[], Any], *, check_setting: str, maxsize: int = 256) -> None:
+    def __init__(
+        self, model, load: Callable[[], Any], *, check_setting: str, maxsize: int = 256, shared: bool = False
+    ) -> None:
         self.model = model
         self.load = load
         self.check_setting = check_setting
+        self.shared = shared  # a table of the public schema, written from any schema (a clone, a kit import)
         self._entries = LRUCache(maxsize)  # schema -> (signature, value, checked_at)
 
     def _signature(self) -> str:
@@ -58,11 +61,19 @@ class TableCache:
         return value
 
     def forget(self, **_kwargs) -> None:
-        """Forget the current schema's value now, and again when the current transaction commits."""
-        schema = connection.schema_name
-        self._entries.discard_where(lambda key: key == schema)
+        """Forget the current schema's value (every schema's, `shared`: the write may come from any schema)
+        now, and again when the current transaction commits."""
+        if self.shared:
+            forget = self.clear
+        else:
+            schema = connection.schema_name
+
+            def forget() -> None:
+                self._entries.discard_where(lambda key: key == schema)
+
+        forget()
         if connection.in_atomic_block:
-            transaction.on_commit(lambda: self._entries.discard_where(lambda key: key == schema))
+            transaction.on_commit(forget)
 
     def clear(self) -> None:
         self._entries.clear()

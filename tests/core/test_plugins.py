@@ -94,3 +94,18 @@ def test_pole_switches_cost_no_query_per_request_and_a_switch_is_seen_at_once(
     territory_pole_configure(territory=territory, pole="developpement", enabled=False, actor=None)
     next_request = type(territory)(pk=territory.pk, schema_name=territory.schema_name)
     assert "developpement" in plugins.disabled_poles(next_request)
+
+
+def test_a_pole_row_written_from_the_public_schema_is_seen_at_once_by_the_territory(tenant, territory, settings):
+    """A clone or a kit import writes a territory's pole rows from the public schema: the territory's cached
+    switches are forgotten all the same (TableCache(shared=True)), not kept until the next signature check."""
+    from django.db import connection
+    from django_tenants.utils import schema_context
+
+    settings.PPE_POLE_CACHE_CHECK_MS = 60_000  # production's revalidation: only the write can make it read again
+    request_copy = lambda: type(territory)(pk=territory.pk, schema_name=territory.schema_name)  # noqa: E731
+    assert "support" not in plugins.disabled_poles(request_copy())
+    with schema_context(connection.schema_name):
+        connection.set_schema_to_public()
+        TerritoryPole.objects.update_or_create(territory=territory, pole="support", defaults={"enabled": False})
+    assert "support" in plugins.disabled_poles(request_copy())
