@@ -24,6 +24,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from core.pgbouncer import PgBouncer, PgBouncerError
+from core.processes import processes_stop
 from core.settings.database import database_url
 
 MANAGE = Path(__file__).resolve().parents[3] / "manage.py"
@@ -115,14 +116,7 @@ class Command(BaseCommand):
                     except PgBouncerError as exc:
                         self.stderr.write(str(exc))
         finally:
-            for process in (web, workers):
-                if process.poll() is None:
-                    process.send_signal(signal.SIGTERM)
-            for process in (web, workers):
-                try:
-                    process.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+            processes_stop([web, workers], seconds=30)
             bouncer.stop()
             self.stdout.write("Topologie de production arrêtée.")
 

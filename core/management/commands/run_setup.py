@@ -20,6 +20,7 @@ from django.core.management.base import BaseCommand
 from django.db import connections
 
 from core.management.commands.run_workers import MANAGE
+from core.processes import processes_stop
 
 
 class Command(BaseCommand):
@@ -48,9 +49,4 @@ class Command(BaseCommand):
         try:
             call_command("runserver", options["serve"])
         finally:
-            if workers is not None:
-                workers.terminate()
-                try:
-                    workers.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    workers.kill()
+            processes_stop([workers], seconds=20)

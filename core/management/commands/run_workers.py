@@ -16,6 +16,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
+from core.processes import processes_stop
+
 MANAGE = Path(__file__).resolve().parents[3] / "manage.py"
 QUICK_DEATH_SECONDS = 10
 MAX_BACKOFF_SECONDS = 30
@@ -93,17 +95,6 @@ class Command(BaseCommand):
         self.stopping = True
 
     def _shutdown(self) -> None:
-        for slot in self.slots:
-            process = slot["process"]
-            if process is not None and process.poll() is None:
-                process.send_signal(signal.SIGINT)  # huey finishes the tasks in hand
-        deadline = time.monotonic() + 15
-        for slot in self.slots:
-            process = slot["process"]
-            if process is None:
-                continue
-            try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                process.kill()
+        # SIGINT: huey finishes the tasks in hand
+        processes_stop([slot["process"] for slot in self.slots], signum=signal.SIGINT, seconds=15)
         self.stderr.write("Workers huey arrêtés.")
