@@ -137,7 +137,11 @@ class PgBouncer:
             command += ["-u", run_as]
         with (self.folder / "pgbouncer.out").open("wb") as out:  # what it says before its log file opens
             self.process = subprocess.Popen([*command, str(ini)], stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
-        self.wait(timeout)
+        try:
+            self.wait(timeout)
+        except BaseException:  # it never answered, or the start was interrupted: not left running on its port
+            self.stop()
+            raise
         return self
 
     def wait(self, timeout: float = 30) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import shutil
+import socket
 import tempfile
 from pathlib import Path
 
@@ -177,3 +178,22 @@ def test_executemany_runs_in_its_schema_too(through, bouncer):
     with transaction.atomic(using=wrapper.alias), wrapper.cursor() as cursor:
         cursor.executemany(statement, [(0,), (-1,)])
     assert _server_search_path(bouncer) == "pg_catalog"
+
+
+def test_a_pgbouncer_that_cannot_reach_its_server_is_not_left_running_on_its_port():
+    """`make prod` with the database down: the start fails with a French error and frees PgBouncer's port, so
+    that the next `make prod` can take it."""
+    from core.pgbouncer import PgBouncerError
+
+    folder = Path(tempfile.mkdtemp(prefix="ppe-pgbouncer-"))
+    nowhere = {"NAME": "ppe", "USER": "postgres", "HOST": "127.0.0.1", "PORT": free_port()}  # nothing listens
+    bouncer = PgBouncer(folder, nowhere, port=free_port(), wait_timeout=1)
+    try:
+        with pytest.raises(PgBouncerError, match="PgBouncer ne répond pas"):
+            bouncer.start(timeout=1)
+        assert bouncer.process is None  # stopped, not only forgotten
+        with pytest.raises(ConnectionRefusedError):  # nothing listens on its port any more
+            socket.create_connection(("127.0.0.1", bouncer.port), timeout=2).close()
+    finally:
+        bouncer.stop()
+        shutil.rmtree(folder, ignore_errors=True)

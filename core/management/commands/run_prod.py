@@ -78,10 +78,14 @@ class Command(BaseCommand):
             port=options["pgbouncer_port"],
             pool_size=options["server_connections"],
         )
+        # until the topology runs, SIGTERM stops the start-up as Ctrl-C does: what was started is stopped
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
         try:
             bouncer.start()
         except PgBouncerError as exc:
             raise CommandError(str(exc)) from None
+        except KeyboardInterrupt:
+            raise CommandError("Démarrage interrompu : PgBouncer est arrêté.") from None
         self.stopping = False
         signal.signal(signal.SIGTERM, self._stop)
         signal.signal(signal.SIGINT, self._stop)
