@@ -21,8 +21,7 @@ install: $(STAMP) graphviz
 ## Set up the database, the template and the demo territory, then serve the platform and run the worker.
 run: install
 	@echo "Serveur web sur http://localhost:$(PORT)/ et worker huey (redémarré s'il s'arrête) — Ctrl-C pour arrêter."
-	@trap 'kill 0' INT TERM EXIT; \
-	PPE_URL_PORT=$(PORT) $(MANAGE) run_setup --port $(PORT) --serve 0.0.0.0:$(PORT)
+	@PPE_URL_PORT=$(PORT) exec $(MANAGE) run_setup --port $(PORT) --serve 0.0.0.0:$(PORT)
 
 ## The production topology on this machine: PgBouncer (transaction pooling) in front of the database, gunicorn
 ## (2 workers) and 2 huey consumers through it, production settings, static files by whitenoise. Plain HTTP on
