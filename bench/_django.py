@@ -162,13 +162,9 @@ def gunicorn_start(env: dict[str, str], *, workers: int = 2, port: int | None = 
 
 
 def gunicorn_stop(process) -> None:
-    import subprocess
+    from core.processes import processes_stop
 
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    processes_stop([process], seconds=20)
 
 
 def wait_http(port: int, host: str, path: str = "/", *, timeout: float = 60, headers: dict | None = None) -> None:
@@ -191,7 +187,7 @@ def wait_http(port: int, host: str, path: str = "/", *, timeout: float = 60, hea
 
 
 def worker_pids(master_pid: int) -> list[int]:
-    """The worker processes of a gunicorn master (its children)."""
+    """The worker processes of a gunicorn master (its children; of any process, as well)."""
     children = Path(f"/proc/{master_pid}/task/{master_pid}/children")
     return [int(pid) for pid in children.read_text().split()] if children.exists() else []
 
@@ -202,10 +198,10 @@ def _tree_ticks(pid: int) -> int:
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         ticks = int(fields[11]) + int(fields[12])
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        children = worker_pids(pid)
     except (OSError, IndexError, ValueError):
         return ticks
-    return ticks + sum(_tree_ticks(int(child)) for child in children)
+    return ticks + sum(_tree_ticks(child) for child in children)
 
 
 def wait_quiet(pids: list[int], *, below: float = 0.05, timeout: float = 90) -> float:

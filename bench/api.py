@@ -185,13 +185,9 @@ def _topology(port: int) -> tuple[list[subprocess.Popen], object | None]:
 
 
 def _stop(processes: list[subprocess.Popen], bouncer) -> None:
-    for process in processes:
-        process.terminate()
-    for process in processes:
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    from core.processes import processes_stop
+
+    processes_stop(processes, seconds=30)
     if bouncer is not None:
         bouncer.stop()
 

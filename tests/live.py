@@ -29,6 +29,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from core.processes import processes_stop
+
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -152,11 +154,7 @@ def server_output(process: subprocess.Popen) -> str:
 
 
 def server_stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    processes_stop([process], seconds=10)
     if getattr(process, "log", None) is not None:
         process.log.close()
 
@@ -222,13 +220,7 @@ class ProdTopology:
         return "\n".join(p.read_text(errors="replace")[-4000:] for p in sorted(self.folder.glob("*.log")))
 
     def stop(self) -> None:
-        for process in self.processes.values():
-            process.terminate()
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        processes_stop(self.processes.values(), seconds=30)
         self.bouncer.stop()
         shutil.rmtree(self.folder, ignore_errors=True)
 
